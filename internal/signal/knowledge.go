@@ -54,6 +54,22 @@ const (
 	Alarm ObsKind = "alarm"
 )
 
+// ObsKinds lists every observation kind.
+func ObsKinds() []ObsKind {
+	return []ObsKind{MetricAnomaly, MetricForecast, LogNewTemplate, LogRare, LogBurst, LogSilence, LogErrorBurst,
+		TraceLatency, TraceErrors, TraceUnreachable, TraceStructure, TraceTimeout, Change, Alarm}
+}
+
+// Valid reports whether k is one of ObsKinds.
+func (k ObsKind) Valid() bool {
+	for _, x := range ObsKinds() {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
 // Source is the signal kind that the pattern is recognised in.
 func (k ObsKind) Source() Source {
 	for i := 0; i < len(k); i++ {

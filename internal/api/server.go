@@ -1,0 +1,280 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Store is what the API reads from the knowledge repository.
+type Store interface {
+	Incidents(ctx context.Context, q knowledge.IncidentQuery) ([]signal.Incident, error)
+	Incident(ctx context.Context, id int64) (signal.Incident, error)
+	Observations(ctx context.Context, q knowledge.ObservationQuery) ([]signal.Observation, error)
+	Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error)
+}
+
+// Deps are what the server is wired to. A nil field disables what it feeds:
+// the routes answer 503 (Store, Events), or an empty graph (Topology), or
+// always ready (Ready), or no /metrics route (Metrics), or the wall clock (Now).
+type Deps struct {
+	Store Store
+	// Topology returns the discovered service graph.
+	Topology func() signal.Topology
+	// Events hands one change event to the pipeline.
+	Events func(ctx context.Context, e signal.Event) error
+	// Ready returns nil when the engine is ready to serve, or why not.
+	Ready func() error
+	// Metrics is the Prometheus handler served at /metrics.
+	Metrics http.Handler
+	// Now stamps events that come without a time.
+	Now func() time.Time
+	// Registerer receives the API's own metrics; nil means they are kept but
+	// not registered.
+	Registerer prometheus.Registerer
+}
+
+// Server is seer's HTTP handler.
+type Server struct {
+	mux      *http.ServeMux
+	store    Store
+	topology func() signal.Topology
+	events   func(ctx context.Context, e signal.Event) error
+	ready    func() error
+	now      func() time.Time
+	log      *slog.Logger
+	m        *metrics
+}
+
+// New builds the server and its routes.
+func New(d Deps, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		mux:      http.NewServeMux(),
+		store:    d.Store,
+		topology: d.Topology,
+		events:   d.Events,
+		ready:    d.Ready,
+		now:      d.Now,
+		log:      logger.With("component", "api"),
+	}
+	if s.store == nil {
+		s.store = noStore{}
+	}
+	if s.topology == nil {
+		s.topology = func() signal.Topology { return signal.Topology{} }
+	}
+	if s.events == nil {
+		s.events = func(context.Context, signal.Event) error { return errUnconfigured }
+	}
+	if s.ready == nil {
+		s.ready = func() error { return nil }
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.m = newMetrics(d.Registerer, s.log)
+
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	if d.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.instrument("/metrics", d.Metrics))
+	}
+	s.handle("GET /api/v1/incidents", s.listIncidents)
+	s.handle("GET /api/v1/incidents/{id}", s.getIncident)
+	s.handle("GET /api/v1/observations", s.listObservations)
+	s.handle("GET /api/v1/services", s.services)
+	s.handle("POST /api/v1/events", s.postEvents)
+	return s
+}
+
+// ServeHTTP routes the request; requests that match no route, or match one
+// with another method, get a JSON 404 or 405 instead of the mux's plain text.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unmatched(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// endpoint is a handler that writes its own success and returns its failure,
+// so that every failure is answered, logged and counted in one place.
+type endpoint func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h under pattern; the metrics' route label is the
+// pattern's path, which keeps the label set bounded whatever clients send.
+func (s *Server) handle(pattern string, h endpoint) {
+	route := pattern[strings.IndexByte(pattern, ' ')+1:]
+	s.mux.Handle(pattern, s.instrument(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, route, err)
+		}
+	})))
+}
+
+// instrument counts h's requests by status code and times them. Latency is
+// wall-clock time on purpose: it measures the server, not the simulated world.
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		s.m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		s.m.requests.WithLabelValues(route, strconv.Itoa(sw.code())).Inc()
+	})
+}
+
+// fail answers err: a client's mistake with its own status and message, any
+// other error with a generic 500 whose detail goes only to the log.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, route string, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, errUnconfigured):
+		ae = &apiError{status: http.StatusServiceUnavailable, reason: "unconfigured",
+			msg: "this part of seer is not enabled in this process"}
+	default:
+		s.log.Error("request failed", "method", r.Method, "route", route, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error; the details are in seer's log")
+		return
+	}
+	s.m.rejected.WithLabelValues(route, ae.reason).Inc()
+	for k, v := range ae.header {
+		w.Header().Set(k, v)
+	}
+	writeError(w, ae.status, ae.msg)
+}
+
+// unmatched answers a request no route took. The mux decides between 404 and
+// 405 (and redirects to a cleaned path); its plain-text answer is replaced by
+// JSON, and a 405 is counted under the route whose method was wrong.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	c := &captureWriter{header: w.Header()}
+	h.ServeHTTP(c, r)
+	route := "unmatched"
+	var err *apiError
+	switch c.status {
+	case http.StatusNotFound:
+		err = &apiError{status: http.StatusNotFound, reason: "no_route",
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, observations, services, events)"}
+	case http.StatusMethodNotAllowed:
+		allow := c.header.Get("Allow")
+		route = s.routeOf(r, allow)
+		err = &apiError{status: http.StatusMethodNotAllowed, reason: "method",
+			msg:    "method " + r.Method + " is not allowed on " + clip(r.URL.Path) + "; use " + allow,
+			header: map[string]string{"Allow": allow}}
+	default: // a redirect to the cleaned path: pass it on as the mux wrote it
+		w.WriteHeader(c.code())
+		_, _ = w.Write(c.body)
+		s.m.requests.WithLabelValues(route, strconv.Itoa(c.code())).Inc()
+		return
+	}
+	s.instrument(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, route, err)
+	})).ServeHTTP(w, r)
+}
+
+// routeOf finds the route a request would have taken with an allowed method.
+func (s *Server) routeOf(r *http.Request, allow string) string {
+	m, _, _ := strings.Cut(allow, ",")
+	r2 := r.Clone(r.Context())
+	r2.Method = strings.TrimSpace(m)
+	if _, p := s.mux.Handler(r2); p != "" {
+		return p[strings.IndexByte(p, ' ')+1:]
+	}
+	return "unmatched"
+}
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// captureWriter holds the mux's own answer so that it can be rewritten.
+type captureWriter struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	c.body = append(c.body, b...)
+	return len(b), nil
+}
+
+func (c *captureWriter) code() int {
+	if c.status == 0 {
+		return http.StatusOK
+	}
+	return c.status
+}
+
+// errUnconfigured is what the stand-ins for missing dependencies return.
+var errUnconfigured = errors.New("not configured")
+
+// noStore stands in for a missing store.
+type noStore struct{}
+
+func (noStore) Incidents(context.Context, knowledge.IncidentQuery) ([]signal.Incident, error) {
+	return nil, errUnconfigured
+}
+
+func (noStore) Incident(context.Context, int64) (signal.Incident, error) {
+	return signal.Incident{}, errUnconfigured
+}
+
+func (noStore) Observations(context.Context, knowledge.ObservationQuery) ([]signal.Observation, error) {
+	return nil, errUnconfigured
+}
+
+func (noStore) Executions(context.Context, int64) ([]signal.Execution, error) {
+	return nil, errUnconfigured
+}

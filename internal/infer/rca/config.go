@@ -1,0 +1,77 @@
+package rca
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config tunes the ranking. The zero value of a field means its default.
+type Config struct {
+	// TopK is how many causes are returned.
+	TopK int `yaml:"top_k"`
+	// Slack is how much later a callee's onset may be than its caller's and
+	// still explain it: detectors report with a few seconds of jitter.
+	Slack time.Duration `yaml:"slack"`
+	// OnsetScale is how fast a later onset loses credit: an entity whose
+	// anomalies began OnsetScale after the first keeps about 80% of its score.
+	OnsetScale time.Duration `yaml:"onset_scale"`
+	// ChangeWindow is how long before the onset a change is still suspect.
+	ChangeWindow time.Duration `yaml:"change_window"`
+	// VictimFactor is what is left of the score of an entity whose anomalies
+	// are fully explained by an anomalous callee.
+	VictimFactor float64 `yaml:"victim_factor"`
+}
+
+// DefaultConfig is the configuration used for zero fields.
+func DefaultConfig() Config {
+	return Config{
+		TopK:         5,
+		Slack:        10 * time.Second,
+		OnsetScale:   60 * time.Second,
+		ChangeWindow: 30 * time.Minute,
+		VictimFactor: 0.3,
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.TopK == 0 {
+		c.TopK = d.TopK
+	}
+	if c.Slack == 0 {
+		c.Slack = d.Slack
+	}
+	if c.OnsetScale == 0 {
+		c.OnsetScale = d.OnsetScale
+	}
+	if c.ChangeWindow == 0 {
+		c.ChangeWindow = d.ChangeWindow
+	}
+	if c.VictimFactor == 0 {
+		c.VictimFactor = d.VictimFactor
+	}
+	return c
+}
+
+// Validate reports every field that is out of range.
+func (c Config) Validate() error {
+	var errs []error
+	if c.TopK < 0 {
+		errs = append(errs, fmt.Errorf("rca.top_k must be positive, got %d", c.TopK))
+	}
+	if c.Slack < 0 {
+		errs = append(errs, fmt.Errorf("rca.slack must not be negative, got %s", c.Slack))
+	}
+	if c.OnsetScale < 0 {
+		errs = append(errs, fmt.Errorf("rca.onset_scale must not be negative, got %s", c.OnsetScale))
+	}
+	if c.ChangeWindow < 0 {
+		errs = append(errs, fmt.Errorf("rca.change_window must not be negative, got %s", c.ChangeWindow))
+	}
+	if c.VictimFactor < 0 || c.VictimFactor > 1 {
+		errs = append(errs, fmt.Errorf("rca.victim_factor must be in [0,1], got %g", c.VictimFactor))
+	}
+	return errors.Join(errs...)
+}

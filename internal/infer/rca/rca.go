@@ -1,0 +1,514 @@
+package rca
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Input is what one ranking reads: the incident's observations, the call
+// graph and the change and alarm events around it.
+type Input struct {
+	Observations []signal.Observation
+	Topology     signal.Topology
+	Events       []signal.Event
+}
+
+// suspect is one entity and everything the input says about it.
+type suspect struct {
+	name   string
+	clues  []clue // roleFault and roleNamed
+	onset  time.Time
+	fault  bool // has a symptom of its own or is blamed by a victim's log
+	byKind map[string]float64
+	own    float64
+
+	loadUp    float64 // strongest request-rate rise
+	loadOnset time.Time
+	loadEntry bool     // the surge entered here and downstream faults followed it
+	loadDown  []string // services whose faults the surge explains
+
+	victimOf  string // the callee that best explains this one
+	victimBy  float64
+	victimGap time.Duration
+	explains  []string // anomalous callers this one explains
+	change    *signal.Event
+	score     float64
+	kind      string
+}
+
+// Rank scores every entity the observations name as the incident's root
+// cause and returns the best cfg.TopK, highest first, ties by name.
+func Rank(in Input, cfg Config) []signal.Cause {
+	cfg = cfg.withDefaults()
+	g := NewGraph(in.Topology)
+	names := make(map[string]string)
+	for _, s := range g.Services() {
+		names[strings.ToLower(s)] = s
+	}
+	for i := range in.Observations {
+		s := Service(in.Observations[i].Entity)
+		names[strings.ToLower(s)] = s
+	}
+
+	// A fixed order makes floating sums and ties the same on every run.
+	obs := make([]*signal.Observation, len(in.Observations))
+	for i := range in.Observations {
+		obs[i] = &in.Observations[i]
+	}
+	slices.SortFunc(obs, func(a, b *signal.Observation) int {
+		return cmp.Or(start(a).Compare(start(b)), a.Time.Compare(b.Time),
+			cmp.Compare(a.Entity, b.Entity), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+
+	sus := make(map[string]*suspect)
+	get := func(name string) *suspect {
+		s := sus[name]
+		if s == nil {
+			s = &suspect{name: name, byKind: make(map[string]float64)}
+			sus[name] = s
+		}
+		return s
+	}
+	var changes []signal.Event
+	for _, o := range obs {
+		if o.Kind == signal.Change {
+			changes = append(changes, signal.Event{Time: start(o), Entity: o.Entity, Kind: signal.EventKind(o.Name), Text: o.Summary})
+			continue
+		}
+		for _, c := range classify(o, names) {
+			s := get(c.entity)
+			if c.role == roleTraffic {
+				if c.kind == KindLoad {
+					if st := c.strength(); st > s.loadUp {
+						s.loadUp = st
+					}
+					if s.loadOnset.IsZero() || start(o).Before(s.loadOnset) {
+						s.loadOnset = start(o)
+					}
+				} else {
+					s.byKind[c.kind] = max(s.byKind[c.kind], c.strength())
+				}
+				continue
+			}
+			s.clues = append(s.clues, c)
+		}
+	}
+	for _, e := range in.Events {
+		if isChange(e.Kind) {
+			changes = append(changes, e)
+		}
+	}
+	list := make([]*suspect, 0, len(sus))
+	for _, s := range sus {
+		list = append(list, s)
+	}
+	slices.SortFunc(list, func(a, b *suspect) int { return cmp.Compare(a.name, b.name) })
+
+	if len(obs) > 0 {
+		last := obs[0].Time
+		for _, o := range obs {
+			if o.Time.After(last) {
+				last = o.Time
+			}
+		}
+		alarms(sus, in.Events, start(obs[0]).Add(-5*time.Minute), last.Add(5*time.Minute))
+	}
+	first := time.Time{}
+	faults := 0
+	for _, s := range list {
+		s.summarise()
+		s.combine()
+		if s.fault {
+			faults++
+			if first.IsZero() || s.onset.Before(first) {
+				first = s.onset
+			}
+		}
+	}
+	loads(g, sus, list, cfg)
+	victims(g, sus, list, cfg)
+
+	for _, s := range list {
+		s.change = lastChange(changes, s, first, cfg)
+		s.kind = s.pickKind()
+		own := s.own
+		if s.change != nil {
+			prox := 1 - 0.5*float64(s.onsetOr(first).Sub(s.change.Time))/float64(cfg.ChangeWindow)
+			own = 1 - (1-own)*(1-0.5*clamp01(prox))
+		}
+		victim := 1 - (1-cfg.VictimFactor)*s.victimBy
+		timing := 0.7
+		if s.fault {
+			timing += 0.3 * math.Exp(-float64(s.onset.Sub(first))/float64(cfg.OnsetScale))
+		}
+		coverage := 1.0
+		if faults > 0 {
+			coverage = 0.8 + 0.2*float64(1+len(s.explains))/float64(faults)
+		}
+		if !s.fault && !s.loadEntry {
+			own *= 0.5
+		}
+		s.score = clamp01(own * victim * timing * min(coverage, 1))
+	}
+	slices.SortFunc(list, func(a, b *suspect) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.name, b.name))
+	})
+	out := make([]signal.Cause, 0, min(cfg.TopK, len(list)))
+	for _, s := range list {
+		if len(out) == cfg.TopK || s.score <= 0 {
+			break
+		}
+		out = append(out, signal.Cause{Entity: s.name, Kind: s.kind, Score: s.score, Evidence: s.evidence(sus, first)})
+	}
+	return out
+}
+
+// summarise derives the onset and the strength of each kind of evidence
+// from the clues.
+func (s *suspect) summarise() {
+	named := make(map[string]float64)
+	for _, c := range s.clues {
+		st := c.strength()
+		if c.role == roleNamed {
+			named[c.via] = max(named[c.via], st)
+			continue
+		}
+		if st > 0 {
+			s.fault = true
+			if s.onset.IsZero() || start(c.obs).Before(s.onset) {
+				s.onset = start(c.obs)
+			}
+		}
+		s.byKind[c.kind] = max(s.byKind[c.kind], st)
+	}
+	if len(named) > 0 {
+		// A service that only victims talk about (it crashed and went
+		// silent) takes its onset from their complaints.
+		for _, c := range s.clues {
+			if c.role == roleNamed {
+				if !s.fault && (s.onset.IsZero() || start(c.obs).Before(s.onset)) {
+					s.onset = start(c.obs)
+				}
+			}
+		}
+		keep := 1.0
+		for _, v := range sortedKeys(named) {
+			keep *= 1 - named[v]
+		}
+		s.byKind["named"] = min(1-keep, 0.6)
+		s.fault = true
+	}
+}
+
+func (s *suspect) onsetOr(t time.Time) time.Time {
+	if s.onset.IsZero() {
+		return t
+	}
+	return s.onset
+}
+
+// alarms credits an alarm raised around the incident to its entity, when
+// that entity is already a suspect: an alarm alone does not make one.
+func alarms(sus map[string]*suspect, events []signal.Event, from, to time.Time) {
+	for _, e := range events {
+		s := sus[Service(e.Entity)]
+		if e.Kind != signal.EventAlarm || s == nil || e.Time.Before(from) || e.Time.After(to) {
+			continue
+		}
+		s.byKind["alarm"] = 0.3
+	}
+}
+
+// combine is the suspect's own score: the strongest clue of each kind
+// counts, and kinds combine as independent evidence (noisy-or), so that many
+// symptoms of one kind (p50, p95, p99) do not outweigh one localised clue.
+func (s *suspect) combine() {
+	keep := 1.0
+	for _, k := range sortedKeys(s.byKind) {
+		keep *= 1 - s.byKind[k]
+	}
+	s.own = 1 - keep
+}
+
+// loads finds where a traffic surge entered (a request-rate rise no caller
+// had before it) and discounts the faults downstream that followed it.
+func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
+	for _, s := range list {
+		if s.loadUp < 0.25 {
+			continue
+		}
+		entry := true
+		for a := range g.Ancestors(s.name, 0) {
+			if p := sus[a]; p != nil && p.loadUp > 0 && !p.loadOnset.After(s.loadOnset.Add(cfg.Slack)) {
+				entry = false
+				break
+			}
+		}
+		if !entry {
+			continue
+		}
+		down := []string{}
+		if s.fault && !s.onset.Before(s.loadOnset.Add(-cfg.Slack)) {
+			down = append(down, s.name)
+		}
+		for _, d := range sortedKeys(g.Descendants(s.name, 0)) {
+			if p := sus[d]; p != nil && p.fault && !p.onset.Before(s.loadOnset.Add(-cfg.Slack)) {
+				down = append(down, d)
+			}
+		}
+		if len(down) == 0 {
+			continue
+		}
+		s.loadEntry = true
+		s.loadDown = down
+		s.byKind[KindLoad] = min(1, s.loadUp*1.8)
+		s.combine()
+		for _, d := range down {
+			if p := sus[d]; p != s {
+				if by := min(1, s.own/math.Max(p.own, 1e-9)); by > p.victimBy {
+					p.victimOf, p.victimBy, p.victimGap = s.name, by, p.onset.Sub(s.loadOnset)
+				}
+			}
+		}
+	}
+}
+
+// victims discounts every entity whose anomalies a callee's earlier (or
+// simultaneous) anomalies explain, and records whom each entity explains.
+func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
+	for _, s := range list {
+		if !s.fault {
+			continue
+		}
+		for _, d := range sortedKeys(g.Descendants(s.name, 0)) {
+			p := sus[d]
+			if p == nil || !p.fault || p.own < 0.15 || p.onset.After(s.onset.Add(cfg.Slack)) {
+				continue
+			}
+			if p.victimOf != "" && sus[p.victimOf].loadEntry && p.victimOf == s.name {
+				continue // the callee slowed under this one's surge
+			}
+			p.explains = append(p.explains, s.name)
+			if by := min(1, p.own/math.Max(s.own, 1e-9)); by > s.victimBy {
+				s.victimOf, s.victimBy, s.victimGap = d, by, s.onset.Sub(p.onset)
+			}
+		}
+	}
+}
+
+func isChange(k signal.EventKind) bool {
+	switch k {
+	case signal.EventDeploy, signal.EventConfig, signal.EventUpgrade, signal.EventRollback, signal.EventScale:
+		return true
+	}
+	return false
+}
+
+// lastChange is the change to the suspect nearest before its onset.
+func lastChange(changes []signal.Event, s *suspect, first time.Time, cfg Config) *signal.Event {
+	onset := s.onsetOr(first)
+	if onset.IsZero() {
+		return nil
+	}
+	var best *signal.Event
+	for i := range changes {
+		e := &changes[i]
+		if Service(e.Entity) != s.name || e.Time.After(onset.Add(cfg.Slack)) || e.Time.Before(onset.Add(-cfg.ChangeWindow)) {
+			continue
+		}
+		if best == nil || e.Time.After(best.Time) {
+			best = e
+		}
+	}
+	return best
+}
+
+// pickKind names the fault from the suspect's own evidence: an outage beats
+// a surge, a surge beats a resource, a resource beats the latency or errors
+// it causes; a change just before the onset beats them all.
+func (s *suspect) pickKind() string {
+	k := s.byKind
+	switch {
+	case s.change != nil:
+		return KindChange
+	case k[KindUnavailable] >= 0.5:
+		return KindUnavailable
+	case s.loadEntry:
+		return KindLoad
+	}
+	best, bestScore := "", 0.39
+	for _, kind := range []string{KindMemory, KindDisk, KindSaturation} {
+		if k[kind] > bestScore {
+			best, bestScore = kind, k[kind]
+		}
+	}
+	if best != "" {
+		return best
+	}
+	best, bestScore = "", 0
+	for _, kind := range []string{KindLatency, KindErrors, KindUnavailable, KindMemory, KindDisk, KindSaturation, "named"} {
+		if k[kind] > bestScore {
+			best, bestScore = kind, k[kind]
+		}
+	}
+	if best == "named" {
+		// Only victims speak of it: their complaint says what kind.
+		for _, c := range s.clues {
+			if c.role == roleNamed {
+				return c.kind
+			}
+		}
+	}
+	return best
+}
+
+func start(o *signal.Observation) time.Time {
+	if o.Start.IsZero() || o.Start.After(o.Time) && !o.Time.IsZero() {
+		return o.Time
+	}
+	return o.Start
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// evidence is the chain of reasoning for one suspect, in sentences that
+// name the facts an operator can check.
+func (s *suspect) evidence(sus map[string]*suspect, first time.Time) []string {
+	var out []string
+	own := make([]clue, 0, len(s.clues))
+	for _, c := range s.clues {
+		if c.role == roleFault && c.strength() > 0 {
+			own = append(own, c)
+		}
+	}
+	slices.SortStableFunc(own, func(a, b clue) int { return cmp.Compare(b.strength(), a.strength()) })
+	seen := make(map[string]bool)
+	for _, c := range own {
+		key := string(c.obs.Kind) + "/" + c.obs.Name
+		if seen[key] || len(seen) == 3 {
+			continue
+		}
+		seen[key] = true
+		out = append(out, fmt.Sprintf("%s: %s [%s], first at %s", c.obs.Entity, describe(c.obs), c.obs.Kind, clock(start(c.obs))))
+	}
+	if s.loadEntry {
+		out = append(out, fmt.Sprintf("request rate into %s rose at %s, before %s slowed or failed: traffic surge",
+			s.name, clock(s.loadOnset), list(s.loadDown, s.name)))
+	}
+	var blamers []string
+	var quote string
+	for _, c := range s.clues {
+		if c.role == roleNamed && !slices.Contains(blamers, c.via) {
+			blamers = append(blamers, c.via)
+			if quote == "" {
+				quote = c.obs.Summary
+			}
+		}
+	}
+	if len(blamers) > 0 {
+		slices.Sort(blamers)
+		line := fmt.Sprintf("%s log failed calls naming %s", list(blamers, ""), s.name)
+		if quote != "" {
+			line += fmt.Sprintf(": %q", cut(quote, 80))
+		}
+		out = append(out, line)
+	}
+	if s.fault && !first.IsZero() {
+		if gap := s.onset.Sub(first); gap <= 0 {
+			out = append(out, fmt.Sprintf("%s's anomalies began first, at %s", s.name, clock(s.onset)))
+		} else {
+			out = append(out, fmt.Sprintf("%s's anomalies began %s after the incident's first, at %s", s.name, gap, clock(first)))
+		}
+	}
+	if len(s.explains) > 0 {
+		slices.SortFunc(s.explains, func(a, b string) int {
+			return cmp.Or(sus[a].onset.Compare(sus[b].onset), cmp.Compare(a, b))
+		})
+		lo := sus[s.explains[0]].onset.Sub(s.onset)
+		hi := sus[s.explains[len(s.explains)-1]].onset.Sub(s.onset)
+		when := fmt.Sprintf("%s later", lo)
+		if hi != lo {
+			when = fmt.Sprintf("%s to %s later", lo, hi)
+		}
+		verb := map[string]string{KindLatency: "slowed", KindErrors: "failed", KindUnavailable: "failed"}[s.kind]
+		if verb == "" {
+			verb = "turned anomalous"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s and depend on %s: victims", list(s.explains, ""), verb, when, s.name))
+	}
+	if s.victimOf != "" {
+		rel := "depends on"
+		if sus[s.victimOf].loadEntry {
+			rel = "is called by"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s, anomalous %s before it: likely a victim", s.name, rel, s.victimOf, s.victimGap))
+	}
+	if s.change != nil {
+		line := fmt.Sprintf("%s on %s at %s, %s before its onset", s.change.Kind, s.change.Entity, clock(s.change.Time), s.onsetOr(first).Sub(s.change.Time))
+		if s.change.Text != "" {
+			line += ": " + cut(s.change.Text, 80)
+		}
+		out = append(out, line)
+	} else {
+		out = append(out, "no change event on "+s.name)
+	}
+	return out
+}
+
+// describe is what an observation saw, its own summary when it has one.
+func describe(o *signal.Observation) string {
+	if o.Summary != "" {
+		return o.Summary
+	}
+	what := o.Name
+	if o.Kind == signal.TraceLatency {
+		what = "own latency"
+		if o.Name != "" {
+			what += " of " + o.Name
+		}
+		return fmt.Sprintf("%s %.4g vs expected %.4g (trace self time)", what, o.Actual, o.Expected)
+	}
+	if o.Actual == 0 && o.Expected == 0 {
+		return fmt.Sprintf("%s %s", what, o.Direction())
+	}
+	return fmt.Sprintf("%s %s: %.4g vs expected %.4g", what, o.Direction(), o.Actual, o.Expected)
+}
+
+// list writes names as "a, b, c (+2 more)", leaving out skip.
+func list(names []string, skip string) string {
+	var kept []string
+	for _, n := range names {
+		if n != skip {
+			kept = append(kept, n)
+		}
+	}
+	if len(kept) == 0 {
+		return skip
+	}
+	if len(kept) > 4 {
+		return fmt.Sprintf("%s (+%d more)", strings.Join(kept[:4], ", "), len(kept)-4)
+	}
+	return strings.Join(kept, ", ")
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func clock(t time.Time) string { return t.UTC().Format(time.TimeOnly) }

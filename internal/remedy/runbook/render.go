@@ -1,0 +1,285 @@
+package runbook
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Mask is what a secret is shown as in the audit form of a step.
+const Mask = "***"
+
+// Plan is a runbook rendered for one incident: the concrete steps for its
+// top cause. Steps carry real values (secrets included) for an executor and
+// an Audit form for everything else.
+type Plan struct {
+	Runbook    string
+	Mode       Mode
+	IncidentID int64
+	Cause      signal.Cause
+	// Target is the rendered target; TargetAudit the same with secrets masked.
+	Target      string
+	TargetAudit string
+	Diagnostics []Step
+	Actions     []Step
+	Verify      Verify
+}
+
+// Steps is every step in order: the diagnostics, then the actions.
+func (p Plan) Steps() []Step { return slices.Concat(p.Diagnostics, p.Actions) }
+
+// Audit is the audit form of every step, in order.
+func (p Plan) Audit() []string {
+	out := make([]string, 0, len(p.Diagnostics)+len(p.Actions))
+	for _, s := range p.Steps() {
+		out = append(out, s.Audit)
+	}
+	return out
+}
+
+// data is what a template sees.
+type data struct {
+	Cause    signal.Cause
+	Incident signal.Incident
+	Target   string
+}
+
+var (
+	realFuncs = template.FuncMap{"env": func(name string) (string, error) {
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %s is not set", name)
+		}
+		return v, nil
+	}}
+	maskFuncs = template.FuncMap{"env": func(string) string { return Mask }}
+)
+
+// sample is the incident every template is tried on at load time, so that
+// a misspelt field fails the load rather than the first real incident.
+var sample = data{
+	Cause:    signal.Cause{Entity: "example", Kind: "errors", Score: 1, Evidence: []string{"example"}},
+	Incident: signal.Incident{ID: 1, Status: signal.IncidentOpen, Title: "example", Entities: []string{"example"}, Causes: []signal.Cause{{Entity: "example", Kind: "errors", Score: 1}}, Labels: map[string]string{}},
+	Target:   "example",
+}
+
+var (
+	tmplErr  = regexp.MustCompile(`^template: [^:]*:(\d+)(?::\d+)?: (.*)$`)
+	tmplExec = regexp.MustCompile(`^executing "[^"]*" at (<.*)$`)
+)
+
+// compile parses a template twice (real and masked env) and tries it on the
+// sample incident. A text without actions needs no template: nil, nil.
+func (p *parser) compile(name, src string, line int, block bool) (*pair, error) {
+	if !strings.Contains(src, "{{") {
+		return nil, nil
+	}
+	report := func(err error) error {
+		msg, l := err.Error(), line
+		if m := tmplErr.FindStringSubmatch(msg); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			if block {
+				l += n
+			} else {
+				l += n - 1
+			}
+			msg = m[2]
+			if m := tmplExec.FindStringSubmatch(msg); m != nil {
+				msg = m[1]
+			}
+		}
+		p.errf(l, "%s: bad template: %s", name, msg)
+		return err
+	}
+	real, err := template.New(name).Option("missingkey=zero").Funcs(realFuncs).Parse(src)
+	if err != nil {
+		return nil, report(err)
+	}
+	masked, err := template.New(name).Option("missingkey=zero").Funcs(maskFuncs).Parse(src)
+	if err != nil {
+		return nil, report(err)
+	}
+	// A function failing on the sample (index out of range) depends on the
+	// incident, so only the template's shape is held against it here.
+	if _, err := execute(masked, &sample); err != nil && !strings.Contains(err.Error(), "error calling ") {
+		return nil, report(err)
+	}
+	return &pair{real: real, masked: masked}, nil
+}
+
+func execute(t *template.Template, d *data) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, d); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// renderer renders the fields of one plan in both forms.
+type renderer struct {
+	real, masked data
+	err          error
+}
+
+// text renders src (or its template) and returns the real and masked forms.
+func (r *renderer) text(t *pair, src string) (string, string) {
+	if t == nil || r.err != nil {
+		return src, src
+	}
+	real, err := execute(t.real, &r.real)
+	if err != nil {
+		r.err = err
+		return "", ""
+	}
+	masked, err := execute(t.masked, &r.masked)
+	if err != nil {
+		r.err = err
+		return "", ""
+	}
+	return real, masked
+}
+
+// Render fills in the runbook's templates for the incident's top cause.
+// It fails when a template does (an unset env variable, say) or the target
+// comes out empty.
+func (rb *Runbook) Render(in *signal.Incident) (Plan, error) {
+	if in == nil {
+		return Plan{}, fmt.Errorf("runbook %s: no incident to render for", rb.Name)
+	}
+	r := &renderer{real: data{Cause: in.Top(), Incident: *in}}
+	r.masked = r.real
+	target, targetAudit := r.text(rb.target, rb.Target)
+	if r.err != nil {
+		return Plan{}, fmt.Errorf("runbook %s: rendering the target: %w", rb.Name, r.err)
+	}
+	if strings.TrimSpace(target) == "" {
+		return Plan{}, fmt.Errorf("runbook %s: the target %q is empty for incident %d", rb.Name, rb.Target, in.ID)
+	}
+	r.real.Target, r.masked.Target = target, targetAudit
+	pl := Plan{
+		Runbook: rb.Name, Mode: rb.Mode, IncidentID: in.ID, Cause: in.Top(),
+		Target: target, TargetAudit: targetAudit, Verify: rb.Verify,
+	}
+	var err error
+	if pl.Diagnostics, err = r.steps(rb.Diagnostics); err != nil {
+		return Plan{}, fmt.Errorf("runbook %s: %w", rb.Name, err)
+	}
+	if pl.Actions, err = r.steps(rb.Actions); err != nil {
+		return Plan{}, fmt.Errorf("runbook %s: %w", rb.Name, err)
+	}
+	return pl, nil
+}
+
+func (r *renderer) steps(in []Step) ([]Step, error) {
+	out := make([]Step, len(in))
+	for i, s := range in {
+		out[i] = r.step(s)
+		if r.err != nil {
+			return nil, fmt.Errorf("rendering step %s: %w", s.Name, r.err)
+		}
+	}
+	return out, nil
+}
+
+func (r *renderer) step(s Step) Step {
+	out := Step{Name: s.Name, Kind: s.Kind, Timeout: s.Timeout, Line: s.Line}
+	var b strings.Builder
+	b.WriteString(string(s.Kind))
+	b.WriteString(": ")
+	switch s.Kind {
+	case KindExec:
+		out.Exec = make([]string, len(s.Exec))
+		for i, a := range s.Exec {
+			real, masked := r.text(s.tmpl["exec["+strconv.Itoa(i)+"]"], a)
+			out.Exec[i] = real
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(shellQuote(masked))
+		}
+	case KindHTTP:
+		h := *s.HTTP
+		var url string
+		h.URL, url = r.text(s.tmpl["url"], s.HTTP.URL)
+		fmt.Fprintf(&b, "%s %s", h.Method, url)
+		if len(s.HTTP.Headers) > 0 {
+			h.Headers = make(map[string]string, len(s.HTTP.Headers))
+			for _, k := range slices.Sorted(maps.Keys(s.HTTP.Headers)) {
+				var v string
+				h.Headers[k], v = r.text(s.tmpl["header:"+k], s.HTTP.Headers[k])
+				fmt.Fprintf(&b, " -H %s", shellQuote(k+": "+v))
+			}
+		}
+		if s.HTTP.Body != "" {
+			var body string
+			h.Body, body = r.text(s.tmpl["body"], s.HTTP.Body)
+			fmt.Fprintf(&b, " -d %s", shellQuote(body))
+		}
+		out.HTTP = &h
+	case KindCollect:
+		c := *s.Collect
+		entity, entityAudit := r.real.Target, r.masked.Target
+		if c.Entity != "" {
+			entity, entityAudit = r.text(s.tmpl["entity"], c.Entity)
+		}
+		c.Entity = entity
+		var parts []string
+		if c.Logs > 0 {
+			parts = append(parts, "logs "+strconv.Itoa(c.Logs))
+		}
+		if c.Metrics > 0 {
+			parts = append(parts, "metrics "+FormatDuration(c.Metrics))
+		}
+		if c.Traces > 0 {
+			parts = append(parts, "traces "+strconv.Itoa(c.Traces))
+		}
+		if c.Events > 0 {
+			parts = append(parts, "events "+FormatDuration(c.Events))
+		}
+		fmt.Fprintf(&b, "%s of %s", strings.Join(parts, ", "), entityAudit)
+		out.Collect = &c
+	case KindSignal:
+		sg := *s.Signal
+		if sg.PID > 0 {
+			fmt.Fprintf(&b, "%s to pid %d", sg.Signal, sg.PID)
+		} else {
+			var proc string
+			sg.Process, proc = r.text(s.tmpl["process"], s.Signal.Process)
+			fmt.Fprintf(&b, "%s to process %s", sg.Signal, shellQuote(proc))
+		}
+		out.Signal = &sg
+	case KindKubectl:
+		kc := *s.Kubectl
+		var dep, ns string
+		kc.Deployment, dep = r.text(s.tmpl["deployment"], s.Kubectl.Deployment)
+		kc.Namespace, ns = r.text(s.tmpl["namespace"], s.Kubectl.Namespace)
+		verb, _ := strings.CutPrefix(kc.Verb, "rollout-")
+		fmt.Fprintf(&b, "rollout %s deployment/%s", verb, shellQuote(dep))
+		if ns != "" {
+			fmt.Fprintf(&b, " --namespace %s", shellQuote(ns))
+		}
+		out.Kubectl = &kc
+	}
+	out.Audit = b.String()
+	return out
+}
+
+// FormatDuration writes a duration the way runbooks do: 15m, 1h30m, 90s.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
