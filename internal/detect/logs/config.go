@@ -1,0 +1,214 @@
+package logs
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// MinerConfig tunes the template miner. The zero value of a field means its
+// default.
+type MinerConfig struct {
+	// SimThreshold is the share of a line's tokens that must equal a
+	// template's for the line to join it, in (0,1]. Masked tokens count as
+	// equal to a template's wildcard. The default 0.75 still lets a
+	// four-token line with one unmasked variable word (a user name) join
+	// its template.
+	SimThreshold float64 `yaml:"sim_threshold"`
+	// Depth is how many leading tokens key the prefix tree below the
+	// token-count level.
+	Depth int `yaml:"depth"`
+	// MaxChildren caps the children of a tree node; further distinct tokens
+	// share the wildcard child, which keeps a variable leading token from
+	// growing the tree without bound.
+	MaxChildren int `yaml:"max_children"`
+	// MaxClusters caps the templates kept; the least recently matched one is
+	// evicted to make room.
+	MaxClusters int `yaml:"max_clusters"`
+	// MaxTokens caps the tokens of a line; the rest of a longer line becomes
+	// one variable token.
+	MaxTokens int `yaml:"max_tokens"`
+	// KeepDigitTokens turns off masking of tokens that merely contain a
+	// digit (identifiers like blk_123 or node-7) and keeps only the typed
+	// scanners (numbers, addresses, times, ...).
+	KeepDigitTokens bool `yaml:"keep_digit_tokens"`
+}
+
+// Defaults of MinerConfig.
+const (
+	DefaultSimThreshold = 0.75
+	DefaultDepth        = 2
+	DefaultMaxChildren  = 100
+	DefaultMaxClusters  = 10000
+	DefaultMaxTokens    = 256
+)
+
+// withDefaults fills the zero fields.
+func (c MinerConfig) withDefaults() MinerConfig {
+	if c.SimThreshold == 0 {
+		c.SimThreshold = DefaultSimThreshold
+	}
+	if c.Depth == 0 {
+		c.Depth = DefaultDepth
+	}
+	if c.MaxChildren == 0 {
+		c.MaxChildren = DefaultMaxChildren
+	}
+	if c.MaxClusters == 0 {
+		c.MaxClusters = DefaultMaxClusters
+	}
+	if c.MaxTokens == 0 {
+		c.MaxTokens = DefaultMaxTokens
+	}
+	return c
+}
+
+// Validate reports every field out of range; zero fields take defaults and
+// are valid.
+func (c MinerConfig) Validate() error {
+	var errs []error
+	if c.SimThreshold < 0 || c.SimThreshold > 1 || c.SimThreshold != c.SimThreshold {
+		errs = append(errs, fmt.Errorf("sim_threshold %v: want a share in (0,1]", c.SimThreshold))
+	}
+	if c.Depth < 0 || c.Depth > 16 {
+		errs = append(errs, fmt.Errorf("depth %d: want 1 to 16", c.Depth))
+	}
+	if c.MaxChildren < 0 {
+		errs = append(errs, fmt.Errorf("max_children %d: want a positive count", c.MaxChildren))
+	}
+	if c.MaxClusters < 0 {
+		errs = append(errs, fmt.Errorf("max_clusters %d: want a positive count", c.MaxClusters))
+	}
+	if c.MaxTokens < 0 || c.MaxTokens == 1 || c.MaxTokens > 1<<16 {
+		errs = append(errs, fmt.Errorf("max_tokens %d: want 2 to 65536", c.MaxTokens))
+	}
+	return errors.Join(errs...)
+}
+
+// Config tunes the log pattern stage. The zero value of a field means its
+// default.
+type Config struct {
+	Miner MinerConfig `yaml:"miner"`
+	// WarmUp is how long after an entity's first record its templates are
+	// learned silently before new ones are reported.
+	WarmUp time.Duration `yaml:"warm_up"`
+	// Window is the length of the counting window for bursts.
+	Window time.Duration `yaml:"window"`
+	// Alpha is the EWMA weight of each closed window in the baseline.
+	Alpha float64 `yaml:"alpha"`
+	// PValue is the Poisson tail probability below which a window's count
+	// is a burst.
+	PValue float64 `yaml:"p_value"`
+	// MinErrors is the least error+fatal records in a window that can make
+	// an error burst, so that one or two stray errors never do.
+	MinErrors int `yaml:"min_errors"`
+	// MinBurst is the least records of one template in a window that can
+	// make a template burst.
+	MinBurst int `yaml:"min_burst"`
+	// MinRatio is how many times its expected count a window must reach to
+	// be a burst, besides the tail test.
+	MinRatio float64 `yaml:"min_ratio"`
+	// Repeat is how long a pattern must be absent before it can fire again.
+	Repeat time.Duration `yaml:"repeat"`
+	// IdleTTL drops the state of an entity or template not seen for this long.
+	IdleTTL time.Duration `yaml:"idle_ttl"`
+	// MaxTemplatesPerEntity caps the per-template state of one entity.
+	MaxTemplatesPerEntity int `yaml:"max_templates_per_entity"`
+}
+
+// Defaults of Config.
+const (
+	DefaultWarmUp                = 5 * time.Minute
+	DefaultWindow                = 30 * time.Second
+	DefaultAlpha                 = 0.1
+	DefaultPValue                = 1e-6
+	DefaultMinErrors             = 5
+	DefaultMinBurst              = 20
+	DefaultMinRatio              = 3
+	DefaultRepeat                = 2 * time.Minute
+	DefaultIdleTTL               = time.Hour
+	DefaultMaxTemplatesPerEntity = 2000
+)
+
+func (c Config) withDefaults() Config {
+	c.Miner = c.Miner.withDefaults()
+	if c.WarmUp == 0 {
+		c.WarmUp = DefaultWarmUp
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.Alpha == 0 {
+		c.Alpha = DefaultAlpha
+	}
+	if c.PValue == 0 {
+		c.PValue = DefaultPValue
+	}
+	if c.MinErrors == 0 {
+		c.MinErrors = DefaultMinErrors
+	}
+	if c.MinBurst == 0 {
+		c.MinBurst = DefaultMinBurst
+	}
+	if c.MinRatio == 0 {
+		c.MinRatio = DefaultMinRatio
+	}
+	if c.Repeat == 0 {
+		c.Repeat = DefaultRepeat
+	}
+	if c.IdleTTL == 0 {
+		c.IdleTTL = DefaultIdleTTL
+	}
+	if c.MaxTemplatesPerEntity == 0 {
+		c.MaxTemplatesPerEntity = DefaultMaxTemplatesPerEntity
+	}
+	return c
+}
+
+// Validate reports every field out of range; zero fields take defaults and
+// are valid.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Miner.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("miner: %w", err))
+	}
+	if c.WarmUp < 0 {
+		errs = append(errs, fmt.Errorf("warm_up %v: want a duration ≥ 0", c.WarmUp))
+	}
+	if c.Window < 0 || (c.Window > 0 && c.Window < time.Millisecond) {
+		errs = append(errs, fmt.Errorf("window %v: want at least 1ms", c.Window))
+	}
+	if c.Alpha < 0 || c.Alpha > 1 || c.Alpha != c.Alpha {
+		errs = append(errs, fmt.Errorf("alpha %v: want a weight in (0,1]", c.Alpha))
+	}
+	if c.PValue < 0 || c.PValue >= 1 || c.PValue != c.PValue {
+		errs = append(errs, fmt.Errorf("p_value %v: want a probability in (0,1)", c.PValue))
+	}
+	if c.MinErrors < 0 {
+		errs = append(errs, fmt.Errorf("min_errors %d: want a count ≥ 1", c.MinErrors))
+	}
+	if c.MinBurst < 0 {
+		errs = append(errs, fmt.Errorf("min_burst %d: want a count ≥ 1", c.MinBurst))
+	}
+	if c.MinRatio < 0 || c.MinRatio != c.MinRatio {
+		errs = append(errs, fmt.Errorf("min_ratio %v: want a ratio ≥ 1", c.MinRatio))
+	}
+	if c.Repeat < 0 {
+		errs = append(errs, fmt.Errorf("repeat %v: want a duration ≥ 0", c.Repeat))
+	}
+	if c.IdleTTL < 0 {
+		errs = append(errs, fmt.Errorf("idle_ttl %v: want a duration ≥ 0", c.IdleTTL))
+	}
+	if c.MaxTemplatesPerEntity < 0 {
+		errs = append(errs, fmt.Errorf("max_templates_per_entity %d: want a count ≥ 1", c.MaxTemplatesPerEntity))
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultMinerConfig returns the miner configuration with every default
+// filled in.
+func DefaultMinerConfig() MinerConfig { return MinerConfig{}.withDefaults() }
+
+// DefaultConfig returns the stage configuration with every default filled
+// in.
+func DefaultConfig() Config { return Config{}.withDefaults() }

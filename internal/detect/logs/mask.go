@@ -1,0 +1,524 @@
+package logs
+
+// Kind says what kind of variable a token was recognised as.
+type Kind uint8
+
+// The kinds of variable the scanners recognise.
+const (
+	KindNone Kind = iota
+	KindNumber
+	KindHex
+	KindIP
+	KindUUID
+	KindPath
+	KindURL
+	KindDuration
+	KindSize
+	KindTime
+	// KindID is any other token with a digit in it (blk_123, node-7).
+	KindID
+)
+
+var kindNames = [...]string{"none", "number", "hex", "ip", "uuid", "path", "url", "duration", "size", "time", "id"}
+
+// String names the kind.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Wildcard stands for a variable token in a template.
+const Wildcard = "<*>"
+
+// Classify says what kind of variable tok is, KindNone for a constant word.
+// It looks at the whole token; Mask also tries the token without its
+// surrounding punctuation and the value of a key=value token.
+func Classify(tok string) Kind {
+	return classify(tok, true)
+}
+
+// classify is hand-written rather than a chain of regexps because it runs
+// for every token of every line: one pass collects the character classes,
+// and most words (no digit, no slash) are rejected by it alone.
+func classify(s string, digitIDs bool) Kind {
+	n := len(s)
+	if n == 0 {
+		return KindNone
+	}
+	digits, colons, slashes := 0, 0, 0
+	for i := 0; i < n; i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == ':':
+			colons++
+		case c == '/' || c == '\\':
+			slashes++
+		}
+	}
+	if slashes > 0 {
+		if isURL(s) {
+			return KindURL
+		}
+		if !isDigit(s[0]) && isPath(s) {
+			return KindPath
+		}
+	}
+	if digits == 0 {
+		if colons >= 2 && isIPv6(s) {
+			return KindIP
+		}
+		return KindNone
+	}
+	switch {
+	case isNumber(s):
+		return KindNumber
+	case isHex(s):
+		return KindHex
+	case isIPv4Port(s):
+		return KindIP
+	case isUUID(s):
+		return KindUUID
+	case isDuration(s):
+		return KindDuration
+	case isSize(s):
+		return KindSize
+	case isTime(s):
+		return KindTime
+	case colons >= 1 && s[0] == '[' && isIPv6(s):
+		return KindIP
+	case colons >= 2 && isIPv6(s):
+		return KindIP
+	case slashes > 0 && isPath(s):
+		return KindPath
+	case digitIDs:
+		return KindID
+	}
+	return KindNone
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHexDigit(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func isAlpha(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// digitsAt returns the end of the run of decimal digits starting at i.
+func digitsAt(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// numberPrefix returns the end of a decimal number (sign, digits, fraction,
+// exponent) at the start of s, or 0 when there is none.
+func numberPrefix(s string) int {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	start := i
+	i = digitsAt(s, i)
+	intDigits := i - start
+	if i < len(s) && s[i] == '.' {
+		j := digitsAt(s, i+1)
+		if j > i+1 {
+			i = j
+		} else if intDigits == 0 {
+			return 0
+		}
+	} else if intDigits == 0 {
+		return 0
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '-' || s[j] == '+') {
+			j++
+		}
+		if k := digitsAt(s, j); k > j {
+			i = k
+		}
+	}
+	return i
+}
+
+func isNumber(s string) bool {
+	n := numberPrefix(s)
+	return n > 0 && n == len(s)
+}
+
+// isHex accepts 0x-prefixed hex and runs of 8 or more hex digits with at
+// least one decimal digit (hashes, addresses, ids).
+func isHex(s string) bool {
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		for i := 2; i < len(s); i++ {
+			if !isHexDigit(s[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) < 8 {
+		return false
+	}
+	digit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isHexDigit(c) {
+			return false
+		}
+		digit = digit || isDigit(c)
+	}
+	return digit
+}
+
+// ipv4At returns the end of a dotted quad at the start of s, or 0.
+func ipv4At(s string) int {
+	i := 0
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return 0
+			}
+			i++
+		}
+		j := digitsAt(s, i)
+		if j == i || j-i > 3 {
+			return 0
+		}
+		v := 0
+		for k := i; k < j; k++ {
+			v = v*10 + int(s[k]-'0')
+		}
+		if v > 255 {
+			return 0
+		}
+		i = j
+	}
+	return i
+}
+
+// isIPv4Port accepts an IPv4 address with an optional :port.
+func isIPv4Port(s string) bool {
+	i := ipv4At(s)
+	if i == 0 {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	return s[i] == ':' && digitsAt(s, i+1) == len(s) && len(s) > i+1
+}
+
+// isIPv6 accepts an IPv6 address, optionally in brackets with a :port.
+func isIPv6(s string) bool {
+	if len(s) > 2 && s[0] == '[' {
+		end := -1
+		for i := 1; i < len(s); i++ {
+			if s[i] == ']' {
+				end = i
+				break
+			}
+		}
+		if end < 0 {
+			return false
+		}
+		rest := s[end+1:]
+		if rest != "" && (rest[0] != ':' || len(rest) == 1 || digitsAt(rest, 1) != len(rest)) {
+			return false
+		}
+		s = s[1:end]
+		if ipv4At(s) == len(s) && len(s) > 0 {
+			return true
+		}
+	}
+	if len(s) < 2 || len(s) > 45 {
+		return false
+	}
+	groups, double, run := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ':':
+			if i+1 < len(s) && s[i+1] == ':' {
+				if double {
+					return false
+				}
+				double = true
+				i++
+			}
+			if run > 0 {
+				groups++
+			}
+			run = 0
+		case c == '.':
+			// An embedded IPv4 tail (::ffff:10.0.0.1).
+			j := i - run
+			if ipv4At(s[j:]) != len(s)-j {
+				return false
+			}
+			return double || groups == 6
+		case isHexDigit(c):
+			run++
+			if run > 4 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if run > 0 {
+		groups++
+	}
+	return (double && groups <= 7) || groups == 8
+}
+
+// isUUID accepts the 8-4-4-4-12 form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !isHexDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isURL accepts scheme://rest.
+func isURL(s string) bool {
+	i := 0
+	for i < len(s) && (isAlpha(s[i]) || (i > 0 && (isDigit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'))) {
+		i++
+	}
+	return i > 0 && len(s) > i+3 && s[i] == ':' && s[i+1] == '/' && s[i+2] == '/'
+}
+
+// isPath accepts absolute and relative Unix paths and Windows paths.
+func isPath(s string) bool {
+	switch {
+	case s[0] == '/':
+		return len(s) > 1 && s[1] != '/' || len(s) > 2
+	case len(s) > 2 && (s[0] == '.' || s[0] == '~') && (s[1] == '/' || s[1] == '\\'):
+		return true
+	case len(s) > 3 && s[0] == '.' && s[1] == '.' && (s[2] == '/' || s[2] == '\\'):
+		return true
+	case len(s) > 3 && isAlpha(s[0]) && s[1] == ':' && (s[2] == '\\' || s[2] == '/'):
+		return true
+	case len(s) > 2 && s[0] == '\\' && s[1] == '\\':
+		return true
+	}
+	// a/b/c: a relative path of at least three parts with no spaces.
+	parts := 1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			if i == 0 || i == len(s)-1 || s[i-1] == '/' {
+				return false
+			}
+			parts++
+		}
+	}
+	return parts >= 3
+}
+
+// isDuration accepts a number with a time unit (12ms, 1.5s, 3m) and Go's
+// compound form (1h2m3.5s).
+func isDuration(s string) bool {
+	for len(s) > 0 {
+		n := numberPrefix(s)
+		if n == 0 || s[0] == '+' {
+			return false
+		}
+		s = s[n:]
+		u := 0
+		for u < len(s) && (isAlpha(s[u]) || s[u] == 0xc2 || s[u] == 0xb5) {
+			u++
+		}
+		if !isTimeUnit(s[:u]) {
+			return false
+		}
+		s = s[u:]
+	}
+	return true
+}
+
+func isTimeUnit(u string) bool {
+	switch u {
+	case "ns", "us", "µs", "ms", "s", "m", "h", "d", "sec", "secs", "min", "mins", "hr", "hrs", "msec", "msecs", "usec", "nsec":
+		return true
+	}
+	return false
+}
+
+// isSize accepts a number with a size unit (10KB, 3MiB, 512b, 4k).
+func isSize(s string) bool {
+	n := numberPrefix(s)
+	if n == 0 || n == len(s) || s[0] == '+' {
+		return false
+	}
+	switch lower := toLowerASCII(s[n:]); lower {
+	case "b", "k", "m", "g", "t", "p", "kb", "mb", "gb", "tb", "pb", "kib", "mib", "gib", "tib", "pib", "bytes", "byte":
+		return true
+	}
+	return false
+}
+
+// toLowerASCII lowers short unit strings; it copies only when it must.
+func toLowerASCII(s string) string {
+	if len(s) > 8 {
+		return ""
+	}
+	var b [8]byte
+	changed := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+			changed = true
+		}
+		b[i] = c
+	}
+	if !changed {
+		return s
+	}
+	return string(b[:len(s)])
+}
+
+// isTime accepts dates, times and timestamps: groups of digits joined by
+// - / : . , or T, at least three groups, with an optional Z or ±hh:mm zone
+// (2015-10-18, 18:01:47,978, 2016/9/27:20:30:31.455, 2005-06-03-15.42.50).
+func isTime(s string) bool {
+	if len(s) > 0 && (s[len(s)-1] == 'Z' || s[len(s)-1] == 'z') {
+		s = s[:len(s)-1]
+	}
+	groups, i := 0, 0
+	for i < len(s) {
+		j := digitsAt(s, i)
+		if j == i {
+			return false
+		}
+		groups++
+		i = j
+		if i == len(s) {
+			break
+		}
+		switch s[i] {
+		case '-', '/', ':', '.', ',', 'T', '+':
+			i++
+			if i == len(s) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return groups >= 3
+}
+
+// Leading and trailing punctuation that wraps a value without being part
+// of it: "[10.0.0.1]", "(HWID=3180)", "3200,".
+func isOpenPunct(c byte) bool {
+	return c == '(' || c == '[' || c == '{' || c == '<' || c == '"' || c == '\''
+}
+
+func isClosePunct(c byte) bool {
+	switch c {
+	case ')', ']', '}', '>', ',', ';', ':', '.', '"', '\'', '!', '?':
+		return true
+	}
+	return false
+}
+
+// maskToken decides whether tok is variable. When only part of it is (the
+// value inside brackets, after key=, or key:), pre and suf count the bytes
+// of constant text kept around the wildcard. Typed variables are looked for
+// first, so that "(HWID=3180)" keeps its key; only then, when digitIDs is
+// set, does any token with a digit in it count as an identifier.
+func maskToken(tok string, digitIDs bool) (masked bool, pre, suf int) {
+	// Most tokens are words: no digit, no slash and at most one colon rule
+	// out every kind at once.
+	plain, colons := true, 0
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if isDigit(c) || c == '/' || c == '\\' {
+			plain = false
+			break
+		}
+		if c == ':' {
+			colons++
+		}
+	}
+	if plain && colons < 2 {
+		return false, 0, 0
+	}
+	if classify(tok, false) != KindNone {
+		return true, 0, 0
+	}
+	i, j := 0, len(tok)
+	for i < j && isOpenPunct(tok[i]) {
+		i++
+	}
+	for j > i && isClosePunct(tok[j-1]) {
+		j--
+	}
+	if j == i {
+		return false, 0, 0
+	}
+	trimmed := i > 0 || j < len(tok)
+	if trimmed && classify(tok[i:j], false) != KindNone {
+		return true, i, len(tok) - j
+	}
+	// key=value and key:value, the key a word without digits.
+	kv := -1
+	for k := i; k < j-1; k++ {
+		c := tok[k]
+		if isDigit(c) {
+			break
+		}
+		if c == '=' || c == ':' {
+			if k > i {
+				kv = k + 1
+			}
+			break
+		}
+	}
+	if kv > 0 && classify(tok[kv:j], false) != KindNone {
+		return true, kv, len(tok) - j
+	}
+	if !digitIDs {
+		return false, 0, 0
+	}
+	if kv > 0 && classify(tok[kv:j], true) != KindNone {
+		return true, kv, len(tok) - j
+	}
+	if classify(tok[i:j], true) != KindNone {
+		return true, i, len(tok) - j
+	}
+	return false, 0, 0
+}
+
+// Mask returns line with every variable token replaced by Wildcard, the
+// tokens joined by single spaces.
+func Mask(line string) string {
+	var toks []token
+	toks, _ = tokenize(line, toks, DefaultMaxTokens, true)
+	b := make([]byte, 0, len(line))
+	for i, t := range toks {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = t.appendTemplate(b)
+	}
+	return string(b)
+}

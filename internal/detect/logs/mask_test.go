@@ -1,0 +1,98 @@
+package logs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	f := func(tok string, want Kind) {
+		t.Helper()
+		if got := Classify(tok); got != want {
+			t.Errorf("Classify(%q) = %v, want %v", tok, got, want)
+		}
+	}
+	f("", KindNone)
+	f("hello", KindNone)
+	f("deadbeef", KindNone)
+	f("42", KindNumber)
+	f("-3.5e10", KindNumber)
+	f(".5", KindNumber)
+	f("0x7fed806eb5d", KindHex)
+	f("6005ab34cd12", KindHex)
+	f("10.10.34.11", KindIP)
+	f("10.10.34.11:3888", KindIP)
+	f("fe80::1", KindIP)
+	f("::", KindIP)
+	f("[10.1.2.3]:80", KindIP)
+	f("[2001:db8::1]:443", KindIP)
+	f("2001:0db8:0000:0000:0000:ff00:0042:8329", KindIP)
+	f("123e4567-e89b-12d3-a456-426614174000", KindUUID)
+	f("/etc/httpd/conf/workers2.properties", KindPath)
+	f("/", KindNone)
+	f(`C:\Windows\winsxs`, KindPath)
+	f("./run.sh", KindPath)
+	f("https://example.com/a?b=1", KindURL)
+	f("hdfs://node:9000/tmp", KindURL)
+	f("12ms", KindDuration)
+	f("1.5s", KindDuration)
+	f("1h2m3.5s", KindDuration)
+	f("10KB", KindSize)
+	f("3MiB", KindSize)
+	f("512b", KindSize)
+	f("2015-10-18", KindTime)
+	f("18:01:47,978", KindTime)
+	f("2016/9/27:20:30:31.455", KindTime)
+	f("2015-10-18T18:01:47.978Z", KindTime)
+	f("2005-06-03-15.42.50.675872", KindTime)
+	f("blk_-6952295868487656571", KindID)
+	f("node-246", KindID)
+	f("256.1.1.1", KindTime) // not an address, but still a variable
+}
+
+func TestMask(t *testing.T) {
+	f := func(line, want string) {
+		t.Helper()
+		if got := Mask(line); got != want {
+			t.Errorf("Mask(%q)\n got %q\nwant %q", line, got, want)
+		}
+	}
+	f("", "")
+	f("   ", "")
+	f("Accepted password for root from 10.0.0.1 port 22 ssh2", "Accepted password for root from <*> port <*> <*>")
+	f("state change (HWID=3180) took 12ms,", "state change (HWID=<*>) took <*>,")
+	f("client [10.1.2.3] said: hello", "client [<*>] said: hello")
+	f("onExtend:1514038530000 14", "onExtend:<*> <*>")
+	f("size = 3MiB;  at\t/var/log/x.log", "size = <*>; at <*>")
+	f("uid=0 user=alice", "uid=<*> user=alice")
+}
+
+func TestMaskKeepsParamsRecoverable(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	got := m.Add("connect to [10.1.2.3]:80 took 12ms")
+	want := []string{"[10.1.2.3]:80", "12ms"}
+	if strings.Join(got.Params, "|") != strings.Join(want, "|") {
+		t.Errorf("params %q, want %q (template %q)", got.Params, want, got.Template)
+	}
+	got = m.Add("state (HWID=3180) ok")
+	if len(got.Params) != 1 || got.Params[0] != "3180" || got.Template != "state (HWID=<*>) ok" {
+		t.Errorf("got %q %q", got.Template, got.Params)
+	}
+}
+
+func FuzzMask(f *testing.F) {
+	for _, s := range []string{"", "a b", "10.0.0.1:80", "[::1]:8080", "0x1f", "1h2m", "(HWID=3)", "\xff\xfe", "key=", "=1", "a:1", "[", "]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = Classify(s)
+		masked, pre, suf := maskToken(s, true)
+		if masked && (pre < 0 || suf < 0 || pre+suf > len(s)) {
+			t.Fatalf("maskToken(%q) = %v %d %d", s, masked, pre, suf)
+		}
+		out := Mask(s)
+		if strings.ContainsAny(out, "\t\n") {
+			t.Fatalf("Mask(%q) = %q keeps white space", s, out)
+		}
+	})
+}

@@ -1,0 +1,232 @@
+package logs
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestMinerGroupsAndKeepsIDs(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	a := m.Add("login of alice accepted from 10.0.0.1")
+	if !a.New || a.ID == 0 || a.Template != "login of alice accepted from <*>" {
+		t.Fatalf("first line: %+v", a)
+	}
+	b := m.Add("login of bob accepted from 10.0.0.2")
+	if b.New || b.ID != a.ID {
+		t.Fatalf("second line started template %d, want to join %d", b.ID, a.ID)
+	}
+	if b.Template != "login of <*> accepted from <*>" {
+		t.Errorf("generalised template %q", b.Template)
+	}
+	if strings.Join(b.Params, ",") != "bob,10.0.0.2" {
+		t.Errorf("params %q", b.Params)
+	}
+	c := m.Add("disk /dev/sda1 is 91% full")
+	if !c.New || c.ID == a.ID {
+		t.Fatalf("unrelated line joined: %+v", c)
+	}
+	ts := m.Templates()
+	if len(ts) != 2 || ts[0].ID != a.ID || ts[0].Count != 2 || ts[1].Count != 1 {
+		t.Errorf("templates %+v", ts)
+	}
+}
+
+func TestMinerOddLines(t *testing.T) {
+	m := NewMiner(MinerConfig{MaxTokens: 8})
+	f := func(line string, wantID bool) {
+		t.Helper()
+		got := m.Add(line)
+		if (got.ID != 0) != wantID {
+			t.Errorf("Add(%.40q) = %+v, want id: %v", line, got, wantID)
+		}
+	}
+	f("", false)
+	f(" \t\r\n", false)
+	f("\xff\xfe bad \xc3", true)
+	huge := strings.Repeat("word ", 1<<18) + "tail"
+	f(huge, true)
+	got := m.Add(huge)
+	if got.New || len(got.Params) != 1 || !strings.HasSuffix(got.Params[0], "tail") {
+		t.Errorf("huge line again: new %v, %d params", got.New, len(got.Params))
+	}
+	st := m.Stats()
+	want := MinerStats{Lines: 5, Empty: 2, Truncated: 2, InvalidUTF8: 1}
+	if st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+}
+
+func TestMinerEvictsLeastRecent(t *testing.T) {
+	m := NewMiner(MinerConfig{MaxClusters: 3})
+	first := m.Add("alpha one").ID
+	for i := range 3 {
+		m.Add(fmt.Sprintf("beta%c two three", 'a'+i))
+	}
+	if _, ok := m.Template(first); ok {
+		t.Errorf("oldest template %d survived", first)
+	}
+	if m.Len() != 3 || m.Stats().Evicted != 1 {
+		t.Errorf("len %d evicted %d", m.Len(), m.Stats().Evicted)
+	}
+	// Evicted lines start again under a new id; the tree was pruned.
+	if got := m.Add("alpha one"); !got.New || got.ID == first {
+		t.Errorf("re-added evicted line: %+v", got)
+	}
+	if _, ok := m.root[2]; !ok {
+		t.Errorf("tree lost length 2 after re-adding")
+	}
+}
+
+func TestMinerSnapshot(t *testing.T) {
+	m := NewMiner(MinerConfig{MaxClusters: 50})
+	lines := benchLines(500)
+	for _, l := range lines[:250] {
+		m.Add(l)
+	}
+	snap, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Miner
+	if err := r.UnmarshalBinary(snap); err != nil {
+		t.Fatalf("restoring: %v", err)
+	}
+	if fmt.Sprint(r.Templates()) != fmt.Sprint(m.Templates()) || r.Stats() != m.Stats() {
+		t.Fatalf("restored templates differ")
+	}
+	for i, l := range lines[250:] {
+		a, b := m.Add(l), r.Add(l)
+		if a.ID != b.ID || a.Template != b.Template || a.New != b.New {
+			t.Fatalf("line %d: original %+v, restored %+v", i, a, b)
+		}
+	}
+	if err := r.UnmarshalBinary(snap[:len(snap)-1]); err == nil {
+		t.Errorf("truncated snapshot accepted")
+	}
+	if err := r.UnmarshalBinary([]byte("nope")); err == nil {
+		t.Errorf("garbage accepted")
+	}
+}
+
+func FuzzMiner(f *testing.F) {
+	f.Add("user alice logged in from 10.0.0.1", "user bob logged in", 4)
+	f.Add("", "\xff", 2)
+	f.Fuzz(func(t *testing.T, a, b string, maxTokens int) {
+		m := NewMiner(MinerConfig{MaxTokens: 2 + abs(maxTokens)%64, MaxClusters: 4})
+		for _, l := range []string{a, b, a + " " + b, b, a} {
+			got := m.Add(l)
+			if got.ID == 0 {
+				continue
+			}
+			tm, ok := m.Template(got.ID)
+			if !ok || tm.Text != got.Template {
+				t.Fatalf("Add(%q) returned template %d %q, held %v %q", l, got.ID, got.Template, ok, tm.Text)
+			}
+			if n := strings.Count(got.Template, Wildcard); n != len(got.Params) {
+				t.Fatalf("Add(%q): %d wildcards in %q, %d params", l, n, got.Template, len(got.Params))
+			}
+		}
+		snap, _ := m.MarshalBinary()
+		var r Miner
+		if err := r.UnmarshalBinary(snap); err != nil {
+			t.Fatalf("own snapshot rejected: %v", err)
+		}
+	})
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	m := NewMiner(MinerConfig{})
+	for _, l := range benchLines(20) {
+		m.Add(l)
+	}
+	snap, _ := m.MarshalBinary()
+	f.Add(snap)
+	f.Add([]byte(snapshotMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Miner
+		if r.UnmarshalBinary(b) == nil {
+			r.Add("user alice logged in")
+			_ = r.Templates()
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
+}
+
+// benchLines is a realistic mix: web access, database, auth, GC and
+// stack-ish lines with ids, addresses, sizes and durations.
+func benchLines(n int) []string {
+	users := []string{"alice", "bob", "carol", "dave"}
+	out := make([]string, n)
+	for i := range out {
+		switch i % 8 {
+		case 0:
+			out[i] = fmt.Sprintf("GET /api/v1/cart/%d 200 %dms bytes=%d", i, i%300, i*17)
+		case 1:
+			out[i] = fmt.Sprintf("user %s logged in from 10.%d.%d.%d:%d", users[i%4], i%256, (i/7)%256, (i/3)%256, 1024+i%5000)
+		case 2:
+			out[i] = fmt.Sprintf("query SELECT * FROM orders WHERE id = %d took %d.%dms rows=%d", i, i%50, i%10, i%9)
+		case 3:
+			out[i] = fmt.Sprintf("PacketResponder %d for block blk_%d terminating", i%3, int64(i)*7919)
+		case 4:
+			out[i] = fmt.Sprintf("GC pause %dms heap %dMiB -> %dMiB", i%40, 100+i%50, 80+i%40)
+		case 5:
+			out[i] = fmt.Sprintf("request %08x-1234-4abc-8def-%012x failed: connection refused to payment:%d", i, i, 8000+i%3)
+		case 6:
+			out[i] = fmt.Sprintf("Received block blk_%d of size %d from /10.250.%d.%d", int64(i)*104729, 67108864-i, i%256, (i/5)%256)
+		default:
+			out[i] = fmt.Sprintf("worker-%d heartbeat ok at 2024-05-01T12:%02d:%02dZ", i%16, (i/60)%60, i%60)
+		}
+	}
+	return out
+}
+
+func BenchmarkMinerAdd(b *testing.B) {
+	lines := benchLines(4096)
+	m := NewMiner(MinerConfig{})
+	var bytes int64
+	for _, l := range lines {
+		bytes += int64(len(l))
+	}
+	b.SetBytes(bytes / int64(len(lines)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuStart()
+	for i := 0; i < b.N; i++ {
+		m.Add(lines[i%len(lines)])
+	}
+	reportCPU(b, cpu)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkTemplateBytes measures the heap a held template costs.
+func BenchmarkTemplateBytes(b *testing.B) {
+	const n = 20000
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf("component%d stage%d event%d happened in module%c with value 7", i%97, i%89, i, 'a'+i%26)
+	}
+	b.ReportAllocs()
+	var per float64
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m := NewMiner(MinerConfig{MaxClusters: n, KeepDigitTokens: true})
+		for _, l := range lines {
+			m.Add(l)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per = float64(after.HeapAlloc-before.HeapAlloc) / float64(m.Len())
+		runtime.KeepAlive(m)
+	}
+	b.ReportMetric(per, "bytes/template")
+}

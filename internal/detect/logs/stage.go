@@ -1,0 +1,344 @@
+package logs
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+// exampleMax caps the example line kept as evidence.
+const exampleMax = 512
+
+// minRate is the least expected count per window, so that a quiet baseline
+// of zero does not make any single record infinitely surprising.
+const minRate = 0.1
+
+// Stage recognises log patterns per entity: templates new after the
+// entity's warm-up, bursts of one template and bursts of errors. It is safe
+// for concurrent use; one miner serves every entity, so template ids are
+// shared across services.
+type Stage struct {
+	mu    sync.Mutex
+	cfg   Config
+	log   *slog.Logger
+	miner *Miner
+	ents  map[string]*entity
+}
+
+// entity is the state of one service.
+type entity struct {
+	first, last time.Time
+	errs        counter
+	// errTmpl counts the error templates of the current error window, to
+	// name the commonest as the burst's template.
+	errTmpl map[uint64]int
+	tmpls   map[uint64]*tmplState
+}
+
+type tmplState struct {
+	first time.Time
+	last  time.Time
+	c     counter
+}
+
+// counter counts records in fixed windows against an EWMA baseline, and
+// keeps the firing state that suppresses repeats.
+type counter struct {
+	win     int64
+	n       int
+	start   time.Time
+	example string
+	ewma    float64
+	closed  int
+	firing  bool
+	held    time.Time
+}
+
+// NewStage returns a stage; fields of cfg out of range take their defaults
+// (call cfg.Validate first to reject them instead).
+func NewStage(cfg Config, logger *slog.Logger) *Stage {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Validate() != nil {
+		cfg = Config{}
+	}
+	cfg = cfg.withDefaults()
+	return &Stage{
+		cfg:   cfg,
+		log:   logger.With("component", "detect/logs"),
+		miner: NewMiner(cfg.Miner),
+		ents:  make(map[string]*entity),
+	}
+}
+
+// Templates returns the templates mined so far, by id.
+func (s *Stage) Templates() []Template {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.miner.Templates()
+}
+
+// Process mines the records' bodies and returns the patterns they complete.
+func (s *Stage) Process(recs []signal.LogRecord) []signal.Observation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var obs []signal.Observation
+	for i := range recs {
+		obs = s.record(&recs[i], obs)
+	}
+	return obs
+}
+
+func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.Observation {
+	m := s.miner.Add(r.Body)
+	if m.ID == 0 {
+		return obs
+	}
+	e := s.ents[r.Entity]
+	if e == nil {
+		e = &entity{first: r.Time, tmpls: make(map[uint64]*tmplState)}
+		s.ents[r.Entity] = e
+	}
+	if r.Time.After(e.last) {
+		e.last = r.Time
+	}
+	warm := r.Time.Sub(e.first) >= s.cfg.WarmUp
+	ts := e.tmpls[m.ID]
+	if ts == nil {
+		if len(e.tmpls) >= s.cfg.MaxTemplatesPerEntity {
+			e.dropOldest()
+		}
+		ts = &tmplState{first: r.Time}
+		e.tmpls[m.ID] = ts
+		if warm {
+			obs = append(obs, signal.Observation{
+				Time: r.Time, Start: r.Time, Entity: r.Entity, Kind: signal.LogNewTemplate,
+				Name: strconv.FormatUint(m.ID, 10), Score: 1, Actual: 1,
+				Summary:  "new log template: " + truncate(m.Template, 200),
+				Evidence: evidence(m.Template, r.Body, 1),
+			})
+		}
+	}
+	if r.Time.After(ts.last) {
+		ts.last = r.Time
+	}
+	w := s.cfg.Window
+	ts.c.add(r.Time, w, s.cfg.Alpha, r.Body)
+	// A template needs a closed window of its own before its rate means
+	// anything; a new one is reported as new, not as a burst.
+	if warm && ts.c.closed > 0 {
+		if o, ok := s.check(&ts.c, r.Time, s.cfg.MinBurst); ok {
+			o.Entity, o.Kind, o.Name = r.Entity, signal.LogBurst, strconv.FormatUint(m.ID, 10)
+			o.Summary = fmt.Sprintf("log template burst: %d in %v, expected %.1f: %s", ts.c.n, w, o.Expected, truncate(m.Template, 160))
+			o.Evidence = evidence(m.Template, ts.c.example, ts.c.n)
+			obs = append(obs, o)
+		}
+	}
+	if r.Severity.AtLeast(signal.SeverityError) {
+		if e.errs.add(r.Time, w, s.cfg.Alpha, r.Body) || e.errTmpl == nil {
+			e.errTmpl = make(map[uint64]int)
+		}
+		e.errTmpl[m.ID]++
+		if warm {
+			if o, ok := s.check(&e.errs, r.Time, s.cfg.MinErrors); ok {
+				id, text := s.topError(e)
+				o.Entity, o.Kind, o.Name = r.Entity, signal.LogErrorBurst, strconv.FormatUint(id, 10)
+				o.Summary = fmt.Sprintf("error logs burst: %d in %v, expected %.1f", e.errs.n, w, o.Expected)
+				o.Evidence = evidence(text, e.errs.example, e.errs.n)
+				obs = append(obs, o)
+			}
+		}
+	}
+	return obs
+}
+
+// topError names the commonest error template of the current window.
+func (s *Stage) topError(e *entity) (uint64, string) {
+	var id uint64
+	best := 0
+	for k, n := range e.errTmpl {
+		if n > best || (n == best && k < id) {
+			id, best = k, n
+		}
+	}
+	t, _ := s.miner.Template(id)
+	return id, t.Text
+}
+
+func (e *entity) dropOldest() {
+	var id uint64
+	var oldest time.Time
+	for k, ts := range e.tmpls {
+		if id == 0 || ts.last.Before(oldest) {
+			id, oldest = k, ts.last
+		}
+	}
+	delete(e.tmpls, id)
+}
+
+// add counts a record at t, closing the windows before it first; it
+// reports whether a new window began.
+func (c *counter) add(t time.Time, w time.Duration, alpha float64, body string) bool {
+	idx := windowOf(t, w)
+	began := c.advance(idx, alpha) || c.n == 0
+	c.n++
+	if c.n == 1 {
+		c.start = t
+		c.example = strings.Clone(truncate(body, exampleMax))
+	}
+	return began
+}
+
+func windowOf(t time.Time, w time.Duration) int64 {
+	ns := t.UnixNano()
+	idx := ns / int64(w)
+	if ns < 0 && ns%int64(w) != 0 {
+		idx--
+	}
+	return idx
+}
+
+// advance closes the windows before idx into the baseline. A window that
+// fired teaches the baseline only a little, so that a long burst is not
+// learned as normal at once. Records late for a closed window count in the
+// current one.
+func (c *counter) advance(idx int64, alpha float64) bool {
+	if c.closed == 0 && c.n == 0 && c.win == 0 {
+		c.win = idx
+		return true
+	}
+	if idx <= c.win {
+		return false
+	}
+	a := alpha
+	if c.firing {
+		a = alpha / 10
+	}
+	if c.closed == 0 {
+		c.ewma = float64(c.n)
+	} else {
+		c.ewma += a * (float64(c.n) - c.ewma)
+	}
+	if gap := idx - c.win - 1; gap > 0 {
+		c.ewma *= math.Pow(1-alpha, float64(min(gap, 10000)))
+	}
+	c.closed += int(min(idx-c.win, 1<<30))
+	c.win, c.n, c.example = idx, 0, ""
+	return true
+}
+
+// check runs the tail test on the current window's count and fires once
+// per persisting pattern.
+func (s *Stage) check(c *counter, t time.Time, minCount int) (signal.Observation, bool) {
+	if c.firing && t.Sub(c.held) >= s.cfg.Repeat {
+		c.firing = false
+	}
+	lambda := max(c.ewma, minRate)
+	high := max(float64(minCount), s.cfg.MinRatio*lambda)
+	if float64(c.n) < high {
+		return signal.Observation{}, false
+	}
+	lp := poissonLogTail(c.n, lambda)
+	if lp > math.Log(s.cfg.PValue) {
+		return signal.Observation{}, false
+	}
+	c.held = t
+	if c.firing {
+		return signal.Observation{}, false
+	}
+	c.firing = true
+	return signal.Observation{
+		Time: t, Start: c.start, Score: tailScore(lp),
+		Actual: float64(c.n), Expected: lambda, Low: 0, High: high,
+		Evidence: map[string]string{"direction": "up"},
+	}, true
+}
+
+// poissonLogTail is ln P(X ≥ k) for X ~ Poisson(lambda), summed in log
+// space so that huge counts do not underflow to a useless zero.
+func poissonLogTail(k int, lambda float64) float64 {
+	if k <= 0 {
+		return 0
+	}
+	lg, _ := math.Lgamma(float64(k) + 1)
+	term := -lambda + float64(k)*math.Log(lambda) - lg
+	// Sum the terms relative to the first: 1 + λ/(k+1) + λ²/((k+1)(k+2)) ...
+	sum, r := 1.0, 1.0
+	for j := k + 1; j < k+1000; j++ {
+		r *= lambda / float64(j)
+		sum += r
+		if r < 1e-12*sum {
+			break
+		}
+	}
+	return min(term+math.Log(sum), 0)
+}
+
+// tailScore maps a tail probability to [0,1]: 1e-6 scores about 0.45,
+// 1e-20 about 0.86.
+func tailScore(logP float64) float64 {
+	decades := -logP / math.Ln10
+	return math.Max(0, math.Min(1, 1-math.Exp(-decades/10)))
+}
+
+// Tick closes the windows that ended by now, ends the suppression of
+// patterns that stopped, and drops entities and templates idle longer than
+// IdleTTL. The bursts themselves are recognised as records arrive, so Tick
+// returns no observations today.
+func (s *Stage) Tick(now time.Time) []signal.Observation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx := windowOf(now, s.cfg.Window)
+	for name, e := range s.ents {
+		if now.Sub(e.last) > s.cfg.IdleTTL {
+			delete(s.ents, name)
+			continue
+		}
+		e.errs.tick(idx, now, s.cfg)
+		for id, ts := range e.tmpls {
+			if now.Sub(ts.last) > s.cfg.IdleTTL {
+				delete(e.tmpls, id)
+				continue
+			}
+			ts.c.tick(idx, now, s.cfg)
+		}
+	}
+	return nil
+}
+
+func (c *counter) tick(idx int64, now time.Time, cfg Config) {
+	if c.closed > 0 || c.n > 0 {
+		c.advance(idx, cfg.Alpha)
+	}
+	if c.firing && now.Sub(c.held) >= cfg.Repeat {
+		c.firing = false
+	}
+}
+
+func evidence(template, example string, n int) map[string]string {
+	return map[string]string{
+		"template": template,
+		"example":  strings.Clone(truncate(example, exampleMax)),
+		"count":    strconv.Itoa(n),
+	}
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && i > n-utf8.UTFMax && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}

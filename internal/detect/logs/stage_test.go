@@ -1,0 +1,193 @@
+package logs
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func rec(entity string, at time.Duration, sev signal.Severity, body string) signal.LogRecord {
+	return signal.LogRecord{Time: t0.Add(at), Entity: entity, Severity: sev, Body: body}
+}
+
+// steady makes one info record every 5 s from..to, and one error a minute.
+func steady(entity string, from, to time.Duration) []signal.LogRecord {
+	var out []signal.LogRecord
+	for at := from; at < to; at += 5 * time.Second {
+		out = append(out, rec(entity, at, signal.SeverityInfo, fmt.Sprintf("GET /api/cart/%d 200 %dms", at/time.Second, at/time.Second%90)))
+		if at%time.Minute == 0 {
+			out = append(out, rec(entity, at+time.Second, signal.SeverityError, fmt.Sprintf("payment call failed after %dms", at/time.Second%900)))
+		}
+	}
+	return out
+}
+
+func kinds(obs []signal.Observation) map[signal.ObsKind]int {
+	m := map[signal.ObsKind]int{}
+	for _, o := range obs {
+		m[o.Kind]++
+		if o.Score < 0 || o.Score > 1 || o.Start.After(o.Time) {
+			panic(fmt.Sprintf("bad observation %v start %v", o, o.Start))
+		}
+	}
+	return m
+}
+
+func TestStageNewTemplate(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	obs := s.Process(steady("cart", 0, 10*time.Minute))
+	if len(obs) != 0 {
+		t.Fatalf("steady traffic gave %v", obs)
+	}
+	// In warm-up: learned silently.
+	if obs := s.Process([]signal.LogRecord{rec("web", 10*time.Minute, signal.SeverityInfo, "cache warmed in 30ms")}); len(obs) != 0 {
+		t.Errorf("warm-up template reported: %v", obs)
+	}
+	body := "disk quota exceeded for volume data " + strings.Repeat("x", 600)
+	obs = s.Process([]signal.LogRecord{
+		rec("cart", 10*time.Minute+time.Second, signal.SeverityWarn, body),
+		rec("cart", 10*time.Minute+2*time.Second, signal.SeverityWarn, body),
+	})
+	if len(obs) != 1 || obs[0].Kind != signal.LogNewTemplate || obs[0].Entity != "cart" {
+		t.Fatalf("got %v, want one new template for cart", obs)
+	}
+	o := obs[0]
+	if !o.Start.Equal(t0.Add(10*time.Minute+time.Second)) || len(o.Evidence["example"]) != exampleMax || o.Evidence["count"] != "1" || !strings.HasPrefix(o.Evidence["template"], "disk quota exceeded") {
+		t.Errorf("observation %v evidence %q", o, o.Evidence)
+	}
+	var found bool
+	for _, tm := range s.Templates() {
+		found = found || fmt.Sprint(tm.ID) == o.Name
+	}
+	if !found {
+		t.Errorf("template %s not in Templates()", o.Name)
+	}
+}
+
+func TestStageErrorBurst(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	recs := steady("cart", 0, 10*time.Minute)
+	// Two stray errors are not a burst.
+	recs = append(recs, rec("cart", 10*time.Minute+time.Second, signal.SeverityError, "payment call failed after 3ms"),
+		rec("cart", 10*time.Minute+2*time.Second, signal.SeverityError, "payment call failed after 4ms"))
+	if obs := s.Process(recs); len(obs) != 0 {
+		t.Fatalf("stray errors gave %v", obs)
+	}
+	s.Tick(t0.Add(11 * time.Minute))
+	burst := func(at time.Duration) []signal.Observation {
+		var rs []signal.LogRecord
+		for i := range 30 {
+			rs = append(rs, rec("cart", at+time.Duration(i)*200*time.Millisecond, signal.SeverityError, fmt.Sprintf("payment call failed after %dms", i)))
+		}
+		return s.Process(rs)
+	}
+	obs := burst(11 * time.Minute)
+	if k := kinds(obs); k[signal.LogErrorBurst] != 1 {
+		t.Fatalf("burst gave %v", obs)
+	}
+	var o signal.Observation
+	for _, x := range obs {
+		if x.Kind == signal.LogErrorBurst {
+			o = x
+		}
+	}
+	if !o.Start.Equal(t0.Add(11*time.Minute)) || o.Score <= 0.3 || o.Evidence["template"] != "payment call failed after <*>" {
+		t.Errorf("error burst %v start %v evidence %v", o, o.Start, o.Evidence)
+	}
+	// Persisting: suppressed.
+	if k := kinds(burst(11*time.Minute + 40*time.Second)); k[signal.LogErrorBurst] != 0 {
+		t.Errorf("persisting burst fired again: %v", k)
+	}
+	// Gone for longer than Repeat, then back: fires again.
+	s.Tick(t0.Add(15 * time.Minute))
+	if k := kinds(burst(15*time.Minute + 10*time.Second)); k[signal.LogErrorBurst] != 1 {
+		t.Errorf("returning burst: %v", k)
+	}
+}
+
+func TestStageTemplateBurst(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	s.Process(steady("cart", 0, 10*time.Minute))
+	var rs []signal.LogRecord
+	for i := range 200 {
+		rs = append(rs, rec("cart", 10*time.Minute+time.Duration(i)*100*time.Millisecond, signal.SeverityInfo, fmt.Sprintf("GET /api/cart/%d 200 %dms", i, i)))
+	}
+	obs := s.Process(rs)
+	if k := kinds(obs); k[signal.LogBurst] != 1 || len(obs) != 1 {
+		t.Fatalf("burst gave %v", obs)
+	}
+	if obs[0].Actual < 20 || obs[0].Expected > 10 {
+		t.Errorf("burst %v actual %v expected %v", obs[0], obs[0].Actual, obs[0].Expected)
+	}
+}
+
+func TestStageConcurrent(t *testing.T) {
+	s := NewStage(Config{WarmUp: time.Second}, nil)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				s.Process([]signal.LogRecord{rec(fmt.Sprint("svc", g), time.Duration(i)*time.Second, signal.SeverityError, fmt.Sprintf("op%d failed", i%3))})
+				if i%10 == 0 {
+					s.Tick(t0.Add(time.Duration(i) * time.Second))
+					s.Templates()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(s.Templates()) == 0 {
+		t.Error("no templates")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := (Config{}).Validate(); err != nil {
+		t.Errorf("zero config: %v", err)
+	}
+	err := Config{Alpha: 2, PValue: 1, Window: -1, Miner: MinerConfig{SimThreshold: 1.5, MaxTokens: 1}}.Validate()
+	for _, want := range []string{"alpha", "p_value", "window", "sim_threshold", "max_tokens"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+}
+
+func TestPoissonTail(t *testing.T) {
+	f := func(k int, lambda, want float64) {
+		t.Helper()
+		got := poissonLogTail(k, lambda)
+		if d := got - want; d > 1e-6 || d < -1e-6 {
+			t.Errorf("ln P(X≥%d; %v) = %v, want %v", k, lambda, got, want)
+		}
+	}
+	f(0, 3, 0)
+	f(1, 1, -0.45867514538708193)  // ln(1-e^-1)
+	f(5, 0.1, -16.383650781624365) // by direct summation
+}
+
+func BenchmarkStageProcess(b *testing.B) {
+	s := NewStage(Config{}, nil)
+	lines := benchLines(4096)
+	recs := make([]signal.LogRecord, len(lines))
+	for i, l := range lines {
+		sev := signal.SeverityInfo
+		if i%50 == 0 {
+			sev = signal.SeverityError
+		}
+		recs[i] = signal.LogRecord{Time: t0.Add(time.Duration(i) * 10 * time.Millisecond), Entity: fmt.Sprint("svc", i%8), Severity: sev, Body: l}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := recs[i%len(recs)]
+		r.Time = t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		s.Process([]signal.LogRecord{r})
+	}
+}
