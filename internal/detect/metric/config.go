@@ -1,0 +1,202 @@
+package metric
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config holds every knob of the detector, so that it can be tuned on a
+// benchmark (NAB) without touching code.
+type Config struct {
+	// WarmUp is the number of points learned from before any alarm.
+	WarmUp int `yaml:"warm_up"`
+	// Threshold is the score at or above which a point is anomalous.
+	Threshold float64 `yaml:"threshold"`
+	// Decades is the improbability, in powers of ten of a Gaussian two-sided
+	// tail, that maps to score 1; score = log10(1/p) / Decades.
+	Decades float64 `yaml:"decades"`
+	// Band is the half-width of the reported expected range in robust
+	// standard deviations; a point outside it counts towards an onset.
+	Band float64 `yaml:"band"`
+	// LevelAlpha is the EWMA weight of the level (baseline) update.
+	LevelAlpha float64 `yaml:"level_alpha"`
+	// TrendBeta scales LevelAlpha for the Holt trend update; 0 disables the trend.
+	TrendBeta float64 `yaml:"trend_beta"`
+	// ScaleAlpha is the EWMA weight of the absolute-deviation (scale) update.
+	ScaleAlpha float64 `yaml:"scale_alpha"`
+	// ShiftAlpha is the EWMA weight of the short average of standardised
+	// residuals that detects sustained level shifts; 0 disables it.
+	ShiftAlpha float64 `yaml:"shift_alpha"`
+	// Clip bounds, in robust standard deviations, how far one point can pull
+	// the baseline and the scale, so anomalies do not become the norm at once.
+	Clip float64 `yaml:"clip"`
+	// AnomalyLearn scales the learning rates while a point is anomalous, so
+	// that a lasting shift becomes the norm only gradually.
+	AnomalyLearn float64 `yaml:"anomaly_learn"`
+	// MinScale is the absolute floor of the scale, so constant series do not
+	// alarm on float noise.
+	MinScale float64 `yaml:"min_scale"`
+	// RelMinScale is the floor of the scale relative to the level.
+	RelMinScale float64 `yaml:"rel_min_scale"`
+	// Hold is the number of in-range points that end an anomalous run.
+	Hold int `yaml:"hold"`
+	// Suppress is how long after an alarm a new run raises no Result.Alarm.
+	Suppress time.Duration `yaml:"suppress"`
+	// Repeat is the least time between two observations of one anomalous run.
+	Repeat time.Duration `yaml:"repeat"`
+
+	// SeasonBucket is the number of points averaged into one bucket of the
+	// seasonal history.
+	SeasonBucket int `yaml:"season_bucket"`
+	// SeasonBuckets is how many buckets the seasonal history keeps (periods
+	// up to half of it are found); 0 disables the seasonal scorer.
+	SeasonBuckets int `yaml:"season_buckets"`
+	// SeasonMinACF is the autocorrelation a lag needs to be taken as the period.
+	SeasonMinACF float64 `yaml:"season_min_acf"`
+	// SeasonGain is how much smaller the seasonal residual scale must be than
+	// the level scale for the seasonal model to be used.
+	SeasonGain float64 `yaml:"season_gain"`
+
+	// Forecast enables the exhaustion forecast for this series; the Stage
+	// sets it for series whose name ends in ForecastSuffix.
+	Forecast bool `yaml:"-"`
+	// ForecastSuffix names the series that get an exhaustion forecast.
+	ForecastSuffix string `yaml:"forecast_suffix"`
+	// ForecastLimit is the value those series cannot exceed (1.0 for a ratio).
+	ForecastLimit float64 `yaml:"forecast_limit"`
+	// ForecastHorizon is how soon the limit must be reached to report it.
+	ForecastHorizon time.Duration `yaml:"forecast_horizon"`
+	// ForecastStep is the number of points averaged into one forecast bucket.
+	ForecastStep int `yaml:"forecast_step"`
+	// ForecastWindow is the number of buckets the trend is fitted on.
+	ForecastWindow int `yaml:"forecast_window"`
+	// ForecastZ is the Mann-Kendall z a rising trend needs to be significant.
+	ForecastZ float64 `yaml:"forecast_z"`
+	// ForecastSuppress is how long after a forecast no other is reported.
+	ForecastSuppress time.Duration `yaml:"forecast_suppress"`
+
+	// MaxSeries bounds the series a Stage tracks; new series beyond it are
+	// counted and dropped.
+	MaxSeries int `yaml:"max_series"`
+}
+
+// Limits of the fixed-size scratch arrays used on the hot path.
+const (
+	maxForecastWindow = 64
+	maxSeasonBuckets  = 1024
+)
+
+// DefaultConfig is tuned for 5-second service metrics.
+func DefaultConfig() Config {
+	return Config{
+		WarmUp:           30,
+		Threshold:        0.5,
+		Decades:          16,
+		Band:             3,
+		LevelAlpha:       0.05,
+		TrendBeta:        0.05,
+		ScaleAlpha:       0.02,
+		ShiftAlpha:       0.3,
+		Clip:             3,
+		AnomalyLearn:     0.25,
+		MinScale:         1e-6,
+		RelMinScale:      0.01,
+		Hold:             3,
+		Suppress:         5 * time.Minute,
+		Repeat:           time.Minute,
+		SeasonBucket:     6,
+		SeasonBuckets:    256,
+		SeasonMinACF:     0.5,
+		SeasonGain:       0.8,
+		ForecastSuffix:   "_utilization",
+		ForecastLimit:    1,
+		ForecastHorizon:  30 * time.Minute,
+		ForecastStep:     2,
+		ForecastWindow:   32,
+		ForecastZ:        4,
+		ForecastSuppress: 30 * time.Minute,
+		MaxSeries:        100000,
+	}
+}
+
+// Validate reports every problem of the configuration, each naming its field.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field string, v any, want string) {
+		errs = append(errs, fmt.Errorf("metric detector: %s is %v, want %s", field, v, want))
+	}
+	unit := func(field string, v float64) { // (0,1]
+		if !(v > 0 && v <= 1) {
+			bad(field, v, "in (0,1]")
+		}
+	}
+	positive := func(field string, v float64) {
+		if !(v > 0) {
+			bad(field, v, "> 0")
+		}
+	}
+	if c.WarmUp < 2 {
+		bad("WarmUp", c.WarmUp, ">= 2")
+	}
+	if !(c.Threshold > 0 && c.Threshold <= 1) {
+		bad("Threshold", c.Threshold, "in (0,1]")
+	}
+	positive("Decades", c.Decades)
+	positive("Band", c.Band)
+	unit("LevelAlpha", c.LevelAlpha)
+	if !(c.TrendBeta >= 0 && c.TrendBeta <= 1) {
+		bad("TrendBeta", c.TrendBeta, "in [0,1]")
+	}
+	unit("ScaleAlpha", c.ScaleAlpha)
+	if !(c.ShiftAlpha >= 0 && c.ShiftAlpha < 1) {
+		bad("ShiftAlpha", c.ShiftAlpha, "in [0,1)")
+	}
+	positive("Clip", c.Clip)
+	unit("AnomalyLearn", c.AnomalyLearn)
+	if !(c.MinScale > 0) {
+		bad("MinScale", c.MinScale, "> 0")
+	}
+	if !(c.RelMinScale >= 0) {
+		bad("RelMinScale", c.RelMinScale, ">= 0")
+	}
+	if c.Hold < 1 {
+		bad("Hold", c.Hold, ">= 1")
+	}
+	if c.Suppress < 0 {
+		bad("Suppress", c.Suppress, ">= 0")
+	}
+	if c.Repeat < 0 {
+		bad("Repeat", c.Repeat, ">= 0")
+	}
+	if c.SeasonBuckets != 0 {
+		if c.SeasonBuckets < minBuckets || c.SeasonBuckets > maxSeasonBuckets {
+			bad("SeasonBuckets", c.SeasonBuckets, fmt.Sprintf("0 (off) or in [%d,%d]", minBuckets, maxSeasonBuckets))
+		}
+		if c.SeasonBucket < 1 {
+			bad("SeasonBucket", c.SeasonBucket, ">= 1")
+		}
+		unit("SeasonMinACF", c.SeasonMinACF)
+		unit("SeasonGain", c.SeasonGain)
+	}
+	if c.ForecastLimit != c.ForecastLimit || c.ForecastLimit > 1e300 || c.ForecastLimit < -1e300 {
+		bad("ForecastLimit", c.ForecastLimit, "a finite number")
+	}
+	if c.ForecastHorizon <= 0 {
+		bad("ForecastHorizon", c.ForecastHorizon, "> 0")
+	}
+	if c.ForecastStep < 1 {
+		bad("ForecastStep", c.ForecastStep, ">= 1")
+	}
+	if c.ForecastWindow < 8 || c.ForecastWindow > maxForecastWindow {
+		bad("ForecastWindow", c.ForecastWindow, fmt.Sprintf("in [8,%d]", maxForecastWindow))
+	}
+	positive("ForecastZ", c.ForecastZ)
+	if c.ForecastSuppress < 0 {
+		bad("ForecastSuppress", c.ForecastSuppress, ">= 0")
+	}
+	if c.MaxSeries < 1 {
+		bad("MaxSeries", c.MaxSeries, ">= 1")
+	}
+	return errors.Join(errs...)
+}

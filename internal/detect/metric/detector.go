@@ -1,0 +1,329 @@
+package metric
+
+import (
+	"math"
+	"time"
+)
+
+// Features that can fire, as reported in Result.Feature and the evidence.
+const (
+	FeatureSpike    = "spike"
+	FeatureLevel    = "level"
+	FeatureSeasonal = "seasonal"
+	FeatureTrend    = "trend"
+)
+
+// Directions of a deviation.
+const (
+	Up   = "up"
+	Down = "down"
+)
+
+// k1 turns a mean absolute deviation into a Gaussian standard deviation.
+const k1 = 1.2533141373155
+
+// maxAbs bounds accepted values; beyond it squares overflow and state would
+// be poisoned, so such values are skipped like NaN.
+const maxAbs = 1e150
+
+// Result is the verdict on one point.
+type Result struct {
+	// Score is the probability-like strength of the deviation in [0,1].
+	Score float64
+	// Anomalous is whether the point is out of range (Score >= Threshold
+	// after warm-up).
+	Anomalous bool
+	// Expected is the value predicted for the point before it was seen;
+	// Low and High bound the expected range.
+	Expected, Low, High float64
+	// Feature names the scorer that fired (or scored highest).
+	Feature string
+	// Direction is Up or Down.
+	Direction string
+	// Start is the onset of the current anomalous run: its first point that
+	// went out of range, which may precede the first anomalous point.
+	Start time.Time
+	// New is set on the first anomalous point of a run.
+	New bool
+	// Alarm is New outside the Suppress window of the previous alarm.
+	Alarm bool
+	// Forecast is set when an exhaustion forecast fires on this point.
+	Forecast Forecast
+}
+
+// Forecast is an exhaustion forecast: a significant rising trend that
+// reaches the limit within the horizon.
+type Forecast struct {
+	// Fired is set on the one point that reports the forecast.
+	Fired bool
+	// ETA is the projected time until the limit is reached.
+	ETA time.Duration
+	// Slope is the Theil-Sen slope in units per second.
+	Slope float64
+	// Level is the fitted value at the current point.
+	Level float64
+	// Z is the Mann-Kendall statistic of the window.
+	Z float64
+	// Since is the start of the window the trend was fitted on.
+	Since time.Time
+}
+
+// run tracks consecutive points deviating the same way, to date onsets.
+type run struct {
+	start time.Time
+	sign  int8
+	n     int
+}
+
+func (r *run) add(t time.Time, z, lim float64) {
+	var s int8
+	switch {
+	case z >= lim:
+		s = 1
+	case z <= -lim:
+		s = -1
+	}
+	if s == 0 {
+		r.n = 0
+		return
+	}
+	if r.n == 0 || r.sign != s {
+		r.start, r.sign, r.n = t, s, 0
+	}
+	r.n++
+}
+
+// since is the onset of the run if it deviates in direction s, else t.
+func (r *run) since(t time.Time, s int8) time.Time {
+	if r.n > 0 && r.sign == s {
+		return r.start
+	}
+	return t
+}
+
+// Detector scores one series causally. It is not safe for concurrent use;
+// Stage serialises access.
+type Detector struct {
+	cfg        Config
+	n          int // accepted points
+	skipped    int
+	outOfOrder int
+	last       time.Time
+
+	level, trend    float64
+	absDev, up, dn  float64 // EWMA of |e|, max(e,0), max(-e,0)
+	shift           float64 // EWMA of clipped z
+	shiftNorm       float64 // sd of shift for independent residuals
+	shiftVar        float64 // EWMA of shift², which calibrates for correlated residuals
+	band, soft, sea run
+
+	inRun     bool
+	quiet     int // in-range points since the last anomalous one
+	runPoints int
+	runStart  time.Time
+	lastAlarm time.Time
+	alarmed   bool
+
+	season *season
+	trendW *window
+}
+
+// NewDetector returns a detector for one series. cfg should have passed
+// Validate; DefaultConfig is used when it has not been filled in.
+func NewDetector(cfg Config) *Detector {
+	if cfg.Validate() != nil {
+		fc := cfg.Forecast
+		cfg = DefaultConfig()
+		cfg.Forecast = fc
+	}
+	d := &Detector{cfg: cfg}
+	if a := cfg.ShiftAlpha; a > 0 {
+		d.shiftNorm = math.Sqrt(a / (2 - a))
+	}
+	if cfg.SeasonBuckets > 0 {
+		d.season = newSeason(cfg.SeasonBuckets, cfg.SeasonBucket)
+	}
+	if cfg.Forecast {
+		d.trendW = newWindow(cfg.ForecastWindow, cfg.ForecastStep)
+	}
+	return d
+}
+
+// Skipped is the number of NaN, infinite or absurdly large values ignored.
+func (d *Detector) Skipped() int { return d.skipped }
+
+// OutOfOrder is the number of points ignored because they were older than
+// the last accepted one.
+func (d *Detector) OutOfOrder() int { return d.outOfOrder }
+
+// Points is the number of points accepted.
+func (d *Detector) Points() int { return d.n }
+
+// scales returns the robust standard deviations above and below the
+// prediction, with the floors applied.
+func (d *Detector) scales(pred float64) (sym, up, dn float64) {
+	floor := max(d.cfg.MinScale, d.cfg.RelMinScale*math.Abs(pred))
+	sym = max(k1*d.absDev, floor)
+	// A side may only widen the range: a lagging baseline biases residuals
+	// to one side, which would otherwise make the other side too narrow.
+	up = max(2*k1*d.up, sym)
+	dn = max(2*k1*d.dn, sym)
+	return sym, up, dn
+}
+
+// Observe scores the point (t, v) and then learns from it.
+func (d *Detector) Observe(t time.Time, v float64) Result {
+	if math.IsNaN(v) || math.Abs(v) > maxAbs {
+		d.skipped++
+		return Result{}
+	}
+	if d.n > 0 && t.Before(d.last) {
+		d.outOfOrder++
+		return Result{}
+	}
+	d.last = t
+	d.n++
+	cfg := &d.cfg
+	if d.n == 1 {
+		d.level = v
+		if d.season != nil {
+			d.season.learn(v, cfg)
+		}
+		if d.trendW != nil {
+			d.trendW.origin = t
+			d.trendW.add(t, v)
+		}
+		return Result{Expected: v, Low: v, High: v, Feature: FeatureSpike, Direction: Up}
+	}
+	warm := d.n > cfg.WarmUp
+
+	// Score against the level model.
+	pred := d.level + d.trend
+	e := v - pred
+	sym, sUp, sDn := d.scales(pred)
+	z := e / sUp
+	if e < 0 {
+		z = e / sDn
+	}
+	r := Result{Expected: pred, Low: pred - cfg.Band*sDn, High: pred + cfg.Band*sUp, Feature: FeatureSpike}
+	best := math.Abs(z)
+	bestZ := z
+
+	var zShift float64
+	if d.shiftNorm > 0 && d.n > 2 {
+		lim := cfg.Clip + 1
+		d.shift += cfg.ShiftAlpha * (min(max(z, -lim), lim) - d.shift)
+		sd := max(d.shiftNorm, math.Sqrt(d.shiftVar))
+		zShift = d.shift / sd
+		c := min(d.shift*d.shift, cfg.Clip*cfg.Clip*sd*sd)
+		d.shiftVar += max(cfg.ScaleAlpha, 1/float64(d.n)) * (c - d.shiftVar)
+		if math.Abs(zShift) > best {
+			best, bestZ, r.Feature = math.Abs(zShift), zShift, FeatureLevel
+		}
+	}
+
+	// Score against the seasonal model, which replaces the level model's
+	// range when it explains the series better.
+	if s := d.season; s != nil {
+		floor := max(cfg.MinScale, cfg.RelMinScale*math.Abs(pred))
+		if zs, exp, ss, ok := s.score(v, floor); ok {
+			d.sea.add(t, zs, cfg.Band)
+			if s.n >= cfg.WarmUp && ss < cfg.SeasonGain*sym {
+				r.Expected, r.Low, r.High = exp, exp-cfg.Band*ss, exp+cfg.Band*ss
+				if math.Abs(zs) > best {
+					best, bestZ, r.Feature = math.Abs(zs), zs, FeatureSeasonal
+				}
+			}
+		}
+		s.learn(v, cfg)
+	}
+
+	r.Score = score(best, cfg.Decades)
+	r.Direction = Up
+	var sign int8 = 1
+	if bestZ < 0 {
+		r.Direction, sign = Down, -1
+	}
+
+	// Date onsets before deciding, so that this point may be its own onset.
+	d.band.add(t, z, cfg.Band)
+	d.soft.add(t, z, 1)
+
+	r.Anomalous = warm && r.Score >= cfg.Threshold
+	if r.Anomalous {
+		if !d.inRun {
+			d.inRun, d.runPoints, r.New = true, 0, true
+			switch r.Feature {
+			case FeatureLevel:
+				d.runStart = d.soft.since(t, sign)
+			case FeatureSeasonal:
+				d.runStart = d.sea.since(t, sign)
+			default:
+				d.runStart = d.band.since(t, sign)
+			}
+			if !d.alarmed || t.Sub(d.lastAlarm) >= cfg.Suppress {
+				r.Alarm, d.alarmed, d.lastAlarm = true, true, t
+			}
+		}
+		d.quiet = 0
+		d.runPoints++
+		if r.Feature == FeatureSpike && d.runPoints >= 3 {
+			r.Feature = FeatureLevel // a spike that lasts is a shift
+		}
+	} else if d.inRun {
+		d.quiet++
+		if d.quiet >= cfg.Hold {
+			d.inRun = false
+		}
+	}
+	if d.inRun {
+		r.Start = d.runStart
+	}
+
+	d.learn(e, sUp, sDn, warm, r.Anomalous)
+	if d.trendW != nil {
+		if f, ok := d.trendW.add(t, v); ok && warm {
+			r.Forecast = d.forecast(t, f)
+		}
+	}
+	return r
+}
+
+// learn updates the level, trend and scales with the clipped residual, so
+// that a single outlier moves the baseline by at most Clip scales.
+//
+// While the point is anomalous the model learns AnomalyLearn times slower
+// and the trend not at all, so that a lasting shift becomes the norm only
+// after minutes, without the trend overshooting.
+func (d *Detector) learn(e, sUp, sDn float64, warm, anomalous bool) {
+	cfg := &d.cfg
+	if d.n > 5 {
+		e = min(max(e, -cfg.Clip*sDn), cfg.Clip*sUp)
+	}
+	slow := 1.0
+	if anomalous {
+		slow = cfg.AnomalyLearn
+	}
+	a := max(cfg.LevelAlpha, 1/float64(d.n)) * slow
+	d.level += d.trend + a*e
+	if warm && !anomalous {
+		d.trend += a * cfg.TrendBeta * e
+	}
+	as := max(cfg.ScaleAlpha, 1/float64(d.n-1)) * slow
+	d.absDev += as * (math.Abs(e) - d.absDev)
+	d.up += as * (max(e, 0) - d.up)
+	d.dn += as * (max(-e, 0) - d.dn)
+}
+
+// score maps a standardised deviation to [0,1] by the improbability of a
+// Gaussian two-sided tail, in decades: log10(1/p) / decades.
+func score(z, decades float64) float64 {
+	z = math.Abs(z)
+	var l float64
+	if z < 8 {
+		l = -math.Log10(math.Erfc(z / math.Sqrt2))
+	} else { // Mills ratio: p ≈ 2φ(z)/z, beyond where Erfc underflows
+		l = (z*z/2 + math.Log(z) + 0.5*math.Log(2*math.Pi) - math.Ln2) / math.Ln10
+	}
+	return min(1, max(0, l/decades))
+}

@@ -1,0 +1,177 @@
+package metric
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// scratch holds the pairwise slopes of one fit; pooled because zeroing it
+// on the stack for every fit would cost more than the fit.
+type scratch struct {
+	slopes [maxForecastWindow * maxForecastWindow / 4]float64
+	t, y   [maxForecastWindow]float64
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// window keeps bucket means of the recent history of a utilization series
+// for a robust trend fit.
+type window struct {
+	t, y   []float64 // bucket k is at index k%len; t in seconds since origin
+	count  int
+	step   int
+	refit  int // buckets until the next fit
+	accT   float64
+	accY   float64
+	accN   int
+	origin time.Time
+
+	fired    bool
+	lastFire time.Time
+}
+
+// fit is a trend fitted on the window.
+type fit struct {
+	slope float64 // per second
+	level float64 // fitted value now
+	z     float64 // Mann-Kendall
+	since float64 // seconds since origin of the oldest bucket
+}
+
+func newWindow(size, step int) *window {
+	return &window{t: make([]float64, size), y: make([]float64, size), step: step}
+}
+
+// add accumulates (t, v); when a bucket completes and the window is full it
+// refits the trend.
+func (w *window) add(t time.Time, v float64) (fit, bool) {
+	w.accT += t.Sub(w.origin).Seconds()
+	w.accY += v
+	w.accN++
+	if w.accN < w.step {
+		return fit{}, false
+	}
+	n := len(w.t)
+	w.t[w.count%n] = w.accT / float64(w.accN)
+	w.y[w.count%n] = w.accY / float64(w.accN)
+	w.count++
+	w.accT, w.accY, w.accN = 0, 0, 0
+	w.refit--
+	if w.count < n || w.refit > 0 {
+		return fit{}, false
+	}
+	// Refitting every quarter of a window is ample for a horizon of minutes
+	// and keeps the amortised cost per point low.
+	w.refit = max(1, n/4)
+	return w.fit(t.Sub(w.origin).Seconds()), true
+}
+
+// fit computes the Theil-Sen slope, the Mann-Kendall z of the window and
+// the fitted level at now. The slope is the median over the pairs at least
+// half a window apart: those carry most of the information and are a
+// quarter of all pairs, which keeps the selection cheap.
+func (w *window) fit(now float64) fit {
+	n := len(w.t)
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	tt, yy, slopes := sc.t[:n], sc.y[:n], sc.slopes[:]
+	old := w.count % n
+	for i := range n {
+		tt[i], yy[i] = w.t[(old+i)%n], w.y[(old+i)%n]
+	}
+	s, m := 0, 0
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			dy := yy[j] - yy[i]
+			switch {
+			case dy > 0:
+				s++
+			case dy < 0:
+				s--
+			}
+			if dt := tt[j] - tt[i]; j-i >= n/2 && dt > 0 {
+				slopes[m] = dy / dt
+				m++
+			}
+		}
+	}
+	if m == 0 {
+		return fit{since: tt[0]}
+	}
+	slope := median(slopes[:m])
+	for i := range n {
+		yy[i] -= slope * tt[i]
+	}
+	level := median(yy) + slope*now
+	fn := float64(n)
+	sd := math.Sqrt(fn * (fn - 1) * (2*fn + 5) / 18)
+	var z float64
+	switch {
+	case s > 0:
+		z = float64(s-1) / sd
+	case s < 0:
+		z = float64(s+1) / sd
+	}
+	return fit{slope: slope, level: level, z: z, since: tt[0]}
+}
+
+// forecast decides whether the fitted trend is an exhaustion worth
+// reporting now: significant, rising, and reaching the limit within the
+// horizon, and not reported recently.
+func (d *Detector) forecast(t time.Time, f fit) Forecast {
+	cfg := &d.cfg
+	if f.z < cfg.ForecastZ || !(f.slope > 0) || f.level >= cfg.ForecastLimit {
+		return Forecast{}
+	}
+	eta := (cfg.ForecastLimit - f.level) / f.slope
+	if eta > cfg.ForecastHorizon.Seconds() {
+		return Forecast{}
+	}
+	w := d.trendW
+	if w.fired && t.Sub(w.lastFire) < cfg.ForecastSuppress {
+		return Forecast{}
+	}
+	w.fired, w.lastFire = true, t
+	return Forecast{
+		Fired: true,
+		ETA:   time.Duration(eta * float64(time.Second)).Round(time.Second),
+		Slope: f.slope,
+		Level: f.level,
+		Z:     f.z,
+		Since: w.origin.Add(time.Duration(f.since * float64(time.Second))),
+	}
+}
+
+// median returns the middle element of a (the upper one for even lengths),
+// reordering a.
+func median(a []float64) float64 {
+	k := len(a) / 2
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		p := a[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < p {
+				i++
+			}
+			for a[j] > p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
+}

@@ -1,0 +1,147 @@
+package metric
+
+import "math"
+
+// season keeps bucket means of the recent history, finds a period in them by
+// autocorrelation, and scores each point against the value at the same phase
+// one period earlier plus a learned offset (which follows level changes).
+type season struct {
+	buf     []float64 // bucket k is at buf[k%len(buf)]
+	bucket  int       // points per bucket
+	count   int       // completed buckets
+	pts     int       // points added
+	acc     float64
+	accN    int
+	checkIn int // buckets until the period is looked for again
+	period  int // in buckets; 0 when none was found
+
+	off, absR float64 // EWMA of the residual and of its absolute value
+	n         int     // residual updates since the period was adopted
+	r, scale  float64 // residual and scale of the point being observed
+	ok        bool
+}
+
+func newSeason(buckets, bucket int) *season {
+	return &season{buf: make([]float64, buckets), bucket: bucket}
+}
+
+// minLag is the shortest period considered, in buckets, so that slow
+// wander is not taken for a cycle.
+const minLag = 3
+
+// minBuckets is the history needed before a period is looked for.
+const minBuckets = 32
+
+// predict is the value at the same phase one period ago, interpolated
+// between bucket centres.
+func (s *season) predict() (float64, bool) {
+	if s.period == 0 {
+		return 0, false
+	}
+	b := float64(s.bucket)
+	f := (float64(s.pts-s.period*s.bucket) - (b-1)/2) / b
+	k0 := int(math.Floor(f))
+	w := f - float64(k0)
+	n := len(s.buf)
+	if k0 < 0 || k0 < s.count-n || k0+1 >= s.count {
+		return 0, false
+	}
+	return s.buf[k0%n]*(1-w) + s.buf[(k0+1)%n]*w, true
+}
+
+// score standardises v against the seasonal model; it returns the z, the
+// expected value and the scale.
+func (s *season) score(v, floor float64) (z, exp, scale float64, ok bool) {
+	sp, ok := s.predict()
+	s.ok = ok
+	if !ok {
+		return 0, 0, 0, false
+	}
+	exp = sp + s.off
+	s.r = v - exp
+	s.scale = max(k1*s.absR, floor)
+	return s.r / s.scale, exp, s.scale, true
+}
+
+// learn updates the residual model with the point last scored and adds v to
+// the bucket history, looking for the period again now and then.
+func (s *season) learn(v float64, cfg *Config) {
+	if s.ok {
+		r := s.r
+		if s.n > 5 {
+			r = min(max(r, -cfg.Clip*s.scale), cfg.Clip*s.scale)
+		}
+		s.n++
+		s.off += max(cfg.LevelAlpha, 1/float64(s.n)) * r
+		s.absR += max(cfg.ScaleAlpha, 1/float64(s.n)) * (math.Abs(r) - s.absR)
+		s.ok = false
+	}
+	s.pts++
+	s.acc += v
+	s.accN++
+	if s.accN < s.bucket {
+		return
+	}
+	n := len(s.buf)
+	s.buf[s.count%n] = s.acc / float64(s.bucket)
+	s.count++
+	s.acc, s.accN = 0, 0
+	s.checkIn--
+	if s.count < minBuckets || s.checkIn > 0 {
+		return
+	}
+	// Look often while the history fills, then every quarter of it: a
+	// period does not change quickly and the search is the costly part.
+	s.checkIn = minBuckets / 4
+	if s.count >= n {
+		s.checkIn = n / 4
+	}
+	if p := s.detect(cfg.SeasonMinACF); p != s.period {
+		s.period, s.off, s.absR, s.n = p, 0, 0, 0
+	}
+}
+
+// detect returns the lag, in buckets, with the highest local peak of the
+// autocorrelation of the linearly detrended history, or 0 when no peak
+// reaches minACF.
+func (s *season) detect(minACF float64) int {
+	size := len(s.buf)
+	n := min(s.count, size)
+	var x [maxSeasonBuckets]float64
+	var acf [maxSeasonBuckets/2 + 2]float64
+	start := (s.count - n) % size
+	var sy, sky float64
+	for k := range n {
+		y := s.buf[(start+k)%size]
+		x[k] = y
+		sy += y
+		sky += float64(k) * y
+	}
+	fn := float64(n)
+	kbar := (fn - 1) / 2
+	b := (sky - kbar*sy) / (fn * (fn*fn - 1) / 12)
+	a := sy/fn - b*kbar
+	var c0 float64
+	for k := range n {
+		x[k] -= a + b*float64(k)
+		c0 += x[k] * x[k]
+	}
+	if !(c0 > 0) {
+		return 0
+	}
+	top := n/2 + 1
+	for l := minLag - 1; l <= top; l++ {
+		var c float64
+		for k := l; k < n; k++ {
+			c += x[k] * x[k-l]
+		}
+		acf[l] = c / c0
+	}
+	best, lag := minACF, 0
+	for l := minLag; l < top; l++ {
+		if acf[l] >= best && acf[l] >= acf[l-1] && acf[l] >= acf[l+1] {
+			best, lag = acf[l], l
+		}
+	}
+	return lag
+}
