@@ -86,6 +86,14 @@ func (s *Stage) Templates() []Template {
 	return s.miner.Templates()
 }
 
+// Stats returns the miner's counters: lines mined, and those that were
+// empty, truncated or not valid UTF-8.
+func (s *Stage) Stats() MinerStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.miner.Stats()
+}
+
 // Process mines the records' bodies and returns the patterns they complete.
 func (s *Stage) Process(recs []signal.LogRecord) []signal.Observation {
 	s.mu.Lock()
@@ -121,7 +129,7 @@ func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.O
 		if warm {
 			obs = append(obs, signal.Observation{
 				Time: r.Time, Start: r.Time, Entity: r.Entity, Kind: signal.LogNewTemplate,
-				Name: strconv.FormatUint(m.ID, 10), Score: 1, Actual: 1,
+				Name: strconv.FormatUint(m.ID, 10), Score: newTemplateScore(r.Severity), Actual: 1,
 				Summary:  "new log template: " + truncate(m.Template, 200),
 				Evidence: evidence(m.Template, r.Body, 1),
 			})
@@ -280,6 +288,23 @@ func poissonLogTail(k int, lambda float64) float64 {
 		}
 	}
 	return min(term+math.Log(sum), 0)
+}
+
+// newTemplateScore weighs a never-seen template by its level. Rare code
+// paths log new lines in healthy systems too, so a new template alone stays
+// below the score at which one observation opens an incident; it
+// corroborates other evidence.
+func newTemplateScore(sev signal.Severity) float64 {
+	switch {
+	case sev.AtLeast(signal.SeverityFatal):
+		return 0.85
+	case sev.AtLeast(signal.SeverityError):
+		return 0.75
+	case sev.AtLeast(signal.SeverityWarn):
+		return 0.6
+	default:
+		return 0.4
+	}
 }
 
 // tailScore maps a tail probability to [0,1]: 1e-6 scores about 0.45,

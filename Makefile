@@ -1,0 +1,41 @@
+# seer — the usual tasks. `make help` lists them.
+GO      ?= go
+SHARED  ?= ../shared/data
+PKGS    ?= ./...
+
+.PHONY: help build test test-short lint bench eval demo fuzz tidy
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/seer
+	$(GO) build -o bin/seer ./cmd/seer
+
+test: ## the whole suite with the race detector (the README's test command)
+	$(GO) test -race $(PKGS)
+
+test-short: ## the fast suite, no race detector
+	$(GO) test -short $(PKGS)
+
+lint: ## gofmt, go vet, staticcheck, go mod tidy leaves no diff
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) mod tidy -diff
+
+bench: ## every benchmark once, with allocations
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
+
+eval: build ## the public benchmarks in ../shared/data
+	./bin/seer eval rca --data $(SHARED)/rca --json
+
+demo: ## the newcomer's first run
+	$(GO) run ./cmd/seer demo
+
+fuzz: ## each fuzz target for 20s
+	@for p in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$p 2>/dev/null | grep '^Fuzz'); do \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
+
+tidy: ## go mod tidy
+	$(GO) mod tidy

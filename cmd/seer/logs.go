@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/seerops/seer/internal/detect/logs"
+)
+
+const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json]
+
+Mines log templates online from FILE (or standard input) and prints, per
+line, the template id and template; with --json one object per line and a
+final summary object. The template table goes to standard error in text mode.
+`
+
+// runLogs runs `seer logs ...`; args start after "logs".
+func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "parse" {
+		fmt.Fprint(stderr, logsUsage)
+		if len(args) == 0 {
+			return errors.New("logs: missing subcommand (want: parse)")
+		}
+		return fmt.Errorf("logs: unknown subcommand %q (want: parse)", args[0])
+	}
+	fs := flag.NewFlagSet("seer logs parse", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, logsUsage); fs.PrintDefaults() }
+	format := fs.String("format", "", "header layout, as in loghub's formats.tsv; the <Content> field is mined")
+	asJSON := fs.Bool("json", false, "print one JSON object per line and a final summary")
+	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default)")
+	// Flags may follow the file name: parse again after each positional.
+	var files []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return fmt.Errorf("logs parse: %w", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) > 1 {
+		return fmt.Errorf("logs parse: one input at most, got %q", files)
+	}
+	var fm *logs.Format
+	if *format != "" {
+		var err error
+		if fm, err = logs.ParseFormat(*format); err != nil {
+			return fmt.Errorf("logs parse --format: %w", err)
+		}
+	}
+	cfg := logs.MinerConfig{MaxClusters: *maxTemplates}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("logs parse: %w", err)
+	}
+	in := stdin
+	if len(files) == 1 && files[0] != "-" {
+		f, err := os.Open(files[0])
+		if err != nil {
+			return fmt.Errorf("logs parse: opening the input: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	p := &logParser{miner: logs.NewMiner(cfg), format: fm, json: *asJSON, out: bufio.NewWriterSize(stdout, 256<<10)}
+	if err := p.run(ctx, in); err != nil {
+		p.out.Flush()
+		return err
+	}
+	if err := p.finish(stderr); err != nil {
+		return fmt.Errorf("logs parse: writing the output: %w", err)
+	}
+	return nil
+}
+
+// logParser holds the state of one `seer logs parse` run.
+type logParser struct {
+	miner   *logs.Miner
+	format  *logs.Format
+	json    bool
+	out     *bufio.Writer
+	buf     []byte
+	fields  []string
+	params  []string
+	lines   int64
+	skipped int64
+}
+
+func (p *logParser) run(ctx context.Context, in io.Reader) error {
+	r := bufio.NewReaderSize(in, 1<<20)
+	var long []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: gather it.
+			long = append(long, chunk...)
+			continue
+		}
+		if len(long) > 0 {
+			chunk = append(long, chunk...)
+			long = long[:0]
+		}
+		if len(chunk) > 0 {
+			p.line(chunk)
+			if p.lines&4095 == 0 {
+				if cerr := ctx.Err(); cerr != nil {
+					return fmt.Errorf("logs parse: %w", cerr)
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("logs parse: reading the input: %w", err)
+		}
+	}
+}
+
+func (p *logParser) line(b []byte) {
+	p.lines++
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	line := string(b)
+	content := line
+	if p.format != nil {
+		var ok bool
+		p.fields, ok = p.format.Split(strings.TrimSpace(line), p.fields)
+		if !ok {
+			p.skipped++
+			return
+		}
+		content = p.fields[p.format.Content()]
+	}
+	m := p.miner.AddInto(content, p.params)
+	p.params = m.Params
+	if m.ID == 0 {
+		p.skipped++
+		return
+	}
+	o := p.buf[:0]
+	if !p.json {
+		o = strconv.AppendUint(o, m.ID, 10)
+		o = append(o, '\t')
+		o = append(o, m.Template...)
+		o = append(o, '\n')
+	} else {
+		o = append(o, `{"line":`...)
+		o = strconv.AppendInt(o, p.lines, 10)
+		o = append(o, `,"template_id":`...)
+		o = strconv.AppendUint(o, m.ID, 10)
+		o = append(o, `,"template":`...)
+		o = appendJSONString(o, m.Template)
+		o = append(o, `,"params":[`...)
+		for i, s := range m.Params {
+			if i > 0 {
+				o = append(o, ',')
+			}
+			o = appendJSONString(o, s)
+		}
+		o = append(o, ']')
+		if p.format != nil {
+			o = append(o, `,"header":{`...)
+			first := true
+			for i, name := range p.format.Names() {
+				if i == p.format.Content() {
+					continue
+				}
+				if !first {
+					o = append(o, ',')
+				}
+				first = false
+				o = appendJSONString(o, name)
+				o = append(o, ':')
+				o = appendJSONString(o, p.fields[i])
+			}
+			o = append(o, '}')
+		}
+		o = append(o, "}\n"...)
+	}
+	p.out.Write(o)
+	p.buf = o
+}
+
+// finish writes the template table and flushes.
+func (p *logParser) finish(stderr io.Writer) error {
+	ts := p.miner.Templates()
+	if p.json {
+		o := append(p.buf[:0], `{"templates":[`...)
+		for i, t := range ts {
+			if i > 0 {
+				o = append(o, ',')
+			}
+			o = append(o, `{"id":`...)
+			o = strconv.AppendUint(o, t.ID, 10)
+			o = append(o, `,"count":`...)
+			o = strconv.AppendInt(o, t.Count, 10)
+			o = append(o, `,"template":`...)
+			o = appendJSONString(o, t.Text)
+			o = append(o, '}')
+			if len(o) > 64<<10 {
+				p.out.Write(o)
+				o = o[:0]
+			}
+		}
+		o = append(o, `],"lines":`...)
+		o = strconv.AppendInt(o, p.lines, 10)
+		o = append(o, `,"skipped":`...)
+		o = strconv.AppendInt(o, p.skipped, 10)
+		o = append(o, "}\n"...)
+		p.out.Write(o)
+		return p.out.Flush()
+	}
+	if err := p.out.Flush(); err != nil {
+		return err
+	}
+	w := bufio.NewWriter(stderr)
+	fmt.Fprintf(w, "%d lines, %d skipped, %d templates\nid\tcount\ttemplate\n", p.lines, p.skipped, len(ts))
+	for _, t := range ts {
+		fmt.Fprintf(w, "%d\t%d\t%s\n", t.ID, t.Count, t.Text)
+	}
+	return w.Flush()
+}
+
+// appendJSONString quotes s as a JSON string; invalid UTF-8 becomes U+FFFD,
+// as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

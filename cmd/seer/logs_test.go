@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunLogsText(t *testing.T) {
+	in := "user alice logged in from 10.0.0.1\n\nuser alice logged in from 10.0.0.2\r\ndisk full on /dev/sda1"
+	var out, errb bytes.Buffer
+	if err := runLogs(context.Background(), []string{"parse", "-"}, strings.NewReader(in), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	want := "1\tuser alice logged in from <*>\n1\tuser alice logged in from <*>\n2\tdisk full on <*>\n"
+	if out.String() != want {
+		t.Errorf("stdout\n%s\nwant\n%s", out.String(), want)
+	}
+	if !strings.Contains(errb.String(), "4 lines, 1 skipped, 2 templates") || !strings.Contains(errb.String(), "1\t2\tuser alice logged in from <*>") {
+		t.Errorf("stderr %q", errb.String())
+	}
+}
+
+func TestRunLogsJSON(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "in.log")
+	lines := "2024-05-01 10:00:00 INFO [db] query took 12ms\n2024-05-01 10:00:01 WARN [db] query took 900ms\nnot a header line\n\"odd\" \xff\n"
+	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	// Flags after the file name, too.
+	err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json"}, nil, &out, &errb)
+	if err != nil {
+		t.Fatalf("%v (stderr %s)", err, errb.String())
+	}
+	sc := bufio.NewScanner(&out)
+	var recs []map[string]any
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, m)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("got %d objects, want 2 lines and a summary: %v", len(recs), recs)
+	}
+	got := fmt.Sprint(recs[1])
+	want := "map[header:map[Component:db Date:2024-05-01 Level:WARN Time:10:00:01] line:2 params:[900ms] template:query took <*> template_id:1]"
+	if got != want {
+		t.Errorf("line 2:\n got %s\nwant %s", got, want)
+	}
+	sum := fmt.Sprint(recs[2])
+	if sum != "map[lines:4 skipped:2 templates:[map[count:2 id:1 template:query took <*>]]]" {
+		t.Errorf("summary %s", sum)
+	}
+}
+
+func TestRunLogsErrors(t *testing.T) {
+	f := func(args []string, want string) {
+		t.Helper()
+		err := runLogs(context.Background(), args, strings.NewReader(""), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("runLogs(%q) = %v, want an error with %q", args, err, want)
+		}
+	}
+	f(nil, "missing subcommand")
+	f([]string{"mine"}, "unknown subcommand")
+	f([]string{"parse", "--format", "<Date> <Time>"}, "Content")
+	f([]string{"parse", "a", "b"}, "one input")
+	f([]string{"parse", "/nonexistent/x.log"}, "opening the input")
+	f([]string{"parse", "--bogus"}, "bogus")
+}
+
+func TestRunLogsLongLine(t *testing.T) {
+	in := strings.Repeat("x ", 3<<20) + "\nshort line\n"
+	var out bytes.Buffer
+	if err := runLogs(context.Background(), []string{"parse"}, strings.NewReader(in), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 2 {
+		t.Errorf("%d output lines, want 2", n)
+	}
+}
+
+func TestRunLogsCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	in := strings.Repeat("GET /a 200 3ms\n", 10000)
+	if err := runLogs(ctx, []string{"parse"}, strings.NewReader(in), io.Discard, io.Discard); err == nil {
+		t.Error("cancelled run succeeded")
+	}
+}
+
+// BenchmarkRunLogs parses a file end to end, header format and all.
+func BenchmarkRunLogs(b *testing.B) {
+	const n = 200000
+	file := filepath.Join(b.TempDir(), "bench.log")
+	var buf bytes.Buffer
+	for i := range n {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&buf, "2024-05-01 10:%02d:%02d INFO [web] GET /api/cart/%d 200 %dms\n", i/60%60, i%60, i, i%300)
+		case 1:
+			fmt.Fprintf(&buf, "2024-05-01 10:%02d:%02d WARN [db] query on orders took %dms rows=%d\n", i/60%60, i%60, i%900, i%7)
+		case 2:
+			fmt.Fprintf(&buf, "2024-05-01 10:%02d:%02d INFO [auth] user u%d logged in from 10.1.%d.%d\n", i/60%60, i%60, i%100, i%256, i/256%256)
+		default:
+			fmt.Fprintf(&buf, "2024-05-01 10:%02d:%02d ERROR [pay] payment %x failed: connection refused\n", i/60%60, i%60, i*7919)
+		}
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`}, nil, io.Discard, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}

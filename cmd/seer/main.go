@@ -1,0 +1,106 @@
+// Command seer is the AIOps engine: it watches metrics, logs, traces and
+// change events, recognises what means trouble, names the root cause and
+// nominates the fix. Run `seer help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `seer — detect, diagnose and remediate, for microservice platforms.
+
+Usage:
+  seer run   [--config FILE] [--data-dir DIR] [--http ADDR]   run the engine
+  seer demo  [--fault KIND] [--target SVC] [--json] [--stay]  the engine on a simulated shop
+  seer logs  parse [FILE|-] [--format F] [--json]              mine log templates from a stream
+  seer event deploy|config|upgrade|... --service S [--text T]  send a change event to a running seer
+  seer runbook check FILE|DIR...                               validate runbooks
+  seer version
+
+Run 'seer COMMAND -h' for a command's flags.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errUsage marks a mistake in the command line: exit status 2.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, "seer:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "seer:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return runEngine(ctx, rest, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
+	case "logs":
+		return runLogs(ctx, rest, stdin, stdout, stderr)
+	case "event":
+		return runEvent(ctx, rest, stdout, stderr)
+	case "runbook":
+		return runRunbook(rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "seer", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+}
+
+// newFlagSet returns a FlagSet that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("seer "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("seer runbook check dir --x"), and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/seerops/seer/internal/engine"
+)
+
+func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	configFile := fs.String("config", "", "YAML configuration file (defaults are embedded)")
+	dataDir := fs.String("data-dir", "", "directory of the knowledge store (default: data, or the config's data_dir)")
+	addr := fs.String("http", "", "address of the API (default 127.0.0.1:7070)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := engine.Load(*configFile)
+	if err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if *addr != "" {
+		cfg.HTTPAddr = *addr
+	}
+	e, err := engine.New(ctx, cfg, logger, engine.Hooks{})
+	if err != nil {
+		return err
+	}
+	logger.Info("seer started", "data_dir", cfg.DataDir, "http", cfg.HTTPAddr, "version", version)
+	runErr := e.Run(ctx)
+	if err := e.Close(); err != nil {
+		return fmt.Errorf("closing: %w", err)
+	}
+	return runErr
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level %q: give debug, info, warn or error", errUsage, level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/seerops/seer/internal/bus"
+	"github.com/seerops/seer/internal/detect/logs"
+	"github.com/seerops/seer/internal/detect/metric"
+	"github.com/seerops/seer/internal/detect/trace"
+	"github.com/seerops/seer/internal/infer"
+)
+
+// Config is the whole engine's configuration. The zero value of a section
+// is never used: Default fills every section and a YAML file overrides what
+// it names.
+type Config struct {
+	// DataDir holds the knowledge store (seer.db).
+	DataDir string `yaml:"data_dir"`
+	// HTTPAddr is where the API, /metrics and the health checks listen.
+	HTTPAddr string `yaml:"http_addr"`
+	// Tick is how often a live engine advances its time-driven stages.
+	Tick time.Duration `yaml:"tick"`
+	// RunbookDir, when set, holds runbooks that add to the built-in ones.
+	RunbookDir string `yaml:"runbook_dir"`
+
+	Bus    bus.MemoryConfig `yaml:"bus"`
+	Metric metric.Config    `yaml:"metric"`
+	Logs   logs.Config      `yaml:"logs"`
+	Trace  trace.Config     `yaml:"trace"`
+	Infer  infer.Config     `yaml:"infer"`
+}
+
+// Default is the embedded configuration: everything in one process, the
+// store under ./data, the API on loopback.
+func Default() Config {
+	return Config{
+		DataDir:  "data",
+		HTTPAddr: "127.0.0.1:7070",
+		Tick:     time.Second,
+		Bus:      bus.DefaultMemoryConfig(),
+		Metric:   metric.DefaultConfig(),
+		Logs:     logs.DefaultConfig(),
+		Trace:    trace.DefaultConfig(),
+		Infer:    infer.DefaultConfig(),
+	}
+}
+
+// Load reads a YAML configuration file over the defaults. Unknown keys are
+// errors, so that a typo does not silently keep a default.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path == "" {
+		return cfg, cfg.Validate()
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("reading the config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF and stands for "all defaults".
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate reports every problem in the configuration, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("http_addr is empty: give host:port, e.g. 127.0.0.1:7070"))
+	}
+	if c.Tick <= 0 {
+		errs = append(errs, fmt.Errorf("tick must be positive, got %v", c.Tick))
+	}
+	for _, sec := range []struct {
+		name string
+		err  error
+	}{
+		{"bus", c.Bus.Validate()},
+		{"metric", c.Metric.Validate()},
+		{"logs", c.Logs.Validate()},
+		{"trace", c.Trace.Validate()},
+		{"infer", c.Infer.Validate()},
+	} {
+		if sec.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", sec.name, sec.err))
+		}
+	}
+	return errors.Join(errs...)
+}

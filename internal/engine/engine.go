@@ -1,0 +1,372 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/seerops/seer/internal/api"
+	"github.com/seerops/seer/internal/bus"
+	"github.com/seerops/seer/internal/detect/logs"
+	"github.com/seerops/seer/internal/detect/metric"
+	"github.com/seerops/seer/internal/detect/trace"
+	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/knowledge/sqlite"
+	"github.com/seerops/seer/internal/remedy"
+	"github.com/seerops/seer/internal/remedy/runbook"
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Hooks let a caller watch the pipeline (the demo's live timeline, tests).
+// They are called synchronously from the stage that produced the value and
+// must not block.
+type Hooks struct {
+	// Observation is called for every stored observation.
+	Observation func(signal.Observation)
+	// Incident is called for every incident created or changed, after it
+	// has been stored and its runbook planned.
+	Incident func(signal.Incident)
+}
+
+// Engine is seer's pipeline in one process.
+type Engine struct {
+	cfg    Config
+	logger *slog.Logger
+	hooks  Hooks
+
+	bus     *bus.Memory
+	store   knowledge.Store
+	metrics *metric.Stage
+	logs    *logs.Stage
+	trace   *trace.Stage
+	planner *remedy.Planner
+
+	// inferMu serialises inference and incident persistence: the observation
+	// consumer and Tick both change incidents.
+	inferMu  sync.Mutex
+	inferrer *infer.Inferrer
+
+	reg *prometheus.Registry
+	m   engineMetrics
+	api http.Handler
+}
+
+// New opens the knowledge store under cfg.DataDir and assembles the pipeline.
+// Close releases it.
+func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "seer.db"), logger)
+	if err != nil {
+		return nil, fmt.Errorf("opening the knowledge store in %s: %w", cfg.DataDir, err)
+	}
+	rbs := runbook.Defaults()
+	if cfg.RunbookDir != "" {
+		own, err := runbook.LoadDir(cfg.RunbookDir)
+		if err != nil {
+			// A bad runbook is reported; the good ones still load.
+			logger.Error("some runbooks were rejected", "component", "engine", "dir", cfg.RunbookDir, "err", err)
+		}
+		rbs = append(own, rbs...)
+	}
+	b, err := bus.NewMemory(cfg.Bus, logger)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	e := &Engine{
+		cfg:     cfg,
+		logger:  logger.With("component", "engine"),
+		hooks:   hooks,
+		bus:     b,
+		store:   store,
+		metrics: metric.NewStage(cfg.Metric, logger),
+		logs:    logs.NewStage(cfg.Logs, logger),
+		trace:   trace.NewStage(cfg.Trace, logger),
+		planner: remedy.NewPlanner(rbs, store, logger),
+		reg:     prometheus.NewRegistry(),
+	}
+	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
+	e.m = newEngineMetrics(e.reg, e)
+	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := errors.Join(
+		b.Subscribe(bus.Signals, "detect", e.detect),
+		b.Subscribe(bus.Observations, "infer", e.infer),
+	); err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.api = api.New(api.Deps{
+		Store:      store,
+		Topology:   e.Topology,
+		Events:     e.IngestEvent,
+		Ready:      func() error { return nil },
+		Metrics:    promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{Registry: e.reg}),
+		Registerer: e.reg,
+		Now:        time.Now,
+	}, logger)
+	return e, nil
+}
+
+// Store is the knowledge repository the engine writes to.
+func (e *Engine) Store() knowledge.Store { return e.store }
+
+// Handler serves the HTTP API, /metrics and the health checks.
+func (e *Engine) Handler() http.Handler { return e.api }
+
+// Topology is the service graph discovered from traces.
+func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
+
+// Ingest hands a batch of telemetry and events to the pipeline. Signals are
+// published per entity (spans per trace), so that a partitioned bus keeps
+// each entity's state in one consumer.
+func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
+	e.m.countIngested(b)
+	if e.cfg.Bus.Sync {
+		return e.bus.Publish(ctx, bus.Signals, "", b)
+	}
+	var errs []error
+	for key, part := range split(b) {
+		if err := e.bus.Publish(ctx, bus.Signals, key, part); err != nil {
+			e.m.shed(part)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IngestEvent hands one change event or alarm to the pipeline.
+func (e *Engine) IngestEvent(ctx context.Context, ev signal.Event) error {
+	return e.Ingest(ctx, &signal.Batch{Events: []signal.Event{ev}})
+}
+
+// split groups a batch by partition key: the entity, or the trace for spans.
+func split(b *signal.Batch) map[string]*signal.Batch {
+	out := make(map[string]*signal.Batch)
+	get := func(k string) *signal.Batch {
+		p, ok := out[k]
+		if !ok {
+			p = &signal.Batch{}
+			out[k] = p
+		}
+		return p
+	}
+	for _, s := range b.Samples {
+		p := get(s.Entity)
+		p.Samples = append(p.Samples, s)
+	}
+	for _, l := range b.Logs {
+		p := get(l.Entity)
+		p.Logs = append(p.Logs, l)
+	}
+	for _, s := range b.Spans {
+		p := get("trace:" + s.TraceID)
+		p.Spans = append(p.Spans, s)
+	}
+	for _, ev := range b.Events {
+		p := get(ev.Entity)
+		p.Events = append(p.Events, ev)
+	}
+	return out
+}
+
+// detect is the detectors' consumer of the signals topic.
+func (e *Engine) detect(ctx context.Context, b *signal.Batch) error {
+	var obs []signal.Observation
+	if len(b.Samples) > 0 {
+		start := time.Now()
+		obs = append(obs, e.metrics.Process(b.Samples)...)
+		e.m.detectorSeconds.WithLabelValues("metric").Observe(time.Since(start).Seconds())
+	}
+	if len(b.Logs) > 0 {
+		start := time.Now()
+		obs = append(obs, e.logs.Process(b.Logs)...)
+		e.m.detectorSeconds.WithLabelValues("logs").Observe(time.Since(start).Seconds())
+	}
+	if len(b.Spans) > 0 {
+		start := time.Now()
+		obs = append(obs, e.trace.Process(b.Spans)...)
+		e.m.detectorSeconds.WithLabelValues("trace").Observe(time.Since(start).Seconds())
+	}
+	if len(b.Events) > 0 {
+		evObs, err := e.events(ctx, b.Events)
+		if err != nil {
+			return err
+		}
+		obs = append(obs, evObs...)
+	}
+	return e.publishObservations(ctx, obs)
+}
+
+func (e *Engine) publishObservations(ctx context.Context, obs []signal.Observation) error {
+	if len(obs) == 0 {
+		return nil
+	}
+	return e.bus.Publish(ctx, bus.Observations, "", &signal.Batch{Observations: obs})
+}
+
+// events stores change events and alarms, hands them to inference for the
+// change analysis, and turns each into an observation.
+func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Observation, error) {
+	obs := make([]signal.Observation, 0, len(evs))
+	for i := range evs {
+		ev := evs[i]
+		if err := e.store.AddEvent(ctx, &ev); err != nil {
+			return nil, fmt.Errorf("storing event: %w", err)
+		}
+		evs[i].ID = ev.ID
+		kind, score := signal.Change, 0.3
+		if ev.Kind == signal.EventAlarm {
+			kind, score = signal.Alarm, 0.8
+		}
+		obs = append(obs, signal.Observation{
+			Time: ev.Time, Start: ev.Time, Entity: ev.Entity, Kind: kind, Name: string(ev.Kind),
+			Score: score, Summary: fmt.Sprintf("%s on %s: %s", ev.Kind, ev.Entity, ev.Text),
+			Evidence: map[string]string{"event_id": fmt.Sprint(ev.ID), "source": ev.Source},
+		})
+	}
+	e.inferMu.Lock()
+	e.inferrer.AddEvents(evs)
+	e.inferMu.Unlock()
+	return obs, nil
+}
+
+// infer is the consumer of the observations topic: store, correlate, rank,
+// plan.
+func (e *Engine) infer(ctx context.Context, b *signal.Batch) error {
+	obs := b.Observations
+	if err := e.store.AddObservations(ctx, obs); err != nil {
+		return fmt.Errorf("storing observations: %w", err)
+	}
+	for _, o := range obs {
+		e.m.observations.WithLabelValues(string(o.Kind)).Inc()
+		if e.hooks.Observation != nil {
+			e.hooks.Observation(o)
+		}
+	}
+	e.inferMu.Lock()
+	defer e.inferMu.Unlock()
+	return e.persist(ctx, e.inferrer.Add(obs), latest(obs))
+}
+
+func latest(obs []signal.Observation) time.Time {
+	var t time.Time
+	for _, o := range obs {
+		if o.Time.After(t) {
+			t = o.Time
+		}
+	}
+	return t
+}
+
+// persist stores changed incidents and plans their runbooks (planning again
+// an unchanged diagnosis is cheap and audits nothing new). The caller holds
+// inferMu.
+func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now time.Time) error {
+	var errs []error
+	for _, in := range changed {
+		if in.ID == 0 {
+			e.m.incidents.Inc()
+		}
+		if err := e.store.PutIncident(ctx, in); err != nil {
+			errs = append(errs, fmt.Errorf("storing incident: %w", err))
+			continue
+		}
+		// The inferrer hands out copies; it learns the stored ID here so
+		// that the next change of this incident updates it.
+		e.inferrer.Bind(in)
+		if in.Status != signal.IncidentResolved && len(in.Causes) > 0 {
+			nom, err := e.planner.Plan(ctx, in, now)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("planning incident %d: %w", in.ID, err))
+			} else if nom != nil {
+				in.Runbook = nom
+				if err := e.store.PutIncident(ctx, in); err != nil {
+					errs = append(errs, fmt.Errorf("storing incident: %w", err))
+				}
+			}
+		}
+		if e.hooks.Incident != nil {
+			e.hooks.Incident(*in)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Tick advances the time-driven stages to now: traces that completed, log
+// rates of windows that closed, incidents that went quiet.
+func (e *Engine) Tick(ctx context.Context, now time.Time) error {
+	obs := e.trace.Tick(now)
+	obs = append(obs, e.logs.Tick(now)...)
+	if err := e.publishObservations(ctx, obs); err != nil {
+		return err
+	}
+	if err := e.bus.Flush(ctx); err != nil {
+		return err
+	}
+	e.inferMu.Lock()
+	defer e.inferMu.Unlock()
+	return e.persist(ctx, e.inferrer.Tick(now), now)
+}
+
+// Flush waits until everything ingested so far has gone through the pipeline.
+func (e *Engine) Flush(ctx context.Context) error { return e.bus.Flush(ctx) }
+
+// Run serves the API on cfg.HTTPAddr and ticks the engine with the wall
+// clock until ctx ends; then it shuts down gracefully: the server stops
+// taking requests, the bus drains and the store is closed by Close.
+func (e *Engine) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (set http_addr or --http to a free address): %w", e.cfg.HTTPAddr, err)
+	}
+	return e.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened.
+func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	e.logger.Info("serving", "addr", ln.Addr().String())
+
+	ticker := time.NewTicker(e.cfg.Tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case now := <-ticker.C:
+			if err := e.Tick(ctx, now); err != nil && ctx.Err() == nil {
+				e.logger.Warn("tick failed", "err", err)
+			}
+		case err := <-served:
+			return fmt.Errorf("http server: %w", err)
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			err := srv.Shutdown(sctx)
+			if ferr := e.bus.Flush(sctx); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
+			e.logger.Info("stopped serving")
+			return err
+		}
+	}
+}
+
+// Close stops the bus (draining what is queued) and closes the store.
+func (e *Engine) Close() error {
+	return errors.Join(e.bus.Close(), e.store.Close())
+}

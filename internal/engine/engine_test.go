@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/signal"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// modernc.org/sqlite and net/http keep helper goroutines that are not ours.
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	f := func(yaml string, wantErr string) {
+		t.Helper()
+		p := filepath.Join(dir, "seer.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		switch {
+		case wantErr == "" && err != nil:
+			t.Fatalf("Load(%q): %v", yaml, err)
+		case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
+			t.Fatalf("Load(%q) = %v, want an error containing %q", yaml, err, wantErr)
+		}
+	}
+	f("", "")
+	f("data_dir: /tmp/x\nhttp_addr: 127.0.0.1:0\ntick: 2s\n", "")
+	f("tick: -1s\n", "tick must be positive")
+	f("http_adr: 1.2.3.4:5\n", "http_adr")   // a typo is an error, not a silent default
+	f("bus: {partitions: 0}\n", "bus.partitions")
+	f("tick: [\n", "seer.yaml")
+	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Fatal("a missing config file was accepted")
+	}
+}
+
+func startEngine(t *testing.T, dir string) (*Engine, string, func()) {
+	t.Helper()
+	cfg := Default()
+	cfg.DataDir = dir
+	cfg.Tick = 50 * time.Millisecond
+	e, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Serve(ctx, ln) }()
+	return e, "http://" + ln.Addr().String(), func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		if err := e.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+}
+
+func get(t *testing.T, url string, into any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			t.Fatalf("GET %s: decoding: %v", url, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestEngineServesAPIAndKeepsKnowledgeAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	e, base, stop := startEngine(t, dir)
+
+	if code := get(t, base+"/healthz", nil); code != 200 {
+		t.Fatalf("/healthz = %d", code)
+	}
+	if code := get(t, base+"/readyz", nil); code != 200 {
+		t.Fatalf("/readyz = %d", code)
+	}
+	body := `{"entity":"checkout","kind":"deploy","text":"v1.4.2","time":"2026-01-05T10:00:00Z"}`
+	resp, err := http.Post(base+"/api/v1/events", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /api/v1/events = %d, want 202", resp.StatusCode)
+	}
+	resp, err = http.Post(base+"/api/v1/events", "application/json", strings.NewReader(`{"entity":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("malformed event = %d, want 400", resp.StatusCode)
+	}
+	if err := e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var obs struct{ Observations []signal.Observation }
+	if code := get(t, base+"/api/v1/observations?entity=checkout", &obs); code != 200 || len(obs.Observations) != 1 || obs.Observations[0].Kind != signal.Change {
+		t.Fatalf("observations of checkout = %d %+v, want the deploy as one change observation", code, obs)
+	}
+	metrics, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	for _, want := range []string{`seer_ingested_total{signal="event"} 1`, `seer_bus_queue_depth{group="detect",topic="signals"}`, "seer_detector_seconds", `seer_api_rejected_total`, `seer_detector_rejected_total{detector="metric",reason="non_finite"} 0`} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	stop()
+
+	// A restart finds the knowledge where it was left.
+	e2, _, stop2 := startEngine(t, dir)
+	defer stop2()
+	evs, err := e2.Store().Events(context.Background(), knowledge.EventQuery{Entity: "checkout"})
+	if err != nil || len(evs) != 1 || evs[0].Text != "v1.4.2" {
+		t.Fatalf("after restart, events of checkout = %+v, %v", evs, err)
+	}
+}
