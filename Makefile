@@ -21,7 +21,7 @@ lint: ## gofmt, go vet, staticcheck, go mod tidy leaves no diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
-	$(GO) mod tidy -diff
+	$(GO) mod tidy -e -diff
 
 bench: ## every benchmark once, with allocations
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s $(PKGS)
@@ -38,4 +38,4 @@ fuzz: ## each fuzz target for 20s
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
 
 tidy: ## go mod tidy
-	$(GO) mod tidy
+	$(GO) mod tidy -e

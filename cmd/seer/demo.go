@@ -170,9 +170,17 @@ func liveDemo(ctx context.Context, o simrun.Options, speed float64, w io.Writer)
 		}
 		fmt.Fprintf(w, "  %s  observed  %-13s %-18s %s\n", at(ob.Time), ob.Entity, ob.Kind, ob.Summary)
 	}
+	falseAlarms := map[int64]bool{}
 	o.Hooks.Incident = func(in signal.Incident) {
 		mu.Lock()
 		defer mu.Unlock()
+		if !injected {
+			// Raised during the backfill, before any fault: a false alarm,
+			// counted and reported at the end rather than interleaved with
+			// the backfill.
+			falseAlarms[in.ID] = true
+			return
+		}
 		key := string(in.Status) + "|" + in.Top().Entity
 		if shown[in.ID] == key {
 			return
@@ -259,6 +267,9 @@ func liveDemo(ctx context.Context, o simrun.Options, speed float64, w io.Writer)
 	default:
 		fmt.Fprintf(w, "detected after %.0fs, diagnosed after %.0fs: root cause %s (%s); the runbook above is a dry run.\n",
 			res.DetectedAfter.Seconds(), res.DiagnosedAfter.Seconds(), res.Incident.Top().Entity, res.Incident.Top().Kind)
+	}
+	if n := len(falseAlarms); n > 0 {
+		fmt.Fprintf(w, "%d incident(s) were raised during the backfill, before any fault: false alarms.\n", n)
 	}
 	if o.DataDir != "" {
 		fmt.Fprintf(w, "the knowledge store is in %s\n", o.DataDir)

@@ -11,7 +11,7 @@ import (
 // as file:line: reason, and a non-zero exit when there is one.
 func runRunbook(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
-		return fmt.Errorf("%w: seer runbook check FILE|DIR...", errUsage)
+		return fmt.Errorf("%w: give seer runbook check FILE|DIR", errUsage)
 	}
 	fs := newFlagSet("runbook check", stderr)
 	paths, err := parseFlags(fs, args[1:])

@@ -41,12 +41,6 @@ func (g *shop) id() string {
 	return fmt.Sprintf("%x", g.seq)
 }
 
-// node is one span under construction.
-type node struct {
-	span signal.Span
-	out  []signal.Span
-}
-
 // call makes a server span of service called at start by parent, with own
 // work selfMs split around its children; it returns the spans and the end.
 func (g *shop) serve(traceID, parent, service, op string, start time.Time, selfMs float64,

@@ -110,9 +110,7 @@ func TestStormIsOneIncident(t *testing.T) {
 	c = newShop(Config{})
 	var storm []signal.Observation
 	for r := range 10 {
-		for _, o := range dbFault(time.Duration(r) * 20 * time.Second) {
-			storm = append(storm, o)
-		}
+		storm = append(storm, dbFault(time.Duration(r)*20*time.Second)...)
 	}
 	var returned []*signal.Incident
 	for i := 0; i < len(storm); i += 7 {
