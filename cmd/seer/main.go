@@ -22,6 +22,7 @@ Usage:
   seer logs  parse [FILE|-] [--format F] [--json]              mine log templates from a stream
   seer event deploy|config|upgrade|... --service S [--text T]  send a change event to a running seer
   seer runbook check FILE|DIR...                               validate runbooks
+  seer eval  nab|loghub --data DIR [--json]                   score seer on a public benchmark
   seer version
 
 Run 'seer COMMAND -h' for a command's flags.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEvent(ctx, rest, stdout, stderr)
 	case "runbook":
 		return runRunbook(rest, stdout, stderr)
+	case "eval":
+		return runEval(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "seer", version)
 		return nil

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+const evalUsage = `seer eval runs seer on a public benchmark and scores it with the benchmark's own metrics.
+
+  seer eval nab    --data DIR [--json] [--scores FILE.csv[.gz]]   Numenta Anomaly Benchmark
+  seer eval loghub --data DIR [--json]                            Loghub-2k log parsing
+`
+
+// runEval dispatches to the benchmark harnesses.
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, evalUsage)
+		return fmt.Errorf("%w: name a benchmark: nab or loghub", errUsage)
+	}
+	switch args[0] {
+	case "nab":
+		return runEvalNAB(ctx, args[1:], stdout, stderr)
+	case "loghub":
+		return runEvalLoghub(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprint(stderr, evalUsage)
+		return fmt.Errorf("%w: unknown benchmark %q", errUsage, args[0])
+	}
+}
