@@ -251,9 +251,13 @@ func (c *Correlator) match(p *pass, o *signal.Observation, gs []*group, reopenin
 			if o.Kind == signal.Change || o.Score < c.cfg.MinScore || o.Time.Sub(g.inc.Resolved) > c.cfg.Reopen {
 				continue
 			}
-			if d = c.distance(p, rca.Service(o.Entity), g); d < 0 {
+			// Reopening needs the same symptom to return (the same kind on
+			// the same entity), not just something nearby: a new problem a
+			// few hops away is a new incident.
+			if !g.hasSymptom(o) {
 				continue
 			}
+			d = 0
 		} else if _, same := g.entries[keyOf(o)]; same && o.Time.Sub(g.newest) <= c.cfg.ResolveAfter {
 			d = -1
 		} else {
@@ -387,13 +391,16 @@ func (c *Correlator) tryOpen(p *pass, o *signal.Observation) *group {
 // one strong one, or MinObservations distinct ones of which one reaches
 // MinScore. Changes are context, not evidence of trouble.
 func (c *Correlator) enough(seq func(func(*signal.Observation) bool)) bool {
+	// Distinct patterns, not distinct kinds: a log template that is both new
+	// and rare, or a series that is anomalous and forecast, is one piece of
+	// evidence and must not corroborate itself.
 	distinct := map[key]bool{}
 	top := 0.0
 	for o := range seq {
 		if o.Kind == signal.Change {
 			continue
 		}
-		distinct[keyOf(o)] = true
+		distinct[key{o.Entity, signal.ObsKind(o.Kind.Source()), o.Name}] = true
 		top = max(top, o.Score)
 	}
 	return top >= c.cfg.MinScore && (top >= c.cfg.StrongScore || len(distinct) >= c.cfg.MinObservations)
@@ -415,6 +422,17 @@ func (c *Correlator) prunePending(before time.Time) {
 		c.dropped += over
 		c.pending = slices.Delete(c.pending, 0, over)
 	}
+}
+
+// hasSymptom reports whether the group holds an observation of o's kind on
+// o's entity.
+func (g *group) hasSymptom(o *signal.Observation) bool {
+	for k := range g.entries {
+		if k.entity == o.Entity && k.kind == o.Kind {
+			return true
+		}
+	}
+	return false
 }
 
 // add merges the observation into the group: a repeat updates its entry.

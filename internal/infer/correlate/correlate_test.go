@@ -189,6 +189,41 @@ func TestResolveReopen(t *testing.T) {
 	}
 }
 
+// A different problem near a resolved incident is a new incident: only the
+// same symptom returning reopens.
+func TestOnlyTheSameSymptomReopens(t *testing.T) {
+	c := newShop(Config{})
+	in := c.Add(dbFault(0))[0]
+	in.ID = 7
+	c.Tick(t0.Add(6 * time.Minute))
+	if in.Status != signal.IncidentResolved {
+		t.Fatalf("status %s, want resolved", in.Status)
+	}
+	// user calls db: related on the graph, but its errors are a new symptom.
+	got := c.Add([]signal.Observation{
+		ob(8*time.Minute, "user", signal.TraceErrors, "GET /session", 0.95),
+		ob(8*time.Minute, "user", signal.MetricAnomaly, "error_ratio", 0.9),
+	})
+	if in.Status != signal.IncidentResolved {
+		t.Fatalf("a different symptom reopened incident %d", in.ID)
+	}
+	if len(got) != 1 || got[0] == in {
+		t.Fatalf("want one new incident for user's errors, got %v", titles(got))
+	}
+}
+
+// One log template that is both new and rare is one piece of evidence.
+func TestOnePatternDoesNotCorroborateItself(t *testing.T) {
+	c := newShop(Config{})
+	got := c.Add([]signal.Observation{
+		ob(0, "payment", signal.LogNewTemplate, "23", 0.75),
+		ob(time.Second, "payment", signal.LogRare, "23", 0.6),
+	})
+	if len(got) != 0 {
+		t.Fatalf("a template that is new and rare opened %v", titles(got))
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)
