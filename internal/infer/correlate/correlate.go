@@ -388,22 +388,32 @@ func (c *Correlator) tryOpen(p *pass, o *signal.Observation) *group {
 }
 
 // enough reports whether observations are evidence enough for an incident:
-// one strong one, or MinObservations distinct ones of which one reaches
-// MinScore. Changes are context, not evidence of trouble.
+// one strong one, or MinObservations distinct ones of which one, not a log
+// pattern, reaches MinScore. Changes are context, not evidence of trouble.
 func (c *Correlator) enough(seq func(func(*signal.Observation) bool)) bool {
 	// Distinct patterns, not distinct kinds: a log template that is both new
 	// and rare, or a series that is anomalous and forecast, is one piece of
 	// evidence and must not corroborate itself.
+	//
+	// Logs corroborate but do not accuse: healthy services log new and rare
+	// lines every hour, so unless one observation is strong, at least one
+	// metric, trace or alarm observation must reach MinScore.
 	distinct := map[key]bool{}
-	top := 0.0
+	top, topNonLog := 0.0, 0.0
 	for o := range seq {
 		if o.Kind == signal.Change {
 			continue
 		}
 		distinct[key{o.Entity, signal.ObsKind(o.Kind.Source()), o.Name}] = true
 		top = max(top, o.Score)
+		if o.Kind.Source() != signal.SourceLog {
+			topNonLog = max(topNonLog, o.Score)
+		}
 	}
-	return top >= c.cfg.MinScore && (top >= c.cfg.StrongScore || len(distinct) >= c.cfg.MinObservations)
+	if top >= c.cfg.StrongScore {
+		return true
+	}
+	return topNonLog >= c.cfg.MinScore && len(distinct) >= c.cfg.MinObservations
 }
 
 func (c *Correlator) reopen(g *group, o *signal.Observation) {

@@ -50,6 +50,9 @@ func TestOpening(t *testing.T) {
 	f("one strong anomaly", []signal.Observation{ob(0, "db", signal.TraceLatency, "q", 0.95)}, 1)
 	f("two related anomalies", []signal.Observation{ob(0, "db", lat, "a", 0.6), ob(5*time.Second, "catalog", lat, "b", 0.3)}, 1)
 	f("two anomalies too far apart in time", []signal.Observation{ob(0, "db", lat, "a", 0.6), ob(5*time.Minute, "catalog", lat, "b", 0.6)}, 0)
+	f("two weak log patterns", []signal.Observation{ob(0, "payment", signal.LogRare, "33", 0.6), ob(90*time.Second, "checkout", signal.LogNewTemplate, "55", 0.75)}, 0)
+	f("a log pattern and a metric anomaly", []signal.Observation{ob(0, "payment", signal.LogNewTemplate, "33", 0.75), ob(5*time.Second, "payment", lat, "error_ratio", 0.6)}, 1)
+	f("a strong log burst alone", []signal.Observation{ob(0, "payment", signal.LogErrorBurst, "", 0.95)}, 1)
 	f("two anomalies too far apart on the graph", []signal.Observation{ob(0, "db", lat, "a", 0.6), ob(0, "notification", lat, "b", 0.6)}, 0)
 }
 
