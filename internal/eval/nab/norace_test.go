@@ -1,0 +1,5 @@
+//go:build !race
+
+package nab
+
+const raceEnabled = false
