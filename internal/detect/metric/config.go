@@ -39,6 +39,20 @@ type Config struct {
 	MinScale float64 `yaml:"min_scale"`
 	// RelMinScale is the floor of the scale relative to the level.
 	RelMinScale float64 `yaml:"rel_min_scale"`
+	// TailK is how many times the series' own recent high quantile of
+	// deviations (TailPoints) a deviation must exceed to be anomalous, on top
+	// of being improbable for a Gaussian: a series that blips every few
+	// minutes learns its blips, a jump far beyond them still fires.
+	TailK float64 `yaml:"tail_k"`
+	// LevelTailK is TailK for the short average of the residuals (the
+	// level feature), which is lighter-tailed than single points.
+	LevelTailK float64 `yaml:"level_tail_k"`
+	// TailPoints is how many decayed past deviations define that quantile:
+	// the size of deviation the series has shown about this many times.
+	TailPoints float64 `yaml:"tail_points"`
+	// TailHalfLife is the number of points after which past deviations
+	// count half.
+	TailHalfLife int `yaml:"tail_half_life"`
 	// Hold is the number of in-range points that end an anomalous run.
 	Hold int `yaml:"hold"`
 	// Suppress is how long after an alarm a new run raises no Result.Alarm.
@@ -73,6 +87,15 @@ type Config struct {
 	ForecastWindow int `yaml:"forecast_window"`
 	// ForecastZ is the Mann-Kendall z a rising trend needs to be significant.
 	ForecastZ float64 `yaml:"forecast_z"`
+	// ForecastRise is how many spreads of the series (its long-run spread
+	// and the residual spread of the fit, the larger) both the fitted rise
+	// over the window and the fitted level's excess over the long-run mean
+	// must reach, so that a GC sawtooth or a slow wander within the usual
+	// range is not taken for a leak.
+	ForecastRise float64 `yaml:"forecast_rise"`
+	// ForecastBaseline is the number of points over which the long-run mean
+	// and spread are averaged.
+	ForecastBaseline int `yaml:"forecast_baseline"`
 	// ForecastSuppress is how long after a forecast no other is reported.
 	ForecastSuppress time.Duration `yaml:"forecast_suppress"`
 
@@ -102,6 +125,10 @@ func DefaultConfig() Config {
 		AnomalyLearn:     0.25,
 		MinScale:         1e-6,
 		RelMinScale:      0.01,
+		TailK:            3,
+		LevelTailK:       2,
+		TailPoints:       1,
+		TailHalfLife:     360,
 		Hold:             3,
 		Suppress:         5 * time.Minute,
 		Repeat:           time.Minute,
@@ -115,6 +142,8 @@ func DefaultConfig() Config {
 		ForecastStep:     2,
 		ForecastWindow:   32,
 		ForecastZ:        4,
+		ForecastRise:     4,
+		ForecastBaseline: 720,
 		ForecastSuppress: 30 * time.Minute,
 		MaxSeries:        100000,
 	}
@@ -160,6 +189,18 @@ func (c Config) Validate() error {
 	if !(c.RelMinScale >= 0) {
 		bad("RelMinScale", c.RelMinScale, ">= 0")
 	}
+	if !(c.TailK >= 1) {
+		bad("TailK", c.TailK, ">= 1")
+	}
+	if !(c.LevelTailK >= 1) {
+		bad("LevelTailK", c.LevelTailK, ">= 1")
+	}
+	if !(c.TailPoints >= 1 && c.TailPoints <= 1000) {
+		bad("TailPoints", c.TailPoints, "in [1,1000]")
+	}
+	if c.TailHalfLife < 1 || c.TailHalfLife > maxTailHalfLife {
+		bad("TailHalfLife", c.TailHalfLife, fmt.Sprintf("in [1,%d]", maxTailHalfLife))
+	}
 	if c.Hold < 1 {
 		bad("Hold", c.Hold, ">= 1")
 	}
@@ -192,6 +233,12 @@ func (c Config) Validate() error {
 		bad("ForecastWindow", c.ForecastWindow, fmt.Sprintf("in [8,%d]", maxForecastWindow))
 	}
 	positive("ForecastZ", c.ForecastZ)
+	if !(c.ForecastRise >= 0) {
+		bad("ForecastRise", c.ForecastRise, ">= 0")
+	}
+	if c.ForecastBaseline < 1 {
+		bad("ForecastBaseline", c.ForecastBaseline, ">= 1")
+	}
 	if c.ForecastSuppress < 0 {
 		bad("ForecastSuppress", c.ForecastSuppress, ">= 0")
 	}

@@ -22,6 +22,13 @@ const (
 // k1 turns a mean absolute deviation into a Gaussian standard deviation.
 const k1 = 1.2533141373155
 
+// degenerate bounds, in MinScale, the high quantile of the deviations of a
+// series that has never moved beyond float noise.
+const degenerate = 2
+
+// maxBlip is the longest anomalous run, in points, still learned as a blip.
+const maxBlip = 2
+
 // maxAbs bounds accepted values; beyond it squares overflow and state would
 // be poisoned, so such values are skipped like NaN.
 const maxAbs = 1e150
@@ -34,7 +41,8 @@ type Result struct {
 	// after warm-up).
 	Anomalous bool
 	// Expected is the value predicted for the point before it was seen;
-	// Low and High bound the expected range.
+	// Low and High bound the expected range: Band scales or the series'
+	// recent largest deviation, the wider.
 	Expected, Low, High float64
 	// Feature names the scorer that fired (or scored highest).
 	Feature string
@@ -114,8 +122,20 @@ type Detector struct {
 	absDev, up, dn  float64 // EWMA of |e|, max(e,0), max(-e,0)
 	shift           float64 // EWMA of clipped z
 	shiftNorm       float64 // sd of shift for independent residuals
+	blipMean        float64 // the short mean after maxBlip equal residuals, relative to them
+	zThr            float64 // the |z| whose score is Threshold
 	shiftVar        float64 // EWMA of shift², which calibrates for correlated residuals
+	mean, meanN     float64 // EWMA of raw residuals: all, and calm points' only
 	band, soft, sea run
+
+	// Empirical tails of the calm points' deviations: |residual| and |mean|.
+	spikeT, shiftT tail
+	// The current stretch of points that were not calm: its length and
+	// largest |residual| and |seasonal residual|, learned as a blip if short.
+	devN          int
+	devPeak, devR float64
+	devSum        float64 // its contribution to meanN had it been calm
+	held          bool    // the last point was a first deviation held for confirmation
 
 	inRun     bool
 	quiet     int // in-range points since the last anomalous one
@@ -126,6 +146,8 @@ type Detector struct {
 
 	season *season
 	trendW *window
+	// Long-run mean and mean absolute deviation of a utilization series.
+	base, baseDev float64
 }
 
 // NewDetector returns a detector for one series. cfg should have passed
@@ -136,9 +158,12 @@ func NewDetector(cfg Config) *Detector {
 		cfg = DefaultConfig()
 		cfg.Forecast = fc
 	}
-	d := &Detector{cfg: cfg}
+	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades)}
+	d.spikeT.reset()
+	d.shiftT.reset()
 	if a := cfg.ShiftAlpha; a > 0 {
 		d.shiftNorm = math.Sqrt(a / (2 - a))
+		d.blipMean = 1 - math.Pow(1-a, maxBlip)
 	}
 	if cfg.SeasonBuckets > 0 {
 		d.season = newSeason(cfg.SeasonBuckets, cfg.SeasonBucket)
@@ -187,17 +212,20 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	if d.n == 1 {
 		d.level = v
 		if d.season != nil {
-			d.season.learn(v, cfg)
+			d.season.learn(v, false, cfg)
 		}
 		if d.trendW != nil {
 			d.trendW.origin = t
 			d.trendW.add(t, v)
+			d.baseline(v)
 		}
 		return Result{Expected: v, Low: v, High: v, Feature: FeatureSpike, Direction: Up}
 	}
 	warm := d.n > cfg.WarmUp
 
-	// Score against the level model.
+	// Score against the level model. Each feature's score is the lesser of
+	// its Gaussian improbability and how far it exceeds what the series has
+	// shown recently, so that both must hold for an alarm.
 	pred := d.level + d.trend
 	e := v - pred
 	sym, sUp, sDn := d.scales(pred)
@@ -205,40 +233,62 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	if e < 0 {
 		z = e / sDn
 	}
-	r := Result{Expected: pred, Low: pred - cfg.Band*sDn, High: pred + cfg.Band*sUp, Feature: FeatureSpike}
-	best := math.Abs(z)
-	bestZ := z
+	qSpike := d.spikeT.quantile(cfg.TailPoints, cfg.MinScale)
+	r := Result{Expected: pred, Low: pred - max(cfg.Band*sDn, qSpike), High: pred + max(cfg.Band*sUp, qSpike),
+		Feature: FeatureSpike}
+	// Features are ranked by the lesser of their two ratios to the alarm
+	// threshold, which needs no score: that is computed for the best only.
+	gauss := math.Abs(z) / d.zThr // the highest Gaussian ratio of the features
+	best := min(gauss, ratio(math.Abs(e), qSpike, cfg.TailK))
+	bestZ, bestX, bestQ, bestK := z, math.Abs(e), qSpike, cfg.TailK
 
-	var zShift float64
 	if d.shiftNorm > 0 && d.n > 2 {
-		lim := cfg.Clip + 1
+		lim := 2 * cfg.Clip
 		d.shift += cfg.ShiftAlpha * (min(max(z, -lim), lim) - d.shift)
 		sd := max(d.shiftNorm, math.Sqrt(d.shiftVar))
-		zShift = d.shift / sd
+		zShift := d.shift / sd
 		c := min(d.shift*d.shift, cfg.Clip*cfg.Clip*sd*sd)
 		d.shiftVar += max(cfg.ScaleAlpha, 1/float64(d.n)) * (c - d.shiftVar)
-		if math.Abs(zShift) > best {
-			best, bestZ, r.Feature = math.Abs(zShift), zShift, FeatureLevel
+		d.mean += cfg.ShiftAlpha * (e - d.mean)
+		g := math.Abs(zShift) / d.zThr
+		gauss = max(gauss, g)
+		// A blip of maxBlip usual-size deviations is normal, and so is the
+		// short mean it makes, however few of them the mean's own tail has
+		// seen.
+		q := max(d.shiftT.quantile(cfg.TailPoints, cfg.MinScale), d.blipMean*qSpike)
+		x := math.Abs(d.mean)
+		if s := min(g, ratio(x, q, cfg.LevelTailK)); s > best {
+			best, r.Feature = s, FeatureLevel
+			bestZ, bestX, bestQ, bestK = zShift, x, q, cfg.LevelTailK
 		}
 	}
 
 	// Score against the seasonal model, which replaces the level model's
-	// range when it explains the series better.
+	// range when it explains the series better, in its scale and in its
+	// tail, over at least a whole period: a GC sawtooth whose period is not
+	// a whole number of buckets, or a sparse series whose blips happen to
+	// line up, is predicted well most of the time but misses as far as the
+	// level model where it misses.
+	var rSea float64
 	if s := d.season; s != nil {
 		floor := max(cfg.MinScale, cfg.RelMinScale*math.Abs(pred))
 		if zs, exp, ss, ok := s.score(v, floor); ok {
+			rSea = math.Abs(s.r)
 			d.sea.add(t, zs, cfg.Band)
-			if s.n >= cfg.WarmUp && ss < cfg.SeasonGain*sym {
-				r.Expected, r.Low, r.High = exp, exp-cfg.Band*ss, exp+cfg.Band*ss
-				if math.Abs(zs) > best {
-					best, bestZ, r.Feature = math.Abs(zs), zs, FeatureSeasonal
+			q := s.tail.quantile(cfg.TailPoints, cfg.MinScale)
+			if s.n >= cfg.WarmUp+s.period*s.bucket && ss < cfg.SeasonGain*sym && q < cfg.SeasonGain*qSpike {
+				r.Expected, r.Low, r.High = exp, exp-max(cfg.Band*ss, q), exp+max(cfg.Band*ss, q)
+				g := math.Abs(zs) / d.zThr
+				gauss = max(gauss, g)
+				if sc := min(g, ratio(rSea, q, cfg.TailK)); sc > best {
+					best, r.Feature = sc, FeatureSeasonal
+					bestZ, bestX, bestQ, bestK = zs, rSea, q, cfg.TailK
 				}
 			}
 		}
-		s.learn(v, cfg)
 	}
 
-	r.Score = score(best, cfg.Decades)
+	r.Score = min(score(bestZ, cfg.Decades), beyond(bestX, bestQ, bestK, cfg.Threshold))
 	r.Direction = Up
 	var sign int8 = 1
 	if bestZ < 0 {
@@ -250,6 +300,16 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	d.soft.add(t, z, 1)
 
 	r.Anomalous = warm && r.Score >= cfg.Threshold
+	// A series that has never moved beyond float noise (an error ratio
+	// before its first error, up before its first crash) cannot tell its
+	// first blip from a fault by one point: the point waits for the next.
+	// If that is anomalous too the run starts, dated back to the first; if
+	// not, the first was a blip and is learned as one.
+	wasHeld := d.held
+	d.held = r.Anomalous && !d.inRun && !wasHeld && qSpike <= degenerate*cfg.MinScale
+	if d.held {
+		r.Anomalous = false
+	}
 	if r.Anomalous {
 		if !d.inRun {
 			d.inRun, d.runPoints, r.New = true, 0, true
@@ -280,13 +340,59 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		r.Start = d.runStart
 	}
 
-	d.learn(e, sUp, sDn, warm, r.Anomalous)
+	// A point is deviant if improbable for a Gaussian, and so are the points
+	// after it while they stay beyond the usual deviations.
+	deviant := r.Anomalous || d.held || warm && (gauss >= 1 || d.devN > 0 && math.Abs(e) > qSpike)
+	d.learnTails(e, rSea, deviant)
+	if s := d.season; s != nil {
+		s.learn(v, !deviant, cfg)
+	}
+	d.learn(e, sUp, sDn, qSpike, warm, deviant)
 	if d.trendW != nil {
+		d.baseline(v)
 		if f, ok := d.trendW.add(t, v); ok && warm {
 			r.Forecast = d.forecast(t, f)
 		}
 	}
 	return r
+}
+
+// learnTails teaches the tails the point's deviations if it was calm.
+//
+// A point that was improbable for a Gaussian is not calm: whether it is how
+// the series behaves is only known once it has passed. A stretch of such
+// points that ends within maxBlip points was a blip and is learned as one,
+// so that a series that blips every few minutes learns its blips; a longer
+// one is a change, never learned this way, so that it stays anomalous
+// until the slowed level has followed it (and the tails learn the new
+// normal then), rather than becoming the norm by its own weight.
+func (d *Detector) learnTails(e, rSea float64, deviant bool) {
+	cfg := &d.cfg
+	a := cfg.ShiftAlpha
+	if deviant {
+		// The short mean of the calm points leaves the deviant ones out
+		// until they turn out to be a blip.
+		d.meanN -= a * d.meanN
+		d.devSum += a * (e - d.devSum)
+		d.devN++
+		d.devPeak, d.devR = max(d.devPeak, math.Abs(e)), max(d.devR, rSea)
+		return
+	}
+	if d.devN > 0 && d.devN <= maxBlip {
+		d.meanN += d.devSum
+		for range d.devN {
+			d.spikeT.add(d.devPeak, cfg.MinScale, cfg.TailHalfLife)
+			if s := d.season; s != nil && d.devR > 0 {
+				s.tail.add(d.devR, cfg.MinScale, cfg.TailHalfLife)
+			}
+		}
+	}
+	d.devN, d.devPeak, d.devR, d.devSum = 0, 0, 0, 0
+	d.spikeT.add(math.Abs(e), cfg.MinScale, cfg.TailHalfLife)
+	if d.shiftNorm > 0 && d.n > 2 {
+		d.meanN += a * (e - d.meanN)
+		d.shiftT.add(math.Abs(d.meanN), cfg.MinScale, cfg.TailHalfLife)
+	}
 }
 
 // learn updates the level, trend and scales with the clipped residual, so
@@ -295,10 +401,18 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 // While the point is anomalous the model learns AnomalyLearn times slower
 // and the trend not at all, so that a lasting shift becomes the norm only
 // after minutes, without the trend overshooting.
-func (d *Detector) learn(e, sUp, sDn float64, warm, anomalous bool) {
+//
+// A normal point is clipped no tighter than the deviations the series has
+// shown recently (q), so that the scale of a sparse or heavy-tailed series
+// learns its blips instead of staying at its floor.
+func (d *Detector) learn(e, sUp, sDn, q float64, warm, anomalous bool) {
 	cfg := &d.cfg
 	if d.n > 5 {
-		e = min(max(e, -cfg.Clip*sDn), cfg.Clip*sUp)
+		hi, lo := cfg.Clip*sUp, cfg.Clip*sDn
+		if warm && !anomalous {
+			hi, lo = max(hi, q), max(lo, q)
+		}
+		e = min(max(e, -lo), hi)
 	}
 	slow := 1.0
 	if anomalous {
@@ -326,4 +440,21 @@ func score(z, decades float64) float64 {
 		l = (z*z/2 + math.Log(z) + 0.5*math.Log(2*math.Pi) - math.Ln2) / math.Ln10
 	}
 	return min(1, max(0, l/decades))
+}
+
+// zOf inverts score: the |z| whose score is s, by bisection.
+func zOf(s, decades float64) float64 {
+	lo, hi := 0.0, 1.0
+	for score(hi, decades) < s && hi < 1e6 {
+		hi *= 2
+	}
+	for range 64 {
+		mid := (lo + hi) / 2
+		if score(mid, decades) < s {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }

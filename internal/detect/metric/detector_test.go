@@ -142,25 +142,27 @@ func TestDirection(t *testing.T) {
 }
 
 // TestConstantSeries: zero variance does not alarm on float noise but does
-// on a real change.
+// on a real change, on its second point (a series that never moved cannot
+// tell its first blip from a change by one point), dated to its first.
 func TestConstantSeries(t *testing.T) {
 	f := func(noise, after float64, wantAlarm bool) {
 		t.Helper()
 		rng := rand.New(rand.NewSource(3))
 		d := NewDetector(DefaultConfig())
 		alarmed := -1
+		var start time.Time
 		for i := range 600 {
 			v := 1 + noise*rng.NormFloat64()
 			if i >= 500 {
 				v = after + noise*rng.NormFloat64()
 			}
 			if r := d.Observe(at(i), v); r.Anomalous && alarmed < 0 {
-				alarmed = i
+				alarmed, start = i, r.Start
 			}
 		}
 		switch {
-		case wantAlarm && alarmed != 500:
-			t.Errorf("noise %g, 1→%g: first alarm at %d, want 500", noise, after, alarmed)
+		case wantAlarm && (alarmed != 501 || !start.Equal(at(500))):
+			t.Errorf("noise %g, 1→%g: first alarm at %d from %v, want 501 from %v", noise, after, alarmed, start, at(500))
 		case !wantAlarm && alarmed >= 0:
 			t.Errorf("noise %g, 1→%g: alarm at %d, want none", noise, after, alarmed)
 		}
@@ -171,6 +173,38 @@ func TestConstantSeries(t *testing.T) {
 	f(0, 0, true)
 	f(1e-12, 0, true)
 	f(0, 2, true)
+}
+
+// TestSparseSeries: a series that is 0 most of the time and blips now and
+// then (an error ratio at a low request rate) learns its blips, however
+// improbable each is for a Gaussian, and still sees a fault at once.
+func TestSparseSeries(t *testing.T) {
+	for seed := int64(1); seed <= 10; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		st := NewStage(DefaultConfig(), nil)
+		blip := func() float64 {
+			if rng.Float64() < 0.04 {
+				return 1 / float64(7+rng.Intn(8)) // one error among 7..14 requests
+			}
+			return 0
+		}
+		var seen []signal.Observation
+		for i := range 1440 + 3 {
+			v := blip()
+			if i >= 1440 {
+				v = 0.4 + 0.1*rng.NormFloat64()
+			}
+			for _, o := range st.Process([]signal.Sample{sample("payment", "error_ratio", i, v)}) {
+				if i < 1440 && i >= 120 {
+					t.Errorf("seed %d: false alarm at %d: %s", seed, i, o.Summary)
+				}
+				seen = append(seen, o)
+			}
+		}
+		if len(seen) == 0 || !seen[len(seen)-1].Time.After(at(1439)) {
+			t.Errorf("seed %d: fault not seen within 3 points", seed)
+		}
+	}
 }
 
 // TestNonFiniteSkipped: NaN and Inf are counted and do not poison state.

@@ -8,8 +8,21 @@
 // blending cheap scorers: a robust Holt level with side-specific EWMA scales
 // (spike), a short EWMA of the standardised residual (level shift), and a
 // seasonal residual once a period has been found in the data by
-// autocorrelation of bucket means. Utilization series also keep a decimated
-// window whose Theil-Sen slope and Mann-Kendall statistic give a time to
-// exhaustion. A Stage keeps one Detector per series and rate-limits the
-// observations it emits.
+// autocorrelation of bucket means.
+//
+// Real series are not Gaussian: error ratios at low request rates are 0 most
+// of the time with blips of 1/n, p99 latencies and GC pauses are heavy-tailed.
+// So each scorer is gated by an empirical tail: a decaying log-spaced
+// histogram of the series' own past deviations. A point is anomalous only
+// when it is both improbable for a Gaussian and more than TailK times the
+// largest deviation the series has shown recently. Blips that come and go
+// within two points are learned as the series' behaviour; a lasting change is
+// not, and stays anomalous until the slowed level has followed it.
+//
+// Utilization series also keep a decimated window whose Theil-Sen slope and
+// Mann-Kendall statistic give a time to exhaustion, reported only when the
+// fitted rise stands out from both the residual noise and the long-run range
+// of the series (a GC sawtooth rises steadily too, but within its range). A
+// Stage keeps one Detector per series and rate-limits the observations it
+// emits.
 package metric

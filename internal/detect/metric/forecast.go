@@ -33,10 +33,12 @@ type window struct {
 
 // fit is a trend fitted on the window.
 type fit struct {
-	slope float64 // per second
-	level float64 // fitted value now
-	z     float64 // Mann-Kendall
-	since float64 // seconds since origin of the oldest bucket
+	slope  float64 // per second
+	level  float64 // fitted value now
+	z      float64 // Mann-Kendall
+	since  float64 // seconds since origin of the oldest bucket
+	rise   float64 // fitted rise over the window
+	spread float64 // robust standard deviation of the residuals of the fit
 }
 
 func newWindow(size, step int) *window {
@@ -100,10 +102,16 @@ func (w *window) fit(now float64) fit {
 		return fit{since: tt[0]}
 	}
 	slope := median(slopes[:m])
+	span := tt[n-1] - tt[0]
 	for i := range n {
 		yy[i] -= slope * tt[i]
 	}
-	level := median(yy) + slope*now
+	mid := median(yy)
+	level := mid + slope*now
+	for i := range n {
+		yy[i] = math.Abs(yy[i] - mid)
+	}
+	spread := 1.4826 * median(yy)
 	fn := float64(n)
 	sd := math.Sqrt(fn * (fn - 1) * (2*fn + 5) / 18)
 	var z float64
@@ -113,15 +121,21 @@ func (w *window) fit(now float64) fit {
 	case s < 0:
 		z = float64(s+1) / sd
 	}
-	return fit{slope: slope, level: level, z: z, since: tt[0]}
+	return fit{slope: slope, level: level, z: z, since: tt[0], rise: slope * span, spread: spread}
 }
 
 // forecast decides whether the fitted trend is an exhaustion worth
-// reporting now: significant, rising, and reaching the limit within the
-// horizon, and not reported recently.
+// reporting now: significant over the whole window, rising well beyond both
+// the residual noise and the series' usual range (a GC sawtooth rises
+// steadily for a while too, but only within its range), reaching the limit
+// within the horizon, and not reported recently.
 func (d *Detector) forecast(t time.Time, f fit) Forecast {
 	cfg := &d.cfg
 	if f.z < cfg.ForecastZ || !(f.slope > 0) || f.level >= cfg.ForecastLimit {
+		return Forecast{}
+	}
+	usual := max(k1*d.baseDev, cfg.MinScale)
+	if f.rise < cfg.ForecastRise*max(usual, f.spread) || f.level < d.base+cfg.ForecastRise*usual {
 		return Forecast{}
 	}
 	eta := (cfg.ForecastLimit - f.level) / f.slope
@@ -174,4 +188,24 @@ func median(a []float64) float64 {
 		}
 	}
 	return a[k]
+}
+
+// baseline updates the long-run mean and mean absolute deviation of a
+// utilization series, against which a trend must stand out. A point moves
+// them by at most Clip deviations, so that a leak does not widen the range
+// it is measured against before it is reported.
+func (d *Detector) baseline(v float64) {
+	cfg := &d.cfg
+	if d.n == 1 {
+		d.base = v
+		return
+	}
+	a := max(1/float64(cfg.ForecastBaseline), 1/float64(d.n))
+	dev := v - d.base
+	if d.n > cfg.WarmUp {
+		lim := cfg.Clip * max(k1*d.baseDev, cfg.MinScale)
+		dev = min(max(dev, -lim), lim)
+	}
+	d.base += a * dev
+	d.baseDev += a * (math.Abs(dev) - d.baseDev)
 }

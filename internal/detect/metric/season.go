@@ -6,10 +6,13 @@ import "math"
 // autocorrelation, and scores each point against the value at the same phase
 // one period earlier plus a learned offset (which follows level changes).
 type season struct {
-	buf     []float64 // bucket k is at buf[k%len(buf)]
-	bucket  int       // points per bucket
-	count   int       // completed buckets
-	pts     int       // points added
+	// buf holds bucket means less ref (the first one), in float32 to halve
+	// the largest part of a series' state; bucket k is at buf[k%len(buf)].
+	buf     []float32
+	ref     float64
+	bucket  int // points per bucket
+	count   int // completed buckets
+	pts     int // points added
 	acc     float64
 	accN    int
 	checkIn int // buckets until the period is looked for again
@@ -19,10 +22,13 @@ type season struct {
 	n         int     // residual updates since the period was adopted
 	r, scale  float64 // residual and scale of the point being observed
 	ok        bool
+	tail      tail // of the normal points' residuals since the period was adopted
 }
 
 func newSeason(buckets, bucket int) *season {
-	return &season{buf: make([]float64, buckets), bucket: bucket}
+	s := &season{buf: make([]float32, buckets), bucket: bucket}
+	s.tail.reset()
+	return s
 }
 
 // minLag is the shortest period considered, in buckets, so that slow
@@ -46,7 +52,7 @@ func (s *season) predict() (float64, bool) {
 	if k0 < 0 || k0 < s.count-n || k0+1 >= s.count {
 		return 0, false
 	}
-	return s.buf[k0%n]*(1-w) + s.buf[(k0+1)%n]*w, true
+	return s.ref + float64(s.buf[k0%n])*(1-w) + float64(s.buf[(k0+1)%n])*w, true
 }
 
 // score standardises v against the seasonal model; it returns the z, the
@@ -63,10 +69,14 @@ func (s *season) score(v, floor float64) (z, exp, scale float64, ok bool) {
 	return s.r / s.scale, exp, s.scale, true
 }
 
-// learn updates the residual model with the point last scored and adds v to
-// the bucket history, looking for the period again now and then.
-func (s *season) learn(v float64, cfg *Config) {
+// learn updates the residual model with the point last scored (its tail
+// only if the point was normal) and adds v to the bucket history, looking
+// for the period again now and then.
+func (s *season) learn(v float64, normal bool, cfg *Config) {
 	if s.ok {
+		if normal {
+			s.tail.add(math.Abs(s.r), cfg.MinScale, cfg.TailHalfLife)
+		}
 		r := s.r
 		if s.n > 5 {
 			r = min(max(r, -cfg.Clip*s.scale), cfg.Clip*s.scale)
@@ -83,7 +93,11 @@ func (s *season) learn(v float64, cfg *Config) {
 		return
 	}
 	n := len(s.buf)
-	s.buf[s.count%n] = s.acc / float64(s.bucket)
+	mean := s.acc / float64(s.bucket)
+	if s.count == 0 {
+		s.ref = mean
+	}
+	s.buf[s.count%n] = float32(mean - s.ref)
 	s.count++
 	s.acc, s.accN = 0, 0
 	s.checkIn--
@@ -98,6 +112,7 @@ func (s *season) learn(v float64, cfg *Config) {
 	}
 	if p := s.detect(cfg.SeasonMinACF); p != s.period {
 		s.period, s.off, s.absR, s.n = p, 0, 0, 0
+		s.tail.reset()
 	}
 }
 
@@ -112,7 +127,7 @@ func (s *season) detect(minACF float64) int {
 	start := (s.count - n) % size
 	var sy, sky float64
 	for k := range n {
-		y := s.buf[(start+k)%size]
+		y := float64(s.buf[(start+k)%size])
 		x[k] = y
 		sy += y
 		sky += float64(k) * y
