@@ -182,8 +182,12 @@ func anomaly(smp *signal.Sample, r Result) signal.Observation {
 }
 
 func (s *Stage) forecast(smp *signal.Sample, f Forecast) signal.Observation {
+	// A significant trend that exhausts the resource within half the horizon
+	// is as urgent as an outage (score 1); further out it fades to 0.5 at the
+	// horizon. Forecasts are strict (see Config.ForecastRise), so an urgent
+	// one may open an incident on its own.
 	h := s.cfg.ForecastHorizon.Seconds()
-	score := 0.5 + 0.5*min(1, max(0, 1-f.ETA.Seconds()/h))
+	score := 0.5 + 0.5*min(1, max(0, (h-f.ETA.Seconds())/(h/2)))
 	perMin := f.Slope * 60
 	return signal.Observation{
 		Time:     smp.Time,
