@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/seerops/seer/internal/detect/logs"
 )
@@ -133,7 +134,13 @@ func (p *logParser) line(b []byte) {
 	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
 		b = b[:len(b)-1]
 	}
-	line := string(b)
+	// The line aliases the read buffer rather than copying it: the miner
+	// keeps copies of what it holds, and the line's fields and parameters
+	// are written out before the buffer is read into again.
+	var line string
+	if len(b) > 0 {
+		line = unsafe.String(&b[0], len(b))
+	}
 	content := line
 	if p.format != nil {
 		var ok bool

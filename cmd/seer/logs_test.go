@@ -131,3 +131,35 @@ func BenchmarkRunLogs(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func TestRunEvalLoghub(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "Tiny")
+	if err := os.Mkdir(ds, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	csv := "LineId,Content,EventId,EventTemplate\n" +
+		"1,user alice logged in from 10.0.0.1,E1,user alice logged in from <*>\n" +
+		"2,user alice logged in from 10.0.0.2:22,E1,user alice logged in from <*>:<*>\n" +
+		"3,disk full on /dev/sda1,E2,disk full on <*>\n"
+	if err := os.WriteFile(filepath.Join(ds, "Tiny_2k.log_structured_corrected.csv"), []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := runEvalLoghub(context.Background(), []string{"--data", dir, "--json"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"datasets":{"Tiny":{"GA":1,"PA":1,"FGA":1,"FTA":1}},"average":{"GA":1,"PA":1,"FGA":1,"FTA":1}}` + "\n"
+	if out.String() != want {
+		t.Errorf("got %s want %s", out.String(), want)
+	}
+	out.Reset()
+	if err := runEvalLoghub(context.Background(), []string{"--data", dir}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "average") {
+		t.Errorf("text output %q %v", out.String(), err)
+	}
+	for _, args := range [][]string{nil, {"--data", t.TempDir()}, {"--data", dir, "extra"}} {
+		if err := runEvalLoghub(context.Background(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("runEvalLoghub(%q) succeeded", args)
+		}
+	}
+}

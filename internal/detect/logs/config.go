@@ -114,6 +114,15 @@ type Config struct {
 	IdleTTL time.Duration `yaml:"idle_ttl"`
 	// MaxTemplatesPerEntity caps the per-template state of one entity.
 	MaxTemplatesPerEntity int `yaml:"max_templates_per_entity"`
+	// RareShare is the share of an entity's records below which a known
+	// template is rare when it appears again after warm-up.
+	RareShare float64 `yaml:"rare_share"`
+	// RareMax is the most earlier records a template may have had in the
+	// entity and still be rare; past it, the template is a known visitor.
+	RareMax int `yaml:"rare_max"`
+	// SilenceMin is the least baseline count per window that makes a
+	// template steady, so that its absence can be silence.
+	SilenceMin float64 `yaml:"silence_min"`
 }
 
 // Defaults of Config.
@@ -128,6 +137,9 @@ const (
 	DefaultRepeat                = 2 * time.Minute
 	DefaultIdleTTL               = time.Hour
 	DefaultMaxTemplatesPerEntity = 2000
+	DefaultRareShare             = 0.001
+	DefaultRareMax               = 3
+	DefaultSilenceMin            = 5
 )
 
 func (c Config) withDefaults() Config {
@@ -161,6 +173,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxTemplatesPerEntity == 0 {
 		c.MaxTemplatesPerEntity = DefaultMaxTemplatesPerEntity
+	}
+	if c.RareShare == 0 {
+		c.RareShare = DefaultRareShare
+	}
+	if c.RareMax == 0 {
+		c.RareMax = DefaultRareMax
+	}
+	if c.SilenceMin == 0 {
+		c.SilenceMin = DefaultSilenceMin
 	}
 	return c
 }
@@ -201,6 +222,15 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTemplatesPerEntity < 0 {
 		errs = append(errs, fmt.Errorf("max_templates_per_entity %d: want a count ≥ 1", c.MaxTemplatesPerEntity))
+	}
+	if c.RareShare < 0 || c.RareShare >= 1 || c.RareShare != c.RareShare {
+		errs = append(errs, fmt.Errorf("rare_share %v: want a share in (0,1)", c.RareShare))
+	}
+	if c.RareMax < 0 {
+		errs = append(errs, fmt.Errorf("rare_max %d: want a count ≥ 1", c.RareMax))
+	}
+	if c.SilenceMin < 0 || c.SilenceMin != c.SilenceMin {
+		errs = append(errs, fmt.Errorf("silence_min %v: want a count per window > 0", c.SilenceMin))
 	}
 	return errors.Join(errs...)
 }

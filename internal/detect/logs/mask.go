@@ -1,5 +1,7 @@
 package logs
 
+import "strings"
+
 // Kind says what kind of variable a token was recognised as.
 type Kind uint8
 
@@ -65,6 +67,9 @@ func classify(s string, digitIDs bool) Kind {
 		if !isDigit(s[0]) && isPath(s) {
 			return KindPath
 		}
+	}
+	if colons == 5 && isMAC(s) {
+		return KindHex
 	}
 	if digits == 0 {
 		if colons >= 2 && isIPv6(s) {
@@ -278,6 +283,23 @@ func isIPv6(s string) bool {
 	return (double && groups <= 7) || groups == 8
 }
 
+// isMAC accepts a hardware address, six hex pairs joined by colons.
+func isMAC(s string) bool {
+	if len(s) != 17 {
+		return false
+	}
+	for i := 0; i < 17; i++ {
+		if i%3 == 2 {
+			if s[i] != ':' {
+				return false
+			}
+		} else if !isHexDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // isUUID accepts the 8-4-4-4-12 form.
 func isUUID(s string) bool {
 	if len(s) != 36 {
@@ -440,30 +462,60 @@ func isClosePunct(c byte) bool {
 	return false
 }
 
+// The classes of a token as tokenize sees it.
+const (
+	// plainTok is a constant word.
+	plainTok uint8 = iota
+	// softTok has a digit but no recognised type (ssh2, jk2_init(),
+	// R02-M1-N0): it is routed and compared as a variable but kept in the
+	// template as it is until another line shows a different value there,
+	// because words like these are as often constants as variables.
+	softTok
+	// maskedTok holds a typed variable; the bytes pre and suf around it are
+	// constant.
+	maskedTok
+)
+
 // maskToken decides whether tok is variable. When only part of it is (the
-// value inside brackets, after key=, or key:), pre and suf count the bytes
-// of constant text kept around the wildcard. Typed variables are looked for
-// first, so that "(HWID=3180)" keeps its key; only then, when digitIDs is
-// set, does any token with a digit in it count as an identifier.
-func maskToken(tok string, digitIDs bool) (masked bool, pre, suf int) {
+// value inside brackets, after key=, key: or word(, or the number after
+// node-), pre and suf count the bytes of constant text kept around the
+// wildcard. Typed variables are looked for first; only then, when digitIDs
+// is set, do identifiers with digits count.
+func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
 	// Most tokens are words: no digit, no slash and at most one colon rule
 	// out every kind at once.
-	plain, colons := true, 0
+	digit, colons := false, 0
+	plain := true
 	for i := 0; i < len(tok); i++ {
 		c := tok[i]
-		if isDigit(c) || c == '/' || c == '\\' {
+		if isDigit(c) {
+			digit = true
 			plain = false
-			break
-		}
-		if c == ':' {
+		} else if c == '/' || c == '\\' || c == '<' {
+			plain = false
+		} else if c == ':' {
 			colons++
 		}
 	}
 	if plain && colons < 2 {
-		return false, 0, 0
+		if len(tok) >= 4 && len(tok) <= 7 {
+			i, j := 0, len(tok)
+			for i < j && isOpenPunct(tok[i]) {
+				i++
+			}
+			for j > i && isClosePunct(tok[j-1]) {
+				j--
+			}
+			if isBool(tok[i:j]) {
+				return maskedTok, i, len(tok) - j
+			}
+		}
+		return plainTok, 0, 0
 	}
-	if classify(tok, false) != KindNone {
-		return true, 0, 0
+	if strings.Contains(tok, Wildcard) {
+		// A line that already holds the wildcard: keep the count of
+		// wildcards and parameters equal.
+		return maskedTok, 0, 0
 	}
 	i, j := 0, len(tok)
 	for i < j && isOpenPunct(tok[i]) {
@@ -473,43 +525,123 @@ func maskToken(tok string, digitIDs bool) (masked bool, pre, suf int) {
 		j--
 	}
 	if j == i {
-		return false, 0, 0
+		return plainTok, 0, 0
 	}
-	trimmed := i > 0 || j < len(tok)
-	if trimmed && classify(tok[i:j], false) != KindNone {
-		return true, i, len(tok) - j
+	// An address run into a word: 10.0.0.1:50010:Got.
+	if e := ipv4At(tok[i:j]); e > 0 {
+		e += i
+		if e < j && tok[e] == ':' {
+			if p := digitsAt(tok, e+1); p > e+1 {
+				e = p
+			}
+		}
+		if e+1 < j && tok[e] == ':' && isAlpha(tok[e+1]) {
+			return maskedTok, i, len(tok) - e
+		}
 	}
-	// key=value and key:value, the key a word without digits.
-	kv := -1
+	kv := keyEnd(tok, i, j)
+	if kv > 0 && classify(tok[kv:j], false) != KindNone {
+		return maskedTok, kv, len(tok) - j
+	}
+	if classify(tok[i:j], false) != KindNone {
+		return maskedTok, i, len(tok) - j
+	}
+	if (i > 0 || j < len(tok)) && classify(tok, false) != KindNone {
+		return maskedTok, 0, 0
+	}
+	if !digit || !digitIDs {
+		return plainTok, 0, 0
+	}
+	vs := i
+	if kv > 0 {
+		vs = kv
+	}
+	v := tok[vs:j]
+	// job_1445_0020, blk_-1608: an underscore before the digits makes an id.
+	for k := 0; k+1 < len(v); k++ {
+		if v[k] == '_' && (isDigit(v[k+1]) || (v[k+1] == '-' && k+2 < len(v) && isDigit(v[k+2]))) {
+			return maskedTok, vs, len(tok) - j
+		}
+	}
+	// host/10.0.0.1 and host-41:8030 are addresses.
+	for k := 0; k+1 < len(v); k++ {
+		if v[k] == '/' && ipv4At(v[k+1:]) > 0 {
+			return maskedTok, vs, len(tok) - j
+		}
+	}
+	if c := strings.LastIndexByte(v, ':'); c > 0 && c+1 < len(v) && digitsAt(v, c+1) == len(v) && strings.ContainsAny(v[:c], ".-") {
+		return maskedTok, vs, len(tok) - j
+	}
+	// A number, or a word and a number: 3rd, 100%, node-246, core.3,
+	// jetty-6.1.26, instruction.....0. Any other mix stays soft.
+	k := 0
+	for k < len(v) && isWord(v[k]) && !isDigit(v[k]) {
+		k++
+	}
+	w := k
+	for k < len(v) && !isWord(v[k]) {
+		k++
+	}
+	if w > 0 && k == w {
+		return softTok, 0, 0
+	}
+	e := k
+	for e < len(v) && isDigit(v[e]) {
+		e++
+	}
+	if e > k && (e == len(v) || !isWord(v[e]) || k == 0) {
+		return maskedTok, vs + k, len(tok) - j
+	}
+	return softTok, 0, 0
+}
+
+// isBool reports whether tok is true or false, in any case: a value, not
+// a word of the message.
+func isBool(tok string) bool {
+	switch len(tok) {
+	case 4:
+		return (tok[0]|0x20) == 't' && (tok[1]|0x20) == 'r' && (tok[2]|0x20) == 'u' && (tok[3]|0x20) == 'e'
+	case 5:
+		return (tok[0]|0x20) == 'f' && (tok[1]|0x20) == 'a' && (tok[2]|0x20) == 'l' && (tok[3]|0x20) == 's' && (tok[4]|0x20) == 'e'
+	}
+	return false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
+
+// isWord is a byte of a word: letters, digits and the underscore, as in
+// identifiers.
+func isWord(c byte) bool { return isAlnum(c) || c == '_' }
+
+// keyEnd returns where the value of key=value, key:value or call(value)
+// starts, the key a word without digits, or 0 when tok[i:j] is none of
+// them. scheme:// is not a key.
+func keyEnd(tok string, i, j int) int {
 	for k := i; k < j-1; k++ {
 		c := tok[k]
 		if isDigit(c) {
-			break
+			return 0
 		}
-		if c == '=' || c == ':' {
-			if k > i {
-				kv = k + 1
+		if c == '=' || c == ':' || c == '(' {
+			if k == i || (c == ':' && (k == i+1 || (k+2 < j && tok[k+1] == '/' && tok[k+2] == '/'))) {
+				return 0
 			}
-			break
+			return k + 1
 		}
 	}
-	if kv > 0 && classify(tok[kv:j], false) != KindNone {
-		return true, kv, len(tok) - j
-	}
-	if !digitIDs {
-		return false, 0, 0
-	}
-	if kv > 0 && classify(tok[kv:j], true) != KindNone {
-		return true, kv, len(tok) - j
-	}
-	if classify(tok[i:j], true) != KindNone {
-		return true, i, len(tok) - j
-	}
-	return false, 0, 0
+	return 0
 }
 
 // Mask returns line with every variable token replaced by Wildcard, the
-// tokens joined by single spaces.
+// tokens joined by single spaces. Tokens that are variable only when they
+// vary (soft ones, like ssh2) are kept.
 func Mask(line string) string {
 	var toks []token
 	toks, _ = tokenize(line, toks, DefaultMaxTokens, true)

@@ -45,7 +45,9 @@ type Miner struct {
 	digitIDs bool
 	root     map[int]*node
 	byID     map[uint64]*cluster
-	nextID   uint64
+	// alias maps the ids of templates merged into another to its id.
+	alias  map[uint64]uint64
+	nextID uint64
 	// lru is the sentinel of the ring of clusters, most recently matched
 	// first.
 	lru   cluster
@@ -65,7 +67,7 @@ type node struct {
 // cluster is one template and its bookkeeping.
 type cluster struct {
 	id         uint64
-	toks       []string
+	toks       []ctok
 	text       string
 	nparams    int
 	count      int64
@@ -73,25 +75,122 @@ type cluster struct {
 	prev, next *cluster
 }
 
+// ctok is one token of a template: a constant, or constant text around one
+// wildcard.
+type ctok struct {
+	s string
+	// wild is the byte offset of the wildcard in s, or -1 for a constant.
+	wild int32
+	// soft marks a constant with a digit, which a line's variable token
+	// may stand in for.
+	soft bool
+}
+
+func (p *ctok) pre() string { return p.s[:p.wild] }
+func (p *ctok) suf() string { return p.s[int(p.wild)+len(Wildcard):] }
+
+// How a line's token stands to a template's.
+const (
+	differs = iota
+	// covers: a bare wildcard over a constant word, which Drain counts as
+	// neither like nor unlike.
+	covers
+	same
+)
+
+// cmp compares line token t with template token p.
+func (p *ctok) cmp(t *token) int {
+	if p.wild < 0 {
+		if p.s == t.s || (p.soft && t.class != plainTok) {
+			return same
+		}
+		return differs
+	}
+	if !p.fits(t.s) {
+		return differs
+	}
+	if t.class != plainTok || len(p.s) > len(Wildcard) {
+		return same
+	}
+	return covers
+}
+
+// fits reports whether s has the constant text around p's wildcard.
+func (p *ctok) fits(s string) bool {
+	pre, suf := p.pre(), p.suf()
+	return len(s) >= len(pre)+len(suf) && strings.HasPrefix(s, pre) && strings.HasSuffix(s, suf)
+}
+
+// generalize returns the template token that covers both p and t: the
+// constant text they share at either end, cut back to a delimiter so that
+// no word is split, around a wildcard (user=<*>, core.<*>, node-<*>).
+func generalize(p *ctok, t *token) ctok {
+	a, z := p.s, p.s
+	if p.wild >= 0 {
+		a, z = p.pre(), p.suf()
+	}
+	s := t.s
+	cp := commonPrefix(a, s)
+	cs := commonSuffix(z, s)
+	if t.class == maskedTok {
+		cp, cs = min(cp, int(t.pre)), min(cs, int(t.suf))
+	}
+	lim := len(s)
+	if p.wild < 0 {
+		lim = min(lim, len(p.s))
+	}
+	if cp+cs > lim {
+		cs = max(lim-cp, 0)
+	}
+	for cp > 0 && isWord(s[cp-1]) {
+		cp--
+	}
+	for cs > 0 && isWord(s[len(s)-cs]) {
+		cs--
+	}
+	if cp == 0 && cs == 0 {
+		return ctok{s: Wildcard, wild: 0}
+	}
+	return ctok{s: s[:cp] + Wildcard + s[len(s)-cs:], wild: int32(cp)}
+}
+
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+func commonSuffix(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[len(a)-1-i] == b[len(b)-1-i] {
+		i++
+	}
+	return i
+}
+
 // token is one whitespace-separated token of a line. When masked, the
 // bytes s[pre:len(s)-suf] are the variable part.
 type token struct {
 	s        string
 	pre, suf int32
-	masked   bool
+	class    uint8
 }
 
-func (t token) key() string {
-	if t.masked {
+// key is the token's branch in the prefix tree: a variable, even a soft
+// one, takes the wildcard branch so that ids never grow the tree.
+func (t *token) key() string {
+	if t.class != plainTok {
 		return Wildcard
 	}
 	return t.s
 }
 
-func (t token) core() string { return t.s[t.pre : int32(len(t.s))-t.suf] }
-
-func (t token) appendTemplate(b []byte) []byte {
-	if !t.masked {
+func (t *token) appendTemplate(b []byte) []byte {
+	if t.class != maskedTok {
 		return append(b, t.s...)
 	}
 	b = append(b, t.s[:t.pre]...)
@@ -99,16 +198,18 @@ func (t token) appendTemplate(b []byte) []byte {
 	return append(b, t.s[int32(len(t.s))-t.suf:]...)
 }
 
-// eq reports whether template token p reads the same as t.
-func (t token) eq(p string) bool {
-	if !t.masked {
-		return p == t.s
+// template makes the template token of a line's token.
+func (t *token) template() ctok {
+	switch t.class {
+	case maskedTok:
+		if t.pre == 0 && t.suf == 0 {
+			return ctok{s: Wildcard}
+		}
+		return ctok{s: string(t.appendTemplate(nil)), wild: t.pre}
+	case softTok:
+		return ctok{s: strings.Clone(t.s), wild: -1, soft: true}
 	}
-	pre, suf := int(t.pre), int(t.suf)
-	return len(p) == pre+len(Wildcard)+suf &&
-		p[:pre] == t.s[:pre] &&
-		p[pre:pre+len(Wildcard)] == Wildcard &&
-		p[pre+len(Wildcard):] == t.s[len(t.s)-suf:]
+	return ctok{s: strings.Clone(t.s), wild: -1}
 }
 
 func isSpace(c byte) bool {
@@ -136,7 +237,7 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 			rest := line[i:j]
 			for k := 0; k < len(rest); k++ {
 				if isSpace(rest[k]) {
-					return append(buf, token{s: rest, masked: true}), true
+					return append(buf, token{s: rest, class: maskedTok}), true
 				}
 			}
 			// Only one token is left: it is an ordinary one.
@@ -146,8 +247,8 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 			j++
 		}
 		t := token{s: line[i:j]}
-		masked, pre, suf := maskToken(t.s, digitIDs)
-		t.masked, t.pre, t.suf = masked, int32(pre), int32(suf)
+		class, pre, suf := maskToken(t.s, digitIDs)
+		t.class, t.pre, t.suf = class, int32(pre), int32(suf)
 		buf = append(buf, t)
 		i = j
 	}
@@ -168,6 +269,7 @@ func NewMiner(cfg MinerConfig) *Miner {
 func (m *Miner) reset() {
 	m.root = make(map[int]*node)
 	m.byID = make(map[uint64]*cluster)
+	m.alias = make(map[uint64]uint64)
 	m.nextID = 1
 	m.lru.next, m.lru.prev = &m.lru, &m.lru
 	m.stats = MinerStats{}
@@ -201,10 +303,23 @@ func (m *Miner) AddInto(line string, params []string) Match {
 		return Match{}
 	}
 	c := m.search(toks)
-	isNew := c == nil
-	if isNew {
-		c = m.create(toks)
-	} else {
+	isNew := false
+	switch {
+	case c == nil:
+		c, isNew = m.create(toks), true
+	case c.count >= splitCount && c.splitAt(toks) >= 0:
+		// A settled template meets a second value of a word: a template
+		// of its own, until the word shows enough values to be a
+		// variable after all.
+		n := m.create(toks)
+		if k := m.join(n, c.splitAt(toks)); k != n {
+			c = k
+			m.merge(c, toks)
+			m.unlink(c)
+		} else {
+			c, isNew = n, true
+		}
+	default:
 		m.merge(c, toks)
 		m.unlink(c)
 	}
@@ -216,6 +331,81 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	return Match{ID: c.id, Template: c.text, Params: appendParams(params[:0], c, toks), New: isNew}
 }
 
+// splitCount is how many lines make a template settled, and splitValues
+// how many values of one word make it a variable after all.
+const (
+	splitCount  = 8
+	splitValues = 4
+)
+
+// splitAt returns the one position where the line has another word than
+// c's constant, or -1 when there is none or more than one.
+func (c *cluster) splitAt(toks []token) int {
+	at := -1
+	for i := range c.toks {
+		p, t := &c.toks[i], &toks[i]
+		if p.wild >= 0 || p.s == t.s || t.class == maskedTok {
+			continue
+		}
+		if at >= 0 {
+			return -1
+		}
+		at = i
+	}
+	return at
+}
+
+// join returns n, or, when n and its siblings that differ from it only in
+// their constant at position i have splitValues values there, the oldest
+// of them with the others merged into it.
+func (m *Miner) join(n *cluster, i int) *cluster {
+	var sib []*cluster
+	for _, s := range n.leaf.clusters {
+		if s == n || s.toks[i].wild >= 0 {
+			continue
+		}
+		alike := true
+		for j := range s.toks {
+			if j != i && s.toks[j].s != n.toks[j].s {
+				alike = false
+				break
+			}
+		}
+		if alike {
+			sib = append(sib, s)
+		}
+	}
+	if len(sib)+1 < splitValues {
+		return n
+	}
+	sib = append(sib, n)
+	keep := sib[0]
+	for _, s := range sib[1:] {
+		if s.id < keep.id {
+			keep = s
+		}
+	}
+	g := keep.toks[i]
+	for _, s := range sib {
+		if s == keep {
+			continue
+		}
+		t := token{s: s.toks[i].s}
+		if g.wild < 0 && g.s != t.s || g.wild >= 0 && !g.fits(t.s) {
+			g = generalize(&g, &t)
+		}
+		keep.count += s.count
+		m.drop(s)
+		m.alias[s.id] = keep.id
+	}
+	keep.toks[i] = g
+	keep.retext()
+	if len(m.alias) > m.cfg.MaxClusters {
+		clear(m.alias)
+	}
+	return keep
+}
+
 func appendParams(ps []string, c *cluster, toks []token) []string {
 	if c.nparams == 0 {
 		return ps
@@ -223,11 +413,11 @@ func appendParams(ps []string, c *cluster, toks []token) []string {
 	if ps == nil {
 		ps = make([]string, 0, c.nparams)
 	}
-	for i, p := range c.toks {
-		if p == Wildcard {
-			ps = append(ps, toks[i].s)
-		} else if toks[i].masked && strings.Contains(p, Wildcard) {
-			ps = append(ps, toks[i].core())
+	for i := range c.toks {
+		p := &c.toks[i]
+		if p.wild >= 0 {
+			s := toks[i].s
+			ps = append(ps, s[p.wild:len(s)-(len(p.s)-int(p.wild)-len(Wildcard))])
 		}
 	}
 	return ps
@@ -254,15 +444,16 @@ func (m *Miner) search(toks []token) *cluster {
 	var best *cluster
 	bestSim, bestParams := -1.0, -1
 	for _, c := range n.clusters {
-		same, wild := 0, 0
-		for i, p := range c.toks {
-			if toks[i].eq(p) {
-				same++
-			} else if p == Wildcard {
+		nsame, wild := 0, 0
+		for i := range c.toks {
+			switch c.toks[i].cmp(&toks[i]) {
+			case same:
+				nsame++
+			case covers:
 				wild++
 			}
 		}
-		sim := float64(same) / float64(len(toks))
+		sim := float64(nsame) / float64(len(toks))
 		if sim > bestSim || (sim == bestSim && wild > bestParams) {
 			best, bestSim, bestParams = c, sim, wild
 		}
@@ -275,18 +466,19 @@ func (m *Miner) search(toks []token) *cluster {
 
 // create makes a cluster of the line and files it in the tree.
 func (m *Miner) create(toks []token) *cluster {
-	c := &cluster{id: m.nextID, toks: make([]string, len(toks))}
+	c := &cluster{id: m.nextID, toks: make([]ctok, len(toks))}
 	m.nextID++
-	var b []byte
-	for i, t := range toks {
-		if t.masked {
-			b = t.appendTemplate(b[:0])
-			c.toks[i] = internTemplateToken(b)
-		} else {
-			c.toks[i] = strings.Clone(t.s)
-		}
+	for i := range toks {
+		c.toks[i] = toks[i].template()
 	}
 	c.retext()
+	m.file(c, toks)
+	m.byID[c.id] = c
+	return c
+}
+
+// file puts c in the leaf the line's tokens lead to, making the path.
+func (m *Miner) file(c *cluster, toks []token) {
 	n := m.root[len(toks)]
 	if n == nil {
 		n = &node{length: len(toks)}
@@ -309,16 +501,6 @@ func (m *Miner) create(toks []token) *cluster {
 	}
 	c.leaf = n
 	n.clusters = append(n.clusters, c)
-	m.byID[c.id] = c
-	return c
-}
-
-// internTemplateToken avoids an allocation for the commonest masked form.
-func internTemplateToken(b []byte) string {
-	if string(b) == Wildcard {
-		return Wildcard
-	}
-	return string(b)
 }
 
 func (n *node) child(key string) *node {
@@ -334,11 +516,16 @@ func (n *node) child(key string) *node {
 // merge generalises c's tokens that differ from the line's.
 func (m *Miner) merge(c *cluster, toks []token) {
 	changed := false
-	for i, p := range c.toks {
-		if p != Wildcard && !toks[i].eq(p) {
-			c.toks[i] = Wildcard
-			changed = true
+	for i := range c.toks {
+		p, t := &c.toks[i], &toks[i]
+		if p.wild < 0 && p.s == t.s {
+			continue
 		}
+		if p.wild >= 0 && p.fits(t.s) {
+			continue
+		}
+		c.toks[i] = generalize(p, t)
+		changed = true
 	}
 	if changed {
 		c.retext()
@@ -346,13 +533,22 @@ func (m *Miner) merge(c *cluster, toks []token) {
 }
 
 func (c *cluster) retext() {
-	c.text = strings.Join(c.toks, " ")
+	n := len(c.toks)
+	for i := range c.toks {
+		n += len(c.toks[i].s)
+	}
+	b := make([]byte, 0, n)
 	c.nparams = 0
-	for _, p := range c.toks {
-		if strings.Contains(p, Wildcard) {
+	for i := range c.toks {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, c.toks[i].s...)
+		if c.toks[i].wild >= 0 {
 			c.nparams++
 		}
 	}
+	c.text = string(b)
 }
 
 func (m *Miner) unlink(c *cluster) {
@@ -374,9 +570,16 @@ func (m *Miner) evict(c *cluster) {
 	if c == &m.lru {
 		return
 	}
-	m.unlink(c)
-	delete(m.byID, c.id)
 	m.stats.Evicted++
+	m.drop(c)
+}
+
+// drop removes c from the ring (if it is in it), the index and the tree.
+func (m *Miner) drop(c *cluster) {
+	if c.prev != nil {
+		m.unlink(c)
+	}
+	delete(m.byID, c.id)
 	n := c.leaf
 	if i := slices.Index(n.clusters, c); i >= 0 {
 		n.clusters = slices.Delete(n.clusters, i, i+1)
@@ -412,6 +615,9 @@ func (m *Miner) Templates() []Template {
 // Template returns the template with the given id, if it is still held.
 func (m *Miner) Template(id uint64) (Template, bool) {
 	c := m.byID[id]
+	if c == nil {
+		c = m.byID[m.alias[id]]
+	}
 	if c == nil {
 		return Template{}, false
 	}

@@ -33,6 +33,52 @@ func TestMinerGroupsAndKeepsIDs(t *testing.T) {
 	}
 }
 
+func TestMinerRefines(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	f := func(line, want string) {
+		t.Helper()
+		if got := m.Add(line); got.Template != want {
+			t.Errorf("Add(%q) template %q, want %q", line, got.Template, want)
+		}
+	}
+	// A soft token stays a constant until it varies, and then keeps the
+	// constant part of the mix.
+	f("session opened for user=root via ssh2", "session opened for user=root via ssh2")
+	f("session opened for user=bob via ssh2", "session opened for user=<*> via ssh2")
+	f("dumping core.1234 on node-7", "dumping core.<*> on node-<*>")
+	f("dumping core.99 on node-12", "dumping core.<*> on node-<*>")
+	f("worker R02-M1 up", "worker R02-M1 up")
+	f("worker R02-M3 up", "worker R02-<*> up")
+}
+
+func TestMinerSplitsSettledWords(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	var a Match
+	for i := range splitCount {
+		a = m.Add(fmt.Sprintf("session %d initialized by client Agent", i))
+	}
+	// A settled template meets another word: a template of its own.
+	b := m.Add("session 7 initialized by client SPP")
+	if !b.New || b.ID == a.ID || b.Template != "session <*> initialized by client SPP" {
+		t.Fatalf("second client: %+v", b)
+	}
+	if got := m.Add("session 8 initialized by client Agent"); got.ID != a.ID {
+		t.Errorf("first client went to %d, want %d", got.ID, a.ID)
+	}
+	// Enough words there and it is a variable: one template again.
+	m.Add("session 9 initialized by client Foo")
+	c := m.Add("session 9 initialized by client Bar")
+	if c.Template != "session <*> initialized by client <*>" || c.ID != a.ID {
+		t.Errorf("after %d clients: %+v", splitValues, c)
+	}
+	if tm, ok := m.Template(b.ID); !ok || tm.ID != a.ID {
+		t.Errorf("merged id %d resolves to %+v %v", b.ID, tm, ok)
+	}
+	if m.Len() != 1 {
+		t.Errorf("%d templates, want 1", m.Len())
+	}
+}
+
 func TestMinerOddLines(t *testing.T) {
 	m := NewMiner(MinerConfig{MaxTokens: 8})
 	f := func(line string, wantID bool) {
@@ -113,6 +159,8 @@ func TestMinerSnapshot(t *testing.T) {
 func FuzzMiner(f *testing.F) {
 	f.Add("user alice logged in from 10.0.0.1", "user bob logged in", 4)
 	f.Add("", "\xff", 2)
+	f.Add("a <*> b", "a <*><*> c", 3)
+	f.Add("user=root core.1 node-2", "user=bob core.3 node-4", 8)
 	f.Fuzz(func(t *testing.T, a, b string, maxTokens int) {
 		m := NewMiner(MinerConfig{MaxTokens: 2 + abs(maxTokens)%64, MaxClusters: 4})
 		for _, l := range []string{a, b, a + " " + b, b, a} {
@@ -199,8 +247,9 @@ func BenchmarkMinerAdd(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := cpuStart()
+	var params []string
 	for i := 0; i < b.N; i++ {
-		m.Add(lines[i%len(lines)])
+		params = m.AddInto(lines[i%len(lines)], params).Params
 	}
 	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // snapshotMagic starts every snapshot; the last byte is the format version.
@@ -34,7 +35,7 @@ func (m *Miner) MarshalBinary() ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(c.count))
 		b = binary.AppendUvarint(b, uint64(len(c.toks)))
 		for _, t := range c.toks {
-			b = appendString(b, t)
+			b = appendString(b, t.s)
 		}
 		path = path[:0]
 		for n := c.leaf; n.parent != nil; n = n.parent {
@@ -140,13 +141,9 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		if d.err == nil && ntoks == 0 {
 			d.fail("template %d has no tokens", c.id)
 		}
-		c.toks = make([]string, 0, min(ntoks, len(d.b)))
+		c.toks = make([]ctok, 0, min(ntoks, len(d.b)))
 		for j := 0; j < ntoks && d.err == nil; j++ {
-			t := d.string("template token")
-			if t == Wildcard {
-				t = Wildcard
-			}
-			c.toks = append(c.toks, t)
+			c.toks = append(c.toks, restoreTok(d.string("template token"), !cfg.KeepDigitTokens))
 		}
 		depth := int(d.uvarint("template path", uint64(min(cfg.Depth, ntoks))))
 		if d.err == nil && depth != min(cfg.Depth, ntoks) {
@@ -196,4 +193,16 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		m.lru.prev.next = &m.lru
 	}
 	return nil
+}
+
+// restoreTok rebuilds a template token from its text.
+func restoreTok(s string, digitIDs bool) ctok {
+	if s == Wildcard {
+		return ctok{s: Wildcard}
+	}
+	if w := strings.Index(s, Wildcard); w >= 0 {
+		return ctok{s: s, wild: int32(w)}
+	}
+	class, _, _ := maskToken(s, digitIDs)
+	return ctok{s: s, wild: -1, soft: class == softTok}
 }

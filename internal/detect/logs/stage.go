@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,17 +26,20 @@ const minRate = 0.1
 // for concurrent use; one miner serves every entity, so template ids are
 // shared across services.
 type Stage struct {
-	mu    sync.Mutex
-	cfg   Config
-	log   *slog.Logger
-	miner *Miner
-	ents  map[string]*entity
+	mu     sync.Mutex
+	cfg    Config
+	log    *slog.Logger
+	miner  *Miner
+	ents   map[string]*entity
+	params []string
 }
 
 // entity is the state of one service.
 type entity struct {
 	first, last time.Time
-	errs        counter
+	// total counts the entity's records, the base of a template's share.
+	total int64
+	errs  counter
 	// errTmpl counts the error templates of the current error window, to
 	// name the commonest as the burst's template.
 	errTmpl map[uint64]int
@@ -46,6 +50,17 @@ type tmplState struct {
 	first time.Time
 	last  time.Time
 	c     counter
+	// n counts the template's records in the entity.
+	n int64
+	// base is the baseline count per window as the last record found it,
+	// before the silence that follows decays it.
+	base float64
+	// example is the last record, the evidence of a silence.
+	example string
+	// rareAt is when the template last fired as rare; silent that it has
+	// fired for the silence now going on.
+	rareAt time.Time
+	silent bool
 }
 
 // counter counts records in fixed windows against an EWMA baseline, and
@@ -106,7 +121,8 @@ func (s *Stage) Process(recs []signal.LogRecord) []signal.Observation {
 }
 
 func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.Observation {
-	m := s.miner.Add(r.Body)
+	m := s.miner.AddInto(r.Body, s.params)
+	s.params = m.Params[:0]
 	if m.ID == 0 {
 		return obs
 	}
@@ -135,11 +151,35 @@ func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.O
 			})
 		}
 	}
+	// A known template that has been rare in the entity's records so far.
+	// Rare informational lines (a nightly job, a cache rebuilt) are the
+	// daily noise of a healthy service; rare warnings and errors are not.
+	if warm && ts.n > 0 && r.Severity.AtLeast(signal.SeverityWarn) && ts.n <= int64(s.cfg.RareMax) && float64(ts.n) < s.cfg.RareShare*float64(e.total) &&
+		(ts.rareAt.IsZero() || r.Time.Sub(ts.rareAt) >= s.cfg.Repeat) {
+		ts.rareAt = r.Time
+		ev := evidence(m.Template, r.Body, int(ts.n)+1)
+		ev["share"] = strconv.FormatFloat(float64(ts.n)/float64(e.total), 'g', 3, 64)
+		ev["last_seen"] = ts.last.UTC().Format(time.RFC3339)
+		obs = append(obs, signal.Observation{
+			Time: r.Time, Start: r.Time, Entity: r.Entity, Kind: signal.LogRare,
+			Name: strconv.FormatUint(m.ID, 10), Score: newTemplateScore(r.Severity) * 0.8,
+			Actual: float64(ts.n) + 1, Expected: float64(ts.n) / float64(e.total),
+			Summary:  fmt.Sprintf("rare log template (%d before in %d records): %s", ts.n, e.total, truncate(m.Template, 160)),
+			Evidence: ev,
+		})
+	}
+	e.total++
+	ts.n++
+	ts.silent = false
 	if r.Time.After(ts.last) {
 		ts.last = r.Time
+		ts.example = strings.Clone(truncate(r.Body, exampleMax))
 	}
 	w := s.cfg.Window
 	ts.c.add(r.Time, w, s.cfg.Alpha, r.Body)
+	if ts.c.closed > 0 {
+		ts.base = ts.c.ewma
+	}
 	// A template needs a closed window of its own before its rate means
 	// anything; a new one is reported as new, not as a burst.
 	if warm && ts.c.closed > 0 {
@@ -314,29 +354,70 @@ func tailScore(logP float64) float64 {
 	return math.Max(0, math.Min(1, 1-math.Exp(-decades/10)))
 }
 
-// Tick closes the windows that ended by now, ends the suppression of
-// patterns that stopped, and drops entities and templates idle longer than
-// IdleTTL. The bursts themselves are recognised as records arrive, so Tick
-// returns no observations today.
+// Tick closes the windows that ended by now, reports steady templates gone
+// silent, ends the suppression of patterns that stopped, and drops entities
+// and templates idle longer than IdleTTL. Bursts are recognised as records
+// arrive; silence can only be seen here.
 func (s *Stage) Tick(now time.Time) []signal.Observation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	idx := windowOf(now, s.cfg.Window)
+	var obs []signal.Observation
 	for name, e := range s.ents {
 		if now.Sub(e.last) > s.cfg.IdleTTL {
 			delete(s.ents, name)
 			continue
 		}
 		e.errs.tick(idx, now, s.cfg)
+		// A template is silent only while its entity still logs: a
+		// service that stopped logging altogether is another matter.
+		active := now.Sub(e.last) < s.cfg.Window
 		for id, ts := range e.tmpls {
 			if now.Sub(ts.last) > s.cfg.IdleTTL {
 				delete(e.tmpls, id)
 				continue
 			}
 			ts.c.tick(idx, now, s.cfg)
+			if active && !ts.silent && now.Sub(e.first) >= s.cfg.WarmUp {
+				if o, ok := s.silence(name, id, ts, now); ok {
+					obs = append(obs, o)
+				}
+			}
 		}
 	}
-	return nil
+	slices.SortFunc(obs, func(a, b signal.Observation) int {
+		return strings.Compare(a.Entity+"/"+a.Name, b.Entity+"/"+b.Name)
+	})
+	return obs
+}
+
+// silence reports a steady template with no record for so many windows
+// that a Poisson count at its baseline would almost never be zero that
+// long: P(0) = exp(-base·k) below PValue.
+func (s *Stage) silence(entity string, id uint64, ts *tmplState, now time.Time) (signal.Observation, bool) {
+	if ts.base < s.cfg.SilenceMin || ts.c.closed < 3 {
+		return signal.Observation{}, false
+	}
+	k := float64(now.Sub(ts.last)) / float64(s.cfg.Window)
+	if k < 2 || -ts.base*k > math.Log(s.cfg.PValue) {
+		return signal.Observation{}, false
+	}
+	ts.silent = true
+	text := ""
+	if t, ok := s.miner.Template(id); ok {
+		text = t.Text
+	}
+	ev := evidence(text, ts.example, 0)
+	ev["direction"] = "down"
+	ev["silent_for"] = now.Sub(ts.last).String()
+	ev["baseline_per_window"] = strconv.FormatFloat(ts.base, 'f', 1, 64)
+	return signal.Observation{
+		Time: now, Start: ts.last, Entity: entity, Kind: signal.LogSilence,
+		Name: strconv.FormatUint(id, 10), Score: tailScore(-ts.base * k),
+		Actual: 0, Expected: ts.base, Low: 0, High: ts.base,
+		Summary:  fmt.Sprintf("log template silent for %v, expected %.1f per %v: %s", now.Sub(ts.last).Round(time.Second), ts.base, s.cfg.Window, truncate(text, 160)),
+		Evidence: ev,
+	}, true
 }
 
 func (c *counter) tick(idx int64, now time.Time, cfg Config) {

@@ -191,3 +191,139 @@ func BenchmarkStageProcess(b *testing.B) {
 		s.Process([]signal.LogRecord{r})
 	}
 }
+
+// mixed makes a steady stream of three templates for an entity, one record
+// every 100 ms from..to, and a fourth template every 2,500 records.
+func mixed(entity string, from, to time.Duration) []signal.LogRecord {
+	var out []signal.LogRecord
+	i := 0
+	for at := from; at < to; at += 100 * time.Millisecond {
+		var body string
+		switch {
+		case i%2500 == 7:
+			body = fmt.Sprintf("cache rebuilt with %d entries", i)
+		case i%3 == 0:
+			body = fmt.Sprintf("GET /api/cart/%d 200 %dms", i, i%90)
+		case i%3 == 1:
+			body = fmt.Sprintf("user u%d added item %d", i%50, i)
+		default:
+			body = fmt.Sprintf("stock check for sku-%d ok", i%700)
+		}
+		out = append(out, rec(entity, at, signal.SeverityInfo, body))
+		i++
+	}
+	return out
+}
+
+// TestStageSteadyQuiet feeds an hour of a steady mixed stream, ticking
+// every 10 s, and wants no observation at all after warm-up.
+func TestStageSteadyQuiet(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	recs := mixed("cart", 0, time.Hour)
+	var obs []signal.Observation
+	for i, j := 0, 0; i < len(recs); i = j {
+		for j = i; j < len(recs) && recs[j].Time.Sub(recs[i].Time) < 10*time.Second; j++ {
+		}
+		obs = append(obs, s.Process(recs[i:j])...)
+		obs = append(obs, s.Tick(recs[j-1].Time.Add(time.Millisecond))...)
+	}
+	if len(obs) != 0 {
+		t.Errorf("steady stream gave %d observations, first %v", len(obs), obs[0])
+	}
+}
+
+func TestStageRare(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	// During warm-up the odd line is learned.
+	s.Process([]signal.LogRecord{rec("cart", time.Second, signal.SeverityWarn, "failover to replica db-2 started")})
+	s.Process(mixed("cart", 2*time.Second, 10*time.Minute))
+	obs := s.Process([]signal.LogRecord{rec("cart", 10*time.Minute+time.Second, signal.SeverityWarn, "failover to replica db-3 started")})
+	if len(obs) != 1 || obs[0].Kind != signal.LogRare || obs[0].Entity != "cart" {
+		t.Fatalf("got %v, want one rare template", obs)
+	}
+	o := obs[0]
+	if o.Evidence["count"] != "2" || o.Evidence["example"] != "failover to replica db-3 started" || o.Score <= 0 || o.Score >= 0.6 {
+		t.Errorf("rare %v evidence %v", o, o.Evidence)
+	}
+	// Again at once: suppressed; known well by now: quiet.
+	if obs := s.Process([]signal.LogRecord{rec("cart", 10*time.Minute+2*time.Second, signal.SeverityWarn, "failover to replica db-4 started")}); len(obs) != 0 {
+		t.Errorf("repeat gave %v", obs)
+	}
+}
+
+func TestStageSilence(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	recs := mixed("cart", 0, 10*time.Minute)
+	s.Process(recs)
+	s.Tick(t0.Add(10 * time.Minute))
+	// The stock checks stop; the rest goes on.
+	var obs []signal.Observation
+	i := 6000
+	for at := 10 * time.Minute; at < 12*time.Minute; at += 100 * time.Millisecond {
+		switch i % 3 {
+		case 0:
+			obs = append(obs, s.Process([]signal.LogRecord{rec("cart", at, signal.SeverityInfo, fmt.Sprintf("GET /api/cart/%d 200 %dms", i, i%90))})...)
+		case 1:
+			obs = append(obs, s.Process([]signal.LogRecord{rec("cart", at, signal.SeverityInfo, fmt.Sprintf("user u%d added item %d", i%50, i))})...)
+		}
+		i++
+		if at%(10*time.Second) == 0 {
+			obs = append(obs, s.Tick(t0.Add(at))...)
+		}
+	}
+	k := kinds(obs)
+	if k[signal.LogSilence] != 1 || len(obs) != 1 {
+		t.Fatalf("got %v, want one silence", obs)
+	}
+	o := obs[0]
+	if o.Evidence["template"] != "stock check for sku-<*> ok" || o.Direction() != "down" || o.Expected < 50 || o.Time.Sub(o.Start) > 2*time.Minute {
+		t.Errorf("silence %v evidence %v", o, o.Evidence)
+	}
+	// A whole service going quiet is not a template's silence.
+	if obs := s.Tick(t0.Add(20 * time.Minute)); len(obs) != 0 {
+		t.Errorf("quiet entity gave %v", obs)
+	}
+}
+
+func TestStageSnapshot(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	s.Process(mixed("cart", 0, 10*time.Minute))
+	s.Process(steady("web", 0, 10*time.Minute))
+	snap, err := s.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewStage(Config{}, nil)
+	if err := r.UnmarshalBinary(snap); err != nil {
+		t.Fatalf("restoring: %v", err)
+	}
+	if fmt.Sprint(r.Templates()) != fmt.Sprint(s.Templates()) || r.Stats() != s.Stats() {
+		t.Fatalf("restored templates differ")
+	}
+	// Both go on alike: the restored one knows its baselines and
+	// reports nothing new for known traffic, and the same new template.
+	more := append(mixed("cart", 10*time.Minute, 11*time.Minute), rec("cart", 11*time.Minute, signal.SeverityError, "disk full on /var"))
+	a, b := s.Process(more), r.Process(more)
+	if fmt.Sprint(a) != fmt.Sprint(b) || len(a) != 1 || a[0].Kind != signal.LogNewTemplate {
+		t.Errorf("original %v, restored %v", a, b)
+	}
+	for _, bad := range [][]byte{nil, []byte("SEERLOG\x01garbage"), snap[:len(snap)/2], []byte("SEERLOG\x02")} {
+		if err := r.UnmarshalBinary(bad); err == nil {
+			t.Errorf("UnmarshalBinary(%.20q) accepted", bad)
+		}
+	}
+}
+
+func FuzzStageUnmarshal(f *testing.F) {
+	s := NewStage(Config{}, nil)
+	s.Process(steady("web", 0, time.Minute))
+	snap, _ := s.MarshalBinary()
+	f.Add(snap)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := NewStage(Config{}, nil)
+		if r.UnmarshalBinary(b) == nil {
+			r.Process(steady("web", time.Minute, 2*time.Minute))
+			r.Tick(t0.Add(3 * time.Minute))
+		}
+	})
+}
