@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -58,7 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	stay := fs.Bool("stay", false, "keep the engine and its API up after the run")
 	addr := fs.String("http", "127.0.0.1:7070", "where --stay serves the API")
 	seed := fs.Int64("seed", 1, "the simulated world's seed")
-	after := fs.Duration("after", 0, "how long to run after the fault (default 40s live, 2m with --json)")
+	after := fs.Duration("after", 0, "how long to run after the fault (default 40s live, 2m with --json; 6m for a leak)")
 	speed := fs.Float64("speed", 1, "live pace: simulated seconds per real second")
 	dataDir := fs.String("data-dir", "", "keep the knowledge store here (default: a temporary directory)")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -77,6 +78,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	o := simrun.Options{Seed: *seed, Fault: *fault, Target: *target, After: *after, DataDir: *dataDir, Logger: logger}
 	if o.After == 0 && !*asJSON {
 		o.After = 40 * time.Second
+		if *fault == string(sim.FaultLeak) {
+			// A leak takes minutes to ramp: watch it at 10x unless told.
+			o.After = simrun.DefaultAfter(*fault)
+			if !flagSet(fs, "speed") {
+				*speed = 10
+			}
+		}
 	}
 	var srv *http.Server
 	if *stay {
@@ -105,6 +113,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return json.NewEncoder(stdout).Encode(toDemoResult(res))
 	}
 	return liveDemo(ctx, o, *speed, stdout)
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func validKind(k string, kinds []string) bool {

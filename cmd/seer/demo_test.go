@@ -72,7 +72,7 @@ func TestCommandLineMistakesAreUsageErrors(t *testing.T) {
 	f("demo", "--speed", "0")
 	f("run", "--log-level", "loud")
 	f("event")
-	f("event", "deploy")                        // no --service
+	f("event", "deploy")                       // no --service
 	f("event", "explode", "--service", "cart") // unknown kind
 	f("runbook")
 	f("runbook", "check")

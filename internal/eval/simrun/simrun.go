@@ -62,6 +62,16 @@ type Options struct {
 // DefaultBackfill is the normal history simulated before the fault.
 const DefaultBackfill = 20 * time.Minute
 
+// DefaultAfter is how long a run goes on after injecting a fault of kind:
+// long enough for the fault to show, minutes for a leak that ramps towards
+// its limit.
+func DefaultAfter(kind string) time.Duration {
+	if kind == string(sim.FaultLeak) {
+		return 6 * time.Minute
+	}
+	return 2 * time.Minute
+}
+
 // DefaultTarget is the demo's default: a backend two hops from the front end.
 const DefaultTarget = "catalog"
 
@@ -73,7 +83,7 @@ func (o *Options) defaults() {
 		o.Backfill = DefaultBackfill
 	}
 	if o.After == 0 {
-		o.After = 2 * time.Minute
+		o.After = DefaultAfter(o.Fault)
 	}
 	if o.Fault == "" {
 		o.Fault = string(sim.FaultLatency)
