@@ -22,7 +22,9 @@ Usage:
   seer logs  parse [FILE|-] [--format F] [--json]              mine log templates from a stream
   seer event deploy|config|upgrade|... --service S [--text T]  send a change event to a running seer
   seer runbook check FILE|DIR...                               validate runbooks
-  seer eval  nab|loghub --data DIR [--json]                   score seer on a public benchmark
+  seer eval  nab|loghub|rca --data DIR [--json]               score seer on a public benchmark
+  seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
+  seer feedback INCIDENT --confirm|--reject ENTITY             tell seer whether it was right
   seer version
 
 Run 'seer COMMAND -h' for a command's flags.
@@ -69,6 +71,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runRunbook(rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, rest, stdout, stderr)
+	case "sim":
+		return runSim(ctx, rest, stdout, stderr)
+	case "feedback":
+		return runFeedback(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "seer", version)
 		return nil
