@@ -25,6 +25,7 @@ Usage:
   seer eval  nab|loghub|rca --data DIR [--json]               score seer on a public benchmark
   seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
   seer feedback INCIDENT --confirm|--reject ENTITY             tell seer whether it was right
+  seer approve|reject INCIDENT [--by NAME]                     decide a runbook waiting for approval
   seer version
 
 Run 'seer COMMAND -h' for a command's flags.
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runSim(ctx, rest, stdout, stderr)
 	case "feedback":
 		return runFeedback(ctx, rest, stdout, stderr)
+	case "approve", "reject":
+		return runApprove(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "seer", version)
 		return nil

@@ -42,6 +42,8 @@ type Deps struct {
 	// Registerer receives the API's own metrics; nil means they are kept but
 	// not registered.
 	Registerer prometheus.Registerer
+	// Remedy takes operators' approvals and rejections of runbook runs.
+	Remedy Remedy
 }
 
 // Server is seer's HTTP handler.
@@ -52,6 +54,7 @@ type Server struct {
 	events   func(ctx context.Context, e signal.Event) error
 	ready    func() error
 	now      func() time.Time
+	remedy   Remedy
 	log      *slog.Logger
 	m        *metrics
 }
@@ -68,6 +71,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		events:   d.Events,
 		ready:    d.Ready,
 		now:      d.Now,
+		remedy:   d.Remedy,
 		log:      logger.With("component", "api"),
 	}
 	if s.store == nil {
@@ -97,6 +101,9 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("GET /api/v1/observations", s.listObservations)
 	s.handle("GET /api/v1/services", s.services)
 	s.handle("POST /api/v1/events", s.postEvents)
+	s.handle("POST /api/v1/incidents/{id}/approve", s.approve)
+	s.handle("POST /api/v1/incidents/{id}/reject", s.reject)
+	s.handle("GET /api/v1/executions", s.listExecutions)
 	return s
 }
 
@@ -170,7 +177,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, observations, services, events)"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, executions, observations, services, events)"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)

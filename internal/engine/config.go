@@ -15,6 +15,9 @@ import (
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/ingest/probe"
+	"github.com/seerops/seer/internal/ingest/scrape"
+	"github.com/seerops/seer/internal/remedy"
 )
 
 // Config is the whole engine's configuration. The zero value of a section
@@ -35,6 +38,13 @@ type Config struct {
 	Logs   logs.Config      `yaml:"logs"`
 	Trace  trace.Config     `yaml:"trace"`
 	Infer  infer.Config     `yaml:"infer"`
+
+	// Scrape pulls Prometheus metrics from targets; Probe checks their
+	// health from outside. Both are off until targets are listed.
+	Scrape scrape.Config `yaml:"scrape"`
+	Probe  probe.Config  `yaml:"probe"`
+	// Remedy is the policy that guards runbook runs.
+	Remedy remedy.Config `yaml:"remedy"`
 }
 
 // Default is the embedded configuration: everything in one process, the
@@ -49,6 +59,9 @@ func Default() Config {
 		Logs:     logs.DefaultConfig(),
 		Trace:    trace.DefaultConfig(),
 		Infer:    infer.DefaultConfig(),
+		Scrape:   scrape.DefaultConfig(),
+		Probe:    probe.DefaultConfig(),
+		Remedy:   remedy.DefaultConfig(),
 	}
 }
 
@@ -93,6 +106,9 @@ func (c Config) Validate() error {
 		{"logs", c.Logs.Validate()},
 		{"trace", c.Trace.Validate()},
 		{"infer", c.Infer.Validate()},
+		{"scrape", c.Scrape.Validate()},
+		{"probe", c.Probe.Validate()},
+		{"remedy", c.Remedy.Validate()},
 	} {
 		if sec.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", sec.name, sec.err))

@@ -21,10 +21,11 @@ import (
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/ingest/probe"
+	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/knowledge/sqlite"
 	"github.com/seerops/seer/internal/remedy"
-	"github.com/seerops/seer/internal/remedy/runbook"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -50,7 +51,9 @@ type Engine struct {
 	metrics *metric.Stage
 	logs    *logs.Stage
 	trace   *trace.Stage
-	planner *remedy.Planner
+	remedy  *remedy.Manager
+	scraper *scrape.Scraper
+	prober  *probe.Prober
 
 	// inferMu serialises inference and incident persistence: the observation
 	// consumer and Tick both change incidents.
@@ -72,15 +75,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	if err != nil {
 		return nil, fmt.Errorf("opening the knowledge store in %s: %w", cfg.DataDir, err)
 	}
-	rbs := runbook.Defaults()
-	if cfg.RunbookDir != "" {
-		own, err := runbook.LoadDir(cfg.RunbookDir)
-		if err != nil {
-			// A bad runbook is reported; the good ones still load.
-			logger.Error("some runbooks were rejected", "component", "engine", "dir", cfg.RunbookDir, "err", err)
-		}
-		rbs = append(own, rbs...)
-	}
 	b, err := bus.NewMemory(cfg.Bus, logger)
 	if err != nil {
 		store.Close()
@@ -95,8 +89,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		metrics: metric.NewStage(cfg.Metric, logger),
 		logs:    logs.NewStage(cfg.Logs, logger),
 		trace:   trace.NewStage(cfg.Trace, logger),
-		planner: remedy.NewPlanner(rbs, store, logger),
 		reg:     prometheus.NewRegistry(),
+	}
+	if err := e.setupRemedy(ctx, logger); err != nil {
+		b.Close()
+		store.Close()
+		return nil, err
 	}
 	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
 	e.m = newEngineMetrics(e.reg, e)
@@ -117,6 +115,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Metrics:    promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{Registry: e.reg}),
 		Registerer: e.reg,
 		Now:        time.Now,
+		Remedy:     e.remedy,
 	}, logger)
 	return e, nil
 }
@@ -289,7 +288,7 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 		// that the next change of this incident updates it.
 		e.inferrer.Bind(in)
 		if in.Status != signal.IncidentResolved && len(in.Causes) > 0 {
-			nom, err := e.planner.Plan(ctx, in, now)
+			nom, err := e.remedy.Handle(ctx, in, now)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("planning incident %d: %w", in.ID, err))
 			} else if nom != nil {
@@ -318,8 +317,10 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		return err
 	}
 	e.inferMu.Lock()
-	defer e.inferMu.Unlock()
-	return e.persist(ctx, e.inferrer.Tick(now), now)
+	err := e.persist(ctx, e.inferrer.Tick(now), now)
+	e.inferMu.Unlock()
+	// Verification reads what persist stored; it needs no inference lock.
+	return errors.Join(err, e.remedy.Tick(ctx, now))
 }
 
 // Flush waits until everything ingested so far has gone through the pipeline.
@@ -341,6 +342,8 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	stopLive := e.startLive(ctx)
+	defer stopLive()
 	e.logger.Info("serving", "addr", ln.Addr().String())
 
 	ticker := time.NewTicker(e.cfg.Tick)
@@ -368,5 +371,6 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the bus (draining what is queued) and closes the store.
 func (e *Engine) Close() error {
-	return errors.Join(e.bus.Close(), e.store.Close())
+	// Runs in progress are stopped (and recorded) before the bus drains.
+	return errors.Join(e.remedy.Close(), e.bus.Close(), e.store.Close())
 }

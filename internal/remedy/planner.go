@@ -35,11 +35,16 @@ const defaultMemory = 4096
 // Planner nominates a runbook for an incident and records, without running
 // anything, what it would do. It is safe for concurrent use.
 type Planner struct {
-	rbs   []*runbook.Runbook
 	audit Auditor
 	log   *slog.Logger
+	// choose picks the runbook among rbs; runbook.Match unless a Manager
+	// ranks by what worked before.
+	choose func(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.Runbook, bool)
+	// dryRun forces every plan to dry-run whatever its runbook says.
+	dryRun bool
 
 	mu      sync.Mutex
+	rbs     []*runbook.Runbook
 	limit   int
 	planned map[int64]string // incident id → key of what was last recorded
 	order   []int64          // incident ids in the order first planned, for eviction
@@ -55,9 +60,34 @@ func NewPlanner(rbs []*runbook.Runbook, audit Auditor, logger *slog.Logger) *Pla
 		rbs:     slices.Clone(rbs),
 		audit:   audit,
 		log:     logger.With("component", "remedy"),
+		choose:  runbook.Match,
 		limit:   defaultMemory,
 		planned: map[int64]string{},
 	}
+}
+
+// SetRunbooks replaces the runbooks plans are made from, as when the
+// runbook directory changed; incidents already planned keep their plan.
+func (p *Planner) SetRunbooks(rbs []*runbook.Runbook) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rbs = slices.Clone(rbs)
+}
+
+// Runbooks are the runbooks plans are made from.
+func (p *Planner) Runbooks() []*runbook.Runbook {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.rbs)
+}
+
+// planned is what plan decided: the nomination, the rendered plan and its
+// records, and whether they are new.
+type planned struct {
+	nom   *signal.Nomination
+	plan  runbook.Plan
+	recs  []signal.Execution
+	fresh bool
 }
 
 // Plan picks the runbook for the incident, renders it for the top cause and
@@ -66,10 +96,18 @@ func NewPlanner(rbs []*runbook.Runbook, audit Auditor, logger *slog.Logger) *Pla
 // Planning an incident again with the same top cause and runbook records
 // nothing new, so it may be called on every update of the incident.
 func (p *Planner) Plan(ctx context.Context, in *signal.Incident, now time.Time) (*signal.Nomination, error) {
+	pd, err := p.plan(ctx, in, now)
+	if err != nil || pd == nil {
+		return nil, err
+	}
+	return pd.nom, nil
+}
+
+func (p *Planner) plan(ctx context.Context, in *signal.Incident, now time.Time) (*planned, error) {
 	if in == nil {
 		return nil, errors.New("planning: no incident")
 	}
-	rb, ok := runbook.Match(p.rbs, in)
+	rb, ok := p.choose(p.Runbooks(), in)
 	if !ok {
 		return nil, nil
 	}
@@ -77,34 +115,51 @@ func (p *Planner) Plan(ctx context.Context, in *signal.Incident, now time.Time) 
 	if err != nil {
 		return nil, fmt.Errorf("planning incident %d: %w", in.ID, err)
 	}
+	if p.dryRun {
+		pl.Mode = runbook.DryRun
+	}
 	nom := &signal.Nomination{Name: pl.Runbook, Mode: string(pl.Mode), Target: pl.TargetAudit, Actions: pl.Audit()}
 
 	top := in.Top()
 	key := rb.Name + "\x00" + top.Entity + "\x00" + top.Kind
 	prev, fresh := p.reserve(in.ID, key)
 	if !fresh {
-		return nom, nil
+		return &planned{nom: nom, plan: pl}, nil
 	}
-	if err := p.record(ctx, in.ID, pl, now); err != nil {
+	recs, err := p.record(ctx, in.ID, pl, now)
+	if err != nil {
 		p.release(in.ID, key, prev)
 		return nil, fmt.Errorf("planning incident %d: %w", in.ID, err)
 	}
 	p.log.Info("runbook planned", "incident", in.ID, "runbook", pl.Runbook, "mode", pl.Mode,
 		"target", pl.TargetAudit, "cause", top.Kind, "steps", nom.Actions)
-	return nom, nil
+	return &planned{nom: nom, plan: pl, recs: recs, fresh: true}, nil
 }
 
-func (p *Planner) record(ctx context.Context, id int64, pl runbook.Plan, now time.Time) error {
-	if p.audit == nil {
-		return nil
+// forget drops what the planner remembers of an incident, so that its next
+// update is planned (and recorded) afresh.
+func (p *Planner) forget(id int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.planned[id]; !ok {
+		return
 	}
+	delete(p.planned, id)
+	if i := slices.Index(p.order, id); i >= 0 {
+		p.order = slices.Delete(p.order, i, i+1)
+	}
+}
+
+// record stores one Execution per step and returns them with their IDs.
+func (p *Planner) record(ctx context.Context, id int64, pl runbook.Plan, now time.Time) ([]signal.Execution, error) {
 	status := StatusPlanned
 	if pl.Mode == runbook.Approve {
 		status = StatusPendingApproval
 	}
+	recs := make([]signal.Execution, 0, len(pl.Diagnostics)+len(pl.Actions))
 	for _, s := range pl.Steps() {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		e := &signal.Execution{
 			IncidentID: id,
@@ -117,11 +172,14 @@ func (p *Planner) record(ctx context.Context, id int64, pl runbook.Plan, now tim
 			Input:      s.Audit,
 			Started:    now,
 		}
-		if err := p.audit.AddExecution(ctx, e); err != nil {
-			return fmt.Errorf("recording step %s of %s: %w", s.Name, pl.Runbook, err)
+		if p.audit != nil {
+			if err := p.audit.AddExecution(ctx, e); err != nil {
+				return nil, fmt.Errorf("recording step %s of %s: %w", s.Name, pl.Runbook, err)
+			}
 		}
+		recs = append(recs, *e)
 	}
-	return nil
+	return recs, nil
 }
 
 // reserve claims the right to record key for the incident, so that

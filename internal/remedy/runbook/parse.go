@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -31,6 +32,8 @@ func Parse(file string, data []byte) (*Runbook, error) {
 type parser struct {
 	file string
 	errs []error
+	// secrets are the environment variables the templates read.
+	secrets map[string]bool
 }
 
 func (p *parser) errf(line int, format string, args ...any) {
@@ -113,6 +116,8 @@ func (p *parser) parse(data []byte) *Runbook {
 			rb.Diagnostics = p.steps(v, "diagnostics")
 		case "actions":
 			rb.Actions = p.steps(v, "actions")
+		case "on_failure":
+			rb.OnFailure = p.steps(v, "on_failure")
 		case "verify":
 			p.fields(v, "verify", func(key string, k, v *yaml.Node) {
 				switch key {
@@ -123,7 +128,7 @@ func (p *parser) parse(data []byte) *Runbook {
 				}
 			})
 		default:
-			p.errf(k.Line, "unknown field %q (want name, description, when, priority, mode, target, diagnostics, actions, verify)", key)
+			p.errf(k.Line, "unknown field %q (want name, description, when, priority, mode, target, diagnostics, actions, on_failure, verify)", key)
 		}
 	})
 	switch {
@@ -147,8 +152,11 @@ func (p *parser) parse(data []byte) *Runbook {
 	if len(rb.Actions) > 0 && rb.Verify.Within == 0 {
 		rb.Verify.Within = DefaultVerify
 	}
+	if len(rb.OnFailure) > 0 && len(rb.Actions) == 0 {
+		p.errf(root.Line, "on_failure without actions: it runs when the actions fail or do not fix the incident")
+	}
 	names := map[string]int{}
-	for _, s := range rb.Steps() {
+	for _, s := range slices.Concat(rb.Steps(), rb.OnFailure) {
 		if s.Name == "" {
 			continue
 		}
@@ -160,6 +168,7 @@ func (p *parser) parse(data []byte) *Runbook {
 	if t, err := p.compile("target", rb.Target, targetLine, targetBlock); err == nil {
 		rb.target = t
 	}
+	rb.Secrets = slices.Sorted(maps.Keys(p.secrets))
 	return rb
 }
 
@@ -390,6 +399,9 @@ func (p *parser) signal(s *Step, v *yaml.Node, where string) *Signal {
 		case "process":
 			sg.Process = p.str(v, where+".signal.process")
 			p.template(s, where+".signal", "process", v, sg.Process)
+		case "pidfile":
+			sg.PIDFile = p.str(v, where+".signal.pidfile")
+			p.template(s, where+".signal", "pidfile", v, sg.PIDFile)
 		case "pid":
 			sg.PID = p.int(v, where+".signal.pid")
 			if sg.PID <= 0 {
@@ -402,11 +414,17 @@ func (p *parser) signal(s *Step, v *yaml.Node, where string) *Signal {
 			}
 			sg.Signal = name
 		default:
-			p.errf(k.Line, "unknown field %q in %s.signal (want process or pid, and signal)", key, where)
+			p.errf(k.Line, "unknown field %q in %s.signal (want process, pid or pidfile, and signal)", key, where)
 		}
 	})
-	if (sg.Process == "") == (sg.PID == 0) {
-		p.errf(v.Line, "%s.signal needs exactly one of process and pid", where)
+	n := 0
+	for _, set := range []bool{sg.Process != "", sg.PID != 0, sg.PIDFile != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		p.errf(v.Line, "%s.signal needs exactly one of process, pid and pidfile", where)
 	}
 	if sg.Signal == "" {
 		p.errf(v.Line, "%s.signal.signal is required (TERM, HUP, ...)", where)

@@ -30,7 +30,22 @@ type Plan struct {
 	TargetAudit string
 	Diagnostics []Step
 	Actions     []Step
-	Verify      Verify
+	// OnFailure runs when an action fails or verification does.
+	OnFailure []Step
+	Verify    Verify
+	// secrets are the values of the environment variables the templates
+	// read, longest first, for Mask.
+	secrets []string
+}
+
+// Mask replaces every secret the plan's templates read in s by Mask, so
+// that a step's output can be stored and shown even when a command echoes
+// its credentials.
+func (p Plan) Mask(s string) string {
+	for _, v := range p.secrets {
+		s = strings.ReplaceAll(s, v, Mask)
+	}
+	return s
 }
 
 // Steps is every step in order: the diagnostics, then the actions.
@@ -71,6 +86,10 @@ var sample = data{
 	Target:   "example",
 }
 
+// envRef finds the environment variables a template reads, so that their
+// values can be scrubbed from what the steps print.
+var envRef = regexp.MustCompile(`\benv\s+"([^"]+)"`)
+
 var (
 	tmplErr  = regexp.MustCompile(`^template: [^:]*:(\d+)(?::\d+)?: (.*)$`)
 	tmplExec = regexp.MustCompile(`^executing "[^"]*" at (<.*)$`)
@@ -81,6 +100,12 @@ var (
 func (p *parser) compile(name, src string, line int, block bool) (*pair, error) {
 	if !strings.Contains(src, "{{") {
 		return nil, nil
+	}
+	for _, m := range envRef.FindAllStringSubmatch(src, -1) {
+		if p.secrets == nil {
+			p.secrets = map[string]bool{}
+		}
+		p.secrets[m[1]] = true
 	}
 	report := func(err error) error {
 		msg, l := err.Error(), line
@@ -175,6 +200,16 @@ func (rb *Runbook) Render(in *signal.Incident) (Plan, error) {
 	if pl.Actions, err = r.steps(rb.Actions); err != nil {
 		return Plan{}, fmt.Errorf("runbook %s: %w", rb.Name, err)
 	}
+	if pl.OnFailure, err = r.steps(rb.OnFailure); err != nil {
+		return Plan{}, fmt.Errorf("runbook %s: %w", rb.Name, err)
+	}
+	for _, name := range rb.Secrets {
+		// Short values would mask ordinary words; they are not secrets worth the name.
+		if v := os.Getenv(name); len(v) >= 4 {
+			pl.secrets = append(pl.secrets, v)
+		}
+	}
+	slices.SortFunc(pl.secrets, func(a, b string) int { return len(b) - len(a) })
 	return pl, nil
 }
 
@@ -248,9 +283,14 @@ func (r *renderer) step(s Step) Step {
 		out.Collect = &c
 	case KindSignal:
 		sg := *s.Signal
-		if sg.PID > 0 {
+		switch {
+		case sg.PID > 0:
 			fmt.Fprintf(&b, "%s to pid %d", sg.Signal, sg.PID)
-		} else {
+		case sg.PIDFile != "":
+			var pf string
+			sg.PIDFile, pf = r.text(s.tmpl["pidfile"], s.Signal.PIDFile)
+			fmt.Fprintf(&b, "%s to the pid in %s", sg.Signal, shellQuote(pf))
+		default:
 			var proc string
 			sg.Process, proc = r.text(s.tmpl["process"], s.Signal.Process)
 			fmt.Fprintf(&b, "%s to process %s", sg.Signal, shellQuote(proc))

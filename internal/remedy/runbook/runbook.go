@@ -86,7 +86,12 @@ type Runbook struct {
 	Target      string
 	Diagnostics []Step
 	Actions     []Step
-	Verify      Verify
+	// OnFailure runs when an action fails or verification does: a
+	// rollback, or a page to a human.
+	OnFailure []Step
+	Verify    Verify
+	// Secrets names the environment variables the templates read.
+	Secrets []string
 	// File and Line say where the runbook was defined.
 	File string
 	Line int
@@ -157,10 +162,13 @@ type Collect struct {
 }
 
 // Signal is the process and signal of a KindSignal step; exactly one of
-// Process and PID is set.
+// Process, PID and PIDFile is set.
 type Signal struct {
+	// Process is the name of the processes to signal (every one of them).
 	Process string
 	PID     int
+	// PIDFile is a file holding the pid, as daemons write them.
+	PIDFile string
 	// Signal is the name without the SIG prefix: TERM, HUP, KILL, ...
 	Signal string
 }

@@ -54,7 +54,7 @@ func TestParseErrors(t *testing.T) {
 	f("- a\n", "a.yaml:1: a runbook must be a mapping (name:, when:, actions:, ...), not a list")
 	f(minimal+"---\nname: b\n", "a.yaml:6: a second YAML document: put one runbook per file")
 	f(minimal+"name: b\n", `a.yaml:6: runbook: "name" is given twice (first at line 1)`)
-	f(minimal+"colour: red\n", `a.yaml:6: unknown field "colour" (want name, description, when, priority, mode, target, diagnostics, actions, verify)`)
+	f(minimal+"colour: red\n", `a.yaml:6: unknown field "colour" (want name, description, when, priority, mode, target, diagnostics, actions, on_failure, verify)`)
 	// Unknown step kind, two kinds, no kind.
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    shell: ls\n",
 		`a.yaml:5: actions[0]: unknown step kind or field "shell" (want name, timeout and one of exec, http, collect, signal, kubectl)`)
@@ -93,7 +93,7 @@ func TestParseErrors(t *testing.T) {
 	// Kind-specific checks.
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    http: {url: 'ftp://x/'}\n", `a.yaml:5: actions[0].http.url "ftp://x/" is not an absolute http or https URL`)
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    http: {method: BREW, url: 'http://x/'}\n", `a.yaml:5: actions[0].http.method "BREW" is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS`)
-	f("name: a\nwhen: true\nactions:\n  - name: s\n    signal: {process: x, pid: 3, signal: TERM}\n", "a.yaml:5: actions[0].signal needs exactly one of process and pid")
+	f("name: a\nwhen: true\nactions:\n  - name: s\n    signal: {process: x, pid: 3, signal: TERM}\n", "a.yaml:5: actions[0].signal needs exactly one of process, pid and pidfile")
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    signal: {pid: 3, signal: SIGNOPE}\n", `a.yaml:5: actions[0].signal.signal "NOPE" is not one of HUP, INT, QUIT, KILL, USR1, USR2, TERM, STOP, CONT`)
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    kubectl: {verb: delete}\n", `a.yaml:5: actions[0].kubectl.verb "delete" is not one of rollout-restart, rollout-undo`)
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    http: {url: 'http://x/', timeout: 5s}\n    timeout: 9s\n", "a.yaml:6: actions[0]: timeout 9s differs from http.timeout 5s; give one")

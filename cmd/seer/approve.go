@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+// runApprove approves or rejects the runbook run waiting on an incident:
+// seer approve 42 --by alice, seer reject 42 --reason "not now". args
+// start with the verb, approve or reject.
+func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	verb := "approve"
+	if len(args) > 0 && (args[0] == "approve" || args[0] == "reject") {
+		verb, args = args[0], args[1:]
+	}
+	fs := newFlagSet(verb+" INCIDENT", stderr)
+	server := fs.String("server", "http://127.0.0.1:7070", "the seer to send the decision to")
+	by := fs.String("by", os.Getenv("USER"), "who decides, for the audit trail")
+	reason := fs.String("reason", "", "why (kept with a rejection)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: give one incident id: seer %s INCIDENT [--server URL] [--by NAME]", errUsage, verb)
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("%w: incident %q is not a positive whole number; see the ids with GET /api/v1/incidents", errUsage, pos[0])
+	}
+	body, err := json.Marshal(struct {
+		By     string `json:"by,omitempty"`
+		Reason string `json:"reason,omitempty"`
+	}{*by, *reason})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	url := fmt.Sprintf("%s/api/v1/incidents/%d/%s", strings.TrimSuffix(*server, "/"), id, verb)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("--server %q: %w", *server, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("sending the decision to %s (is seer running?): %w", *server, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(out, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s: %s", resp.Status, e.Error)
+		}
+		return fmt.Errorf("%s answered %s: %s", *server, resp.Status, bytes.TrimSpace(out))
+	}
+	var ok struct {
+		Decision   string             `json:"decision"`
+		By         string             `json:"by"`
+		Executions []signal.Execution `json:"executions"`
+	}
+	if err := json.Unmarshal(out, &ok); err != nil {
+		return fmt.Errorf("reading the answer of %s: %w", *server, err)
+	}
+	fmt.Fprintf(stdout, "incident %d: %s by %s\n", id, ok.Decision, ok.By)
+	for _, e := range ok.Executions {
+		fmt.Fprintf(stdout, "  %s/%s  %s\n", e.Runbook, e.Step, e.Input)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/remedy"
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Remedy is the runbook manager as the approval routes use it.
+type Remedy interface {
+	Approve(ctx context.Context, id int64, by string) ([]signal.Execution, error)
+	Reject(ctx context.Context, id int64, by, reason string) ([]signal.Execution, error)
+}
+
+// decision is the optional body of an approval or a rejection.
+type decision struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// maxName bounds the operator's name kept in the audit trail.
+const maxName = 128
+
+// readDecision reads the optional JSON body; the operator may also be
+// named by the X-Seer-User header, and is "api" when not at all.
+func readDecision(w http.ResponseWriter, r *http.Request) (decision, error) {
+	var d decision
+	if r.ContentLength != 0 && r.Header.Get("Content-Type") != "" {
+		body, err := readBody(w, r)
+		if err != nil {
+			return d, err
+		}
+		if len(bytes.TrimSpace(body)) > 0 {
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&d); err != nil {
+				return d, badRequest("bad_json", `the body is not {"by": "NAME", "reason": "TEXT"}: %v`, err)
+			}
+		}
+	}
+	if d.By == "" {
+		d.By = r.Header.Get("X-Seer-User")
+	}
+	if d.By == "" {
+		d.By = "api"
+	}
+	if len(d.By) > maxName || strings.ContainsFunc(d.By, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return d, badRequest("bad_by", "by must be a name of at most %d printable characters", maxName)
+	}
+	if len(d.Reason) > 1024 {
+		return d, badRequest("bad_reason", "reason is over 1024 characters")
+	}
+	return d, nil
+}
+
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) error { return s.decide(w, r, true) }
+
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) error { return s.decide(w, r, false) }
+
+// decide approves or rejects the run waiting on an incident.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, approve bool) error {
+	if err := parseParams(r).err(); err != nil {
+		return err
+	}
+	id, err := parseID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if s.remedy == nil {
+		return errUnconfigured
+	}
+	d, err := readDecision(w, r)
+	if err != nil {
+		return err
+	}
+	var recs []signal.Execution
+	if approve {
+		recs, err = s.remedy.Approve(r.Context(), id, d.By)
+	} else {
+		recs, err = s.remedy.Reject(r.Context(), id, d.By, d.Reason)
+	}
+	var ref *remedy.Refusal
+	switch {
+	case errors.Is(err, knowledge.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, reason: "not_found",
+			msg: fmt.Sprintf("incident %d not found; list incidents with GET /api/v1/incidents", id)}
+	case errors.Is(err, remedy.ErrNotPending):
+		return &apiError{status: http.StatusConflict, reason: "not_pending",
+			msg: err.Error() + "; see its runs with GET /api/v1/executions?incident=" + strconv.FormatInt(id, 10)}
+	case errors.As(err, &ref):
+		return &apiError{status: http.StatusConflict, reason: "refused",
+			msg: "the policy refused the run for now (it still waits for approval): " + ref.Msg}
+	case err != nil:
+		return fmt.Errorf("deciding on incident %d: %w", id, err)
+	}
+	status := "rejected"
+	if approve {
+		status = "approved"
+	}
+	return reply(w, http.StatusOK, struct {
+		Incident   int64              `json:"incident"`
+		Decision   string             `json:"decision"`
+		By         string             `json:"by"`
+		Executions []signal.Execution `json:"executions"`
+	}{id, status, d.By, nonNil(recs)})
+}
+
+// listExecutions lists the audit trail of an incident's runbook runs.
+func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
+	p := parseParams(r, "incident")
+	raw := p.str("incident")
+	if raw == "" {
+		p.add(badRequest("missing_param", "give the incident: GET /api/v1/executions?incident=ID"))
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	id, err := parseID(raw)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.Executions(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("listing the runs of incident %d: %w", id, err)
+	}
+	return reply(w, http.StatusOK, struct {
+		Executions []signal.Execution `json:"executions"`
+	}{nonNil(list)})
+}

@@ -1,0 +1,509 @@
+package remedy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/remedy/runbook"
+	"github.com/seerops/seer/internal/signal"
+)
+
+// ErrNotPending is returned when an incident has no run waiting for an
+// operator's approval.
+var ErrNotPending = errors.New("nothing is waiting for approval")
+
+// Reader is what runs and verification read of the knowledge repository.
+type Reader interface {
+	Incident(ctx context.Context, id int64) (signal.Incident, error)
+	Observations(ctx context.Context, q knowledge.ObservationQuery) ([]signal.Observation, error)
+	Events(ctx context.Context, q knowledge.EventQuery) ([]signal.Event, error)
+	Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error)
+}
+
+// Learner keeps the outcomes of runs as rules.
+type Learner interface {
+	PutRule(ctx context.Context, r *signal.Rule) error
+	Rules(ctx context.Context) ([]signal.Rule, error)
+}
+
+// Store is the knowledge repository as the Manager uses it; the
+// knowledge.Store satisfies it.
+type Store interface {
+	Auditor
+	Reader
+	Learner
+}
+
+// Outcome is how a run ended, for escalation and the record.
+type Outcome struct {
+	IncidentID int64
+	Runbook    string
+	Target     string
+	Trigger    string
+	// Pattern is the cause kind and the entity kind the run was for.
+	Pattern string
+	OK      bool
+	// Detail says what happened in words.
+	Detail string
+}
+
+// Deps are what a Manager is wired to; only Store is required.
+type Deps struct {
+	Store    Store
+	Runbooks []*runbook.Runbook
+	// Instances tells how many instances a service has, for the blast radius.
+	Instances func(service string) int
+	// Now is the clock runs are timed and recorded with; time.Now if nil.
+	Now func() time.Time
+	// Escalate is called when a run failed or did not fix the incident,
+	// after any on_failure steps; it must not block.
+	Escalate func(Outcome)
+	Logger   *slog.Logger
+}
+
+// Manager decides, runs, verifies and learns from runbooks: dry-run and
+// suggest only record the plan; approve waits for an operator; auto runs
+// at once, within the policy. It is safe for concurrent use.
+type Manager struct {
+	cfg      Config
+	store    Store
+	planner  *Planner
+	policy   *Policy
+	log      *slog.Logger
+	now      func() time.Time
+	client   *http.Client
+	step     stepper
+	escalate func(Outcome)
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	learnMu sync.Mutex
+
+	mu        sync.Mutex
+	closed    bool
+	pending   map[int64]*job          // incident → run waiting for approval
+	retry     map[int64]time.Time     // incident → when a refused run may try again
+	verifying []*job                  // runs whose actions are done, awaiting the verdict
+	scores    map[string]*signal.Rule // cause kind|entity kind|runbook → outcomes
+	files     *fileSet
+}
+
+// job is one run of a plan for an incident.
+type job struct {
+	plan    runbook.Plan
+	in      signal.Incident
+	recs    []signal.Execution // one per step of plan.Steps()
+	trigger string
+	lease   *Lease
+	verify  signal.Execution
+	ended   time.Time // when the actions ended
+	last    time.Time // when a symptom was last seen since
+}
+
+// NewManager returns a Manager; Close stops its runs.
+func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("remedy: %w", err)
+	}
+	if d.Store == nil {
+		return nil, errors.New("remedy: no knowledge store")
+	}
+	logger := d.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m := &Manager{
+		cfg:      cfg,
+		store:    d.Store,
+		planner:  NewPlanner(d.Runbooks, d.Store, logger),
+		policy:   NewPolicy(cfg, d.Instances),
+		log:      logger.With("component", "remedy"),
+		now:      now,
+		client:   &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		escalate: d.Escalate,
+		ctx:      rctx,
+		cancel:   cancel,
+		pending:  map[int64]*job{},
+		retry:    map[int64]time.Time{},
+		scores:   map[string]*signal.Rule{},
+		files:    newFileSet(d.Runbooks),
+	}
+	m.step = m.run
+	m.planner.choose = m.choose
+	m.planner.dryRun = cfg.DryRun
+	rules, err := d.Store.Rules(ctx)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("remedy: reading what worked before: %w", err)
+	}
+	for i := range rules {
+		if r := rules[i]; r.Origin == OriginOutcome && len(r.If) == 1 {
+			m.scores[scoreKey(r.Cause, r.If[0], r.Action)] = &r
+		}
+	}
+	return m, nil
+}
+
+// Runbooks are the runbooks in use.
+func (m *Manager) Runbooks() []*runbook.Runbook { return m.planner.Runbooks() }
+
+// Handle plans the runbook for an incident (recording it as the Planner
+// does) and, in auto mode, starts it within the policy; in approve mode it
+// keeps it for Approve. It returns the nomination, or nil when no runbook
+// fits. Handling an incident again with the same diagnosis does nothing
+// new, unless the policy refused its run and Retry has passed.
+func (m *Manager) Handle(ctx context.Context, in *signal.Incident, now time.Time) (*signal.Nomination, error) {
+	if in == nil {
+		return nil, errors.New("remedy: no incident")
+	}
+	m.mu.Lock()
+	if until, ok := m.retry[in.ID]; ok && !m.now().Before(until) {
+		delete(m.retry, in.ID)
+		m.planner.forget(in.ID)
+	}
+	m.mu.Unlock()
+	pd, err := m.planner.plan(ctx, in, now)
+	if err != nil || pd == nil {
+		return nil, err
+	}
+	if !pd.fresh {
+		return pd.nom, nil
+	}
+	j := &job{plan: pd.plan, in: *in, recs: pd.recs, trigger: Trigger}
+	switch pd.plan.Mode {
+	case runbook.Approve:
+		m.mu.Lock()
+		old := m.pending[in.ID]
+		m.pending[in.ID] = j
+		m.mu.Unlock()
+		if old != nil {
+			m.settle(old, StatusSkipped, "superseded by a new plan for a changed diagnosis", "")
+		}
+	case runbook.Auto:
+		if err := m.start(j); err != nil {
+			var r *Refusal
+			if !errors.As(err, &r) {
+				return pd.nom, err
+			}
+		}
+	}
+	return pd.nom, nil
+}
+
+// start admits the job with the policy and runs it in the background. A
+// refused policy-triggered job is recorded as skipped and retried later;
+// an operator's is left to the operator.
+func (m *Manager) start(j *job) error {
+	now := m.now()
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return errors.New("remedy: stopped")
+	}
+	lease, err := m.policy.Acquire(j.plan.Target, now)
+	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) && j.trigger == Trigger {
+			until := now.Add(m.cfg.Retry)
+			if r.Until.After(until) {
+				until = r.Until
+			}
+			m.retry[j.in.ID] = until
+		}
+		m.mu.Unlock()
+		if j.trigger == Trigger {
+			m.log.Info("runbook run refused by policy", "incident", j.in.ID, "runbook", j.plan.Runbook, "target", j.plan.TargetAudit, "reason", err)
+			m.settle(j, StatusSkipped, "not run: "+err.Error(), "")
+		}
+		return err
+	}
+	j.lease = lease
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		m.execute(j)
+	}()
+	return nil
+}
+
+// execute runs the diagnostics, then the actions, and hands the job to
+// verification; a failing action ends the run as failed.
+func (m *Manager) execute(j *job) {
+	m.log.Info("runbook started", "incident", j.in.ID, "runbook", j.plan.Runbook, "target", j.plan.TargetAudit, "trigger", j.trigger)
+	nd := len(j.plan.Diagnostics)
+	for i, s := range j.plan.Diagnostics {
+		m.runRecorded(j, &j.recs[i], s)
+	}
+	failed := ""
+	for i, s := range j.plan.Actions {
+		rec := &j.recs[nd+i]
+		if failed != "" {
+			m.finish(rec, j.trigger, StatusSkipped, "not run: "+failed)
+			continue
+		}
+		if r := m.runRecorded(j, rec, s); r.status != StatusSucceeded {
+			failed = fmt.Sprintf("action %s %s", s.Name, r.status)
+		}
+	}
+	switch {
+	case len(j.plan.Actions) == 0:
+		j.lease.Release(m.now())
+	case failed != "":
+		m.fail(j, failed)
+	default:
+		j.ended = m.now()
+		j.last = j.ended
+		j.verify = signal.Execution{
+			IncidentID: j.in.ID, Runbook: j.plan.Runbook, Step: "verify", Target: j.plan.TargetAudit,
+			Mode: string(j.plan.Mode), Trigger: j.trigger, Status: StatusRunning, Started: j.ended,
+			Input: fmt.Sprintf("symptoms of %s clear within %s and stay clear for %s", j.plan.TargetAudit,
+				runbook.FormatDuration(j.plan.Verify.Within), runbook.FormatDuration(m.cfg.Settle)),
+		}
+		m.audit(&j.verify)
+		m.mu.Lock()
+		m.verifying = append(m.verifying, j)
+		m.mu.Unlock()
+	}
+}
+
+// runRecorded runs one step, recording it as running and then its result.
+func (m *Manager) runRecorded(j *job, rec *signal.Execution, s runbook.Step) result {
+	rec.Status, rec.Trigger, rec.Mode = StatusRunning, j.trigger, string(j.plan.Mode)
+	rec.Started, rec.Ended, rec.Output = m.now(), time.Time{}, ""
+	m.audit(rec)
+	r := m.step(m.ctx, s, &j.plan, &j.in)
+	m.finish(rec, j.trigger, r.status, j.plan.Mask(r.output))
+	level := slog.LevelInfo
+	if r.status != StatusSucceeded {
+		level = slog.LevelWarn
+	}
+	m.log.Log(m.ctx, level, "runbook step", "incident", j.in.ID, "runbook", j.plan.Runbook, "step", s.Name, "status", r.status, "what", s)
+	return r
+}
+
+// finish records the end of a step.
+func (m *Manager) finish(rec *signal.Execution, trigger, status, output string) {
+	rec.Status, rec.Trigger, rec.Output, rec.Ended = status, trigger, output, m.now()
+	if rec.Started.IsZero() {
+		rec.Started = rec.Ended
+	}
+	m.audit(rec)
+}
+
+// settle closes every open record of a job that will not run.
+func (m *Manager) settle(j *job, status, output, trigger string) {
+	if trigger == "" {
+		trigger = j.trigger
+	}
+	for i := range j.recs {
+		m.finish(&j.recs[i], trigger, status, output)
+	}
+}
+
+// audit writes a record; the write outlives a cancelled run so that the
+// trail says how it ended.
+func (m *Manager) audit(rec *signal.Execution) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.ctx), 10*time.Second)
+	defer cancel()
+	if err := m.store.AddExecution(ctx, rec); err != nil {
+		m.log.Error("recording a runbook step", "incident", rec.IncidentID, "runbook", rec.Runbook, "step", rec.Step, "err", err)
+	}
+}
+
+// fail escalates a run whose action failed or whose effect did not show:
+// it learns the failure, runs the on_failure steps, and leaves the
+// incident open for a human.
+func (m *Manager) fail(j *job, why string) {
+	m.learn(j, false)
+	for _, s := range j.plan.OnFailure {
+		rec := &signal.Execution{IncidentID: j.in.ID, Runbook: j.plan.Runbook, Step: s.Name, Target: j.plan.TargetAudit, Input: s.Audit}
+		m.runRecorded(j, rec, s)
+	}
+	j.lease.Release(m.now())
+	m.log.Error("runbook did not fix the incident; escalating", "incident", j.in.ID, "runbook", j.plan.Runbook,
+		"target", j.plan.TargetAudit, "why", why, "on_failure_steps", len(j.plan.OnFailure))
+	if m.escalate != nil {
+		m.escalate(m.outcome(j, false, why))
+	}
+}
+
+func (m *Manager) outcome(j *job, ok bool, detail string) Outcome {
+	return Outcome{IncidentID: j.in.ID, Runbook: j.plan.Runbook, Target: j.plan.TargetAudit, Trigger: j.trigger,
+		Pattern: j.plan.Cause.Kind + "/" + EntityKind(j.plan.Cause.Entity), OK: ok, Detail: detail}
+}
+
+// Approve runs the plan waiting for approval on the incident, on behalf of
+// the operator by. It returns the records of the steps that now run. A
+// refusal by the policy (a *Refusal) leaves the plan waiting.
+func (m *Manager) Approve(ctx context.Context, id int64, by string) ([]signal.Execution, error) {
+	j, err := m.claim(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.resolvedBefore(ctx, j, by); err != nil {
+		return nil, err
+	}
+	j.trigger = operator(by)
+	recs := slices.Clone(j.recs) // the run changes j.recs from now on
+	for i := range recs {
+		recs[i].Trigger = j.trigger
+	}
+	if err := m.start(j); err != nil {
+		m.unclaim(j)
+		return nil, err
+	}
+	m.log.Info("runbook approved", "incident", id, "runbook", j.plan.Runbook, "by", by)
+	return recs, nil
+}
+
+// Reject drops the plan waiting for approval on the incident, recording
+// who rejected it and why.
+func (m *Manager) Reject(ctx context.Context, id int64, by, reason string) ([]signal.Execution, error) {
+	j, err := m.claim(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	msg := "rejected by " + operator(by)
+	if reason != "" {
+		msg += ": " + reason
+	}
+	m.settle(j, StatusSkipped, msg, operator(by))
+	m.log.Info("runbook rejected", "incident", id, "runbook", j.plan.Runbook, "by", by, "reason", reason)
+	return slices.Clone(j.recs), nil
+}
+
+func operator(by string) string {
+	if by == "" {
+		by = "unknown"
+	}
+	return "operator:" + by
+}
+
+// resolvedBefore settles a claimed job whose incident resolved while it
+// waited: running a fix then would only disturb a healthy system.
+func (m *Manager) resolvedBefore(ctx context.Context, j *job, by string) error {
+	in, err := m.store.Incident(ctx, j.in.ID)
+	if err != nil || in.Status != signal.IncidentResolved {
+		return nil
+	}
+	m.settle(j, StatusSkipped, "not run: the incident resolved before the approval", operator(by))
+	return fmt.Errorf("incident %d resolved before the approval, so nothing was run: %w", j.in.ID, ErrNotPending)
+}
+
+// claim takes the incident's waiting job, from memory or, after a
+// restart, rebuilt from the records in the store.
+func (m *Manager) claim(ctx context.Context, id int64) (*job, error) {
+	m.mu.Lock()
+	j := m.pending[id]
+	delete(m.pending, id)
+	m.mu.Unlock()
+	if j != nil {
+		return j, nil
+	}
+	return m.restore(ctx, id)
+}
+
+func (m *Manager) unclaim(j *job) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.pending[j.in.ID]; !ok {
+		m.pending[j.in.ID] = j
+	}
+}
+
+// restore rebuilds a job waiting for approval from its records.
+func (m *Manager) restore(ctx context.Context, id int64) (*job, error) {
+	in, err := m.store.Incident(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("incident %d: %w", id, err)
+	}
+	all, err := m.store.Executions(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the runs of incident %d: %w", id, err)
+	}
+	var waiting []signal.Execution
+	for _, e := range all {
+		if e.Status == StatusPendingApproval {
+			waiting = append(waiting, e)
+		}
+	}
+	if len(waiting) == 0 {
+		return nil, fmt.Errorf("incident %d: %w", id, ErrNotPending)
+	}
+	name := waiting[len(waiting)-1].Runbook
+	i := slices.IndexFunc(m.Runbooks(), func(rb *runbook.Runbook) bool { return rb.Name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("incident %d waits on runbook %s, which is no longer loaded", id, name)
+	}
+	pl, err := m.Runbooks()[i].Render(&in)
+	if err != nil {
+		return nil, fmt.Errorf("incident %d: %w", id, err)
+	}
+	pl.Mode = runbook.Approve
+	j := &job{plan: pl, in: in, trigger: Trigger}
+	for _, s := range pl.Steps() {
+		k := slices.IndexFunc(waiting, func(e signal.Execution) bool { return e.Runbook == name && e.Step == s.Name })
+		if k >= 0 {
+			j.recs = append(j.recs, waiting[k])
+			continue
+		}
+		j.recs = append(j.recs, signal.Execution{IncidentID: id, Runbook: name, Step: s.Name, Target: pl.TargetAudit,
+			Mode: string(pl.Mode), Trigger: Trigger, Status: StatusPendingApproval, Input: s.Audit, Started: m.now()})
+	}
+	return j, nil
+}
+
+// Pending lists the incidents with a run waiting for approval (in this
+// process's memory).
+func (m *Manager) Pending() []int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]int64, 0, len(m.pending))
+	for id := range m.pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Wait blocks until no run is in progress (runs awaiting verification do
+// not count); tests and a graceful stop use it.
+func (m *Manager) Wait() { m.wg.Wait() }
+
+// Close stops the runs in progress (their commands are killed) and closes
+// the records of runs whose verification had not ended.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	m.mu.Lock()
+	jobs := m.verifying
+	m.verifying = nil
+	m.mu.Unlock()
+	for _, j := range jobs {
+		m.finish(&j.verify, j.trigger, StatusSkipped, "seer stopped before the outcome was known")
+		j.lease.Release(m.now())
+	}
+	return nil
+}
