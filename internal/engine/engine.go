@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		trace:   trace.NewStage(cfg.Trace, logger),
 		reg:     prometheus.NewRegistry(),
 	}
+	e.restoreState()
 	if err := e.setupRemedy(ctx, logger); err != nil {
 		b.Close()
 		store.Close()
@@ -371,6 +372,8 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the bus (draining what is queued) and closes the store.
 func (e *Engine) Close() error {
-	// Runs in progress are stopped (and recorded) before the bus drains.
-	return errors.Join(e.remedy.Close(), e.bus.Close(), e.store.Close())
+	// Runs in progress are stopped (and recorded) before the bus drains; the
+	// stages' state is saved once everything queued has gone through them.
+	errR, errB := e.remedy.Close(), e.bus.Close()
+	return errors.Join(errR, errB, e.saveState(), e.store.Close())
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -48,7 +49,7 @@ func TestLoadConfig(t *testing.T) {
 	f("", "")
 	f("data_dir: /tmp/x\nhttp_addr: 127.0.0.1:0\ntick: 2s\n", "")
 	f("tick: -1s\n", "tick must be positive")
-	f("http_adr: 1.2.3.4:5\n", "http_adr")   // a typo is an error, not a silent default
+	f("http_adr: 1.2.3.4:5\n", "http_adr") // a typo is an error, not a silent default
 	f("bus: {partitions: 0}\n", "bus.partitions")
 	f("tick: [\n", "seer.yaml")
 	if _, err := Load(filepath.Join(dir, "missing.yaml")); err == nil {
@@ -151,5 +152,55 @@ func TestEngineServesAPIAndKeepsKnowledgeAcrossRestart(t *testing.T) {
 	evs, err := e2.Store().Events(context.Background(), knowledge.EventQuery{Entity: "checkout"})
 	if err != nil || len(evs) != 1 || evs[0].Text != "v1.4.2" {
 		t.Fatalf("after restart, events of checkout = %+v, %v", evs, err)
+	}
+}
+
+func TestLogTemplatesSurviveARestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Default()
+	cfg.DataDir = dir
+	cfg.Bus.Sync = true
+	e, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	var recs []signal.LogRecord
+	for i := range 50 {
+		recs = append(recs,
+			signal.LogRecord{Time: at.Add(time.Duration(i) * time.Second), Entity: "cart", Severity: signal.SeverityInfo, Body: fmt.Sprintf("added item %d to cart %d", i, i*7)},
+			signal.LogRecord{Time: at.Add(time.Duration(i) * time.Second), Entity: "cart", Severity: signal.SeverityInfo, Body: fmt.Sprintf("cache hit ratio %d%%", i)})
+	}
+	if err := e.Ingest(context.Background(), &signal.Batch{Logs: recs}); err != nil {
+		t.Fatal(err)
+	}
+	want := len(e.logs.Templates())
+	if want == 0 {
+		t.Fatal("no templates mined")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := len(e2.logs.Templates())
+	if err := e2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("after a restart %d templates, want the %d mined before", got, want)
+	}
+
+	// A corrupt state file is reported and the engine starts afresh.
+	os.WriteFile(filepath.Join(dir, logsStateFile), []byte("garbage"), 0o600)
+	e3, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatalf("a corrupt state file stopped the engine: %v", err)
+	}
+	defer e3.Close()
+	if got := len(e3.logs.Templates()); got != 0 {
+		t.Fatalf("corrupt state restored %d templates", got)
 	}
 }
