@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/seerops/seer/internal/signal"
 )
@@ -38,35 +34,12 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%w: incident %q is not a positive whole number; see the ids with GET /api/v1/incidents", errUsage, pos[0])
 	}
-	body, err := json.Marshal(struct {
+	out, err := postJSON(ctx, *server, fmt.Sprintf("/api/v1/incidents/%d/%s", id, verb), "the decision", struct {
 		By     string `json:"by,omitempty"`
 		Reason string `json:"reason,omitempty"`
 	}{*by, *reason})
 	if err != nil {
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	url := fmt.Sprintf("%s/api/v1/incidents/%d/%s", strings.TrimSuffix(*server, "/"), id, verb)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("--server %q: %w", *server, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("sending the decision to %s (is seer running?): %w", *server, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(out, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s: %s", resp.Status, e.Error)
-		}
-		return fmt.Errorf("%s answered %s: %s", *server, resp.Status, bytes.TrimSpace(out))
 	}
 	var ok struct {
 		Decision   string             `json:"decision"`

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -37,25 +34,8 @@ func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if ev.Entity == "" {
 		return fmt.Errorf("%w: --service is required", errUsage)
 	}
-	body, err := json.Marshal(ev)
-	if err != nil {
+	if _, err := postJSON(ctx, *server, "/api/v1/events", "the event", ev); err != nil {
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(*server, "/")+"/api/v1/events", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("--server %q: %w", *server, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("sending the event to %s (is seer running?): %w", *server, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s answered %s: %s", *server, resp.Status, bytes.TrimSpace(out))
 	}
 	fmt.Fprintf(stdout, "sent %s event for %s\n", ev.Kind, ev.Entity)
 	return nil

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// postJSON sends v as JSON to a running seer at server+path and returns the
+// body of its answer. what names what is sent ("the event"), for the errors.
+// A non-2xx answer is an error carrying the server's own message.
+func postJSON(ctx context.Context, server, path, what string, v any) ([]byte, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(server, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("--server %q: %w", server, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("sending %s to %s (is seer running?): %w", what, server, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(out, &e) == nil && e.Error != "" {
+			return nil, fmt.Errorf("%s answered %s: %s", server, resp.Status, e.Error)
+		}
+		return nil, fmt.Errorf("%s answered %s: %s", server, resp.Status, bytes.TrimSpace(out))
+	}
+	return out, nil
+}
