@@ -1,0 +1,304 @@
+package guard
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config sets a receiver's limits.
+type Config struct {
+	// MaxBodyBytes caps a request body after decompression.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// RatePerSource is the sustained requests per second one client address
+	// may send; 0 turns rate limiting off.
+	RatePerSource float64 `yaml:"rate_per_source"`
+	// Burst is how many requests a source may send at once above its rate.
+	Burst int `yaml:"burst"`
+	// MaxInFlight is how many requests are decoded or handed on at once;
+	// more are shed with 503 rather than queued.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// MaxSources bounds the rate limiter's memory; sources beyond it share
+	// one bucket.
+	MaxSources int `yaml:"max_sources"`
+	// SinkTimeout bounds how long a request waits for the pipeline to take
+	// its batch (back-pressure) before it is answered 503.
+	SinkTimeout time.Duration `yaml:"sink_timeout"`
+}
+
+// DefaultConfig allows 16 MiB bodies, 1000 requests/s per source (burst
+// 2000), 16 requests in flight and a 10 s wait for the pipeline.
+func DefaultConfig() Config {
+	return Config{
+		MaxBodyBytes:  16 << 20,
+		RatePerSource: 1000,
+		Burst:         2000,
+		MaxInFlight:   16,
+		MaxSources:    10000,
+		SinkTimeout:   10 * time.Second,
+	}
+}
+
+// Validate reports every problem in c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_body_bytes must be at least 1024, got %d", c.MaxBodyBytes))
+	}
+	if c.RatePerSource < 0 {
+		errs = append(errs, fmt.Errorf("rate_per_source must not be negative, got %g", c.RatePerSource))
+	}
+	if c.RatePerSource > 0 && c.Burst < 1 {
+		errs = append(errs, fmt.Errorf("burst must be at least 1 when rate_per_source is set, got %d", c.Burst))
+	}
+	if c.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("max_in_flight must be at least 1, got %d", c.MaxInFlight))
+	}
+	if c.MaxSources < 1 {
+		errs = append(errs, fmt.Errorf("max_sources must be at least 1, got %d", c.MaxSources))
+	}
+	if c.SinkTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("sink_timeout must be positive, got %s", c.SinkTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Problem is a rejection to send back: the HTTP status, a short reason for
+// the counters, and a message that tells the client what to fix.
+type Problem struct {
+	Status int
+	Reason string
+	Msg    string
+}
+
+func (p *Problem) Error() string { return p.Msg }
+
+// Errorf builds a Problem.
+func Errorf(status int, reason, format string, args ...any) *Problem {
+	return &Problem{Status: status, Reason: reason, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Malformed is the 400 Problem of a payload that does not decode.
+func Malformed(format string, args ...any) *Problem {
+	return Errorf(http.StatusBadRequest, "malformed", format, args...)
+}
+
+// AsProblem turns any error into a Problem; a plain error is a 500.
+func AsProblem(err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return Errorf(http.StatusInternalServerError, "internal", "%v", err)
+}
+
+// Guard enforces one receiver's limits and counts its traffic. It is safe
+// for concurrent use.
+type Guard struct {
+	cfg  Config
+	sem  chan struct{}
+	lim  *limiter
+	bufs sync.Pool
+	gzs  sync.Pool
+	m    metrics
+	now  func() time.Time
+}
+
+// New builds the guard of the receiver named name; its counters carry
+// receiver=name and are registered with reg when it is not nil.
+func New(name string, cfg Config, reg prometheus.Registerer) (*Guard, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Guard{
+		cfg: cfg,
+		sem: make(chan struct{}, cfg.MaxInFlight),
+		lim: newLimiter(cfg.RatePerSource, cfg.Burst, cfg.MaxSources),
+		m:   newMetrics(name, reg),
+		now: time.Now,
+	}
+	g.bufs.New = func() any { return new(bytes.Buffer) }
+	return g, nil
+}
+
+// Config is the guard's configuration.
+func (g *Guard) Config() Config { return g.cfg }
+
+// Admit takes a slot for one request from source (a client address): it
+// refuses with 429 when the source is over its rate and with 503 when the
+// receiver is saturated. The caller must call release when done.
+func (g *Guard) Admit(source string) (release func(), err error) {
+	if !g.lim.allow(source, g.now()) {
+		p := Errorf(http.StatusTooManyRequests, "rate_limited",
+			"source %s is over %g requests/s; slow down or batch more per request", source, g.cfg.RatePerSource)
+		g.Reject(p)
+		return nil, p
+	}
+	select {
+	case g.sem <- struct{}{}:
+		g.m.inFlight.Inc()
+		return func() { <-g.sem; g.m.inFlight.Dec() }, nil
+	default:
+		p := Errorf(http.StatusServiceUnavailable, "shed",
+			"seer is at its limit of %d requests in flight; retry later", g.cfg.MaxInFlight)
+		g.Reject(p)
+		return nil, p
+	}
+}
+
+// Source is the client address of r without its port.
+func Source(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Body is a request body read into a pooled buffer; Release returns it.
+type Body struct {
+	Bytes []byte
+	buf   *bytes.Buffer
+	g     *Guard
+}
+
+// Release hands the buffer back for reuse; Bytes must not be used after.
+func (b *Body) Release() {
+	if b.buf != nil && int64(b.buf.Cap()) <= b.g.cfg.MaxBodyBytes {
+		b.buf.Reset()
+		b.g.bufs.Put(b.buf)
+	}
+	b.buf, b.Bytes = nil, nil
+}
+
+// Read reads r's body, decompressing a Content-Encoding of gzip, and refuses
+// with 413 a body over MaxBodyBytes and with 415 another encoding. With raw
+// set the encoding is left to the caller (remote_write's snappy).
+func (g *Guard) Read(r *http.Request, raw bool) (*Body, error) {
+	if r.ContentLength > g.cfg.MaxBodyBytes {
+		return nil, g.tooLarge()
+	}
+	var src io.Reader = r.Body
+	if !raw {
+		switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+		case "", "identity":
+		case "gzip", "x-gzip":
+			zr, err := g.gzipReader(r.Body)
+			if err != nil {
+				return nil, Malformed("the body is not valid gzip: %v", err)
+			}
+			defer g.gzs.Put(zr)
+			src = zr
+		default:
+			return nil, Errorf(http.StatusUnsupportedMediaType, "encoding",
+				"Content-Encoding %q is not supported; send gzip or no encoding", enc)
+		}
+	}
+	buf := g.bufs.Get().(*bytes.Buffer)
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(src, g.cfg.MaxBodyBytes+1))
+	b := &Body{Bytes: buf.Bytes(), buf: buf, g: g}
+	switch {
+	case err != nil:
+		b.Release()
+		var p *Problem
+		if errors.As(err, &p) {
+			return nil, p
+		}
+		return nil, Malformed("reading the body: %v", err)
+	case n > g.cfg.MaxBodyBytes:
+		b.Release()
+		return nil, g.tooLarge()
+	}
+	return b, nil
+}
+
+func (g *Guard) gzipReader(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := g.gzs.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			g.gzs.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
+func (g *Guard) tooLarge() *Problem {
+	return Errorf(http.StatusRequestEntityTooLarge, "too_large",
+		"the body is over %d bytes (decoded); send smaller batches", g.cfg.MaxBodyBytes)
+}
+
+// SinkContext bounds how long a request waits for the pipeline.
+func (g *Guard) SinkContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, g.cfg.SinkTimeout)
+}
+
+// SinkFailed is the Problem of a batch the pipeline did not take, counted
+// as shed: a 503 the client may retry.
+func (g *Guard) SinkFailed(err error, items int) *Problem {
+	g.m.dropped.WithLabelValues("sink").Add(float64(items))
+	return Errorf(http.StatusServiceUnavailable, "sink", "the pipeline did not take the batch (%v); retry later", err)
+}
+
+// Reject counts a refused request under its reason.
+func (g *Guard) Reject(p *Problem) { g.m.requests.WithLabelValues(p.Reason).Inc() }
+
+// Accept counts an accepted request.
+func (g *Guard) Accept() { g.m.requests.WithLabelValues("accepted").Inc() }
+
+// Received counts items of a kind (samples, logs, spans, events) handed on.
+func (g *Guard) Received(kind string, n int) {
+	if n > 0 {
+		g.m.items.WithLabelValues(kind).Add(float64(n))
+	}
+}
+
+// Dropped counts items skipped for a reason (bad value, unsupported type,
+// too many series).
+func (g *Guard) Dropped(reason string, n int) {
+	if n > 0 {
+		g.m.dropped.WithLabelValues(reason).Add(float64(n))
+	}
+}
+
+// WriteText answers err as plain text with its status.
+func WriteText(w http.ResponseWriter, err error) {
+	p := AsProblem(err)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(p.Status)
+	_, _ = io.WriteString(w, p.Msg+"\n")
+}
+
+// Serve runs one plain-text request through the guard: it admits the
+// request, calls handle, and answers a failure as text, counting it.
+// handle writes the success answer itself.
+func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, handle func() error) {
+	release, err := g.Admit(Source(r))
+	if err != nil {
+		WriteText(w, err)
+		return
+	}
+	defer release()
+	if err := handle(); err != nil {
+		p := AsProblem(err)
+		g.Reject(p)
+		WriteText(w, p)
+	}
+}

@@ -1,0 +1,449 @@
+package otlp
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/seerops/seer/internal/ingest/delta"
+	"github.com/seerops/seer/internal/signal"
+)
+
+// AttrInstance is the label or attribute that carries the instance of the
+// entity a signal is about.
+const AttrInstance = "instance"
+
+// resource is what seer takes from an OTLP resource.
+type origin struct {
+	entity, instance string
+	// labels is {"instance": instance} or nil, shared by the samples that
+	// have no attributes of their own; nobody writes to it.
+	labels map[string]string
+}
+
+func resourceOf(attrs pcommon.Map) origin {
+	get := func(k string) string {
+		if v, ok := attrs.Get(k); ok {
+			return v.AsString()
+		}
+		return ""
+	}
+	var r origin
+	svc := get("service.name")
+	switch {
+	case svc != "" && !strings.HasPrefix(svc, "unknown_service"):
+		r.entity = svc
+	default:
+		for _, k := range []string{"k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name", "k8s.pod.name"} {
+			if v := get(k); v != "" {
+				r.entity = v
+				break
+			}
+		}
+		if r.entity == "" {
+			if h := get("host.name"); h != "" {
+				r.entity = "host:" + h
+			} else if svc != "" {
+				r.entity = svc
+			} else {
+				r.entity = "unknown"
+			}
+		}
+	}
+	for _, k := range []string{"service.instance.id", "k8s.pod.name", "host.name"} {
+		if v := get(k); v != "" && v != r.entity {
+			r.instance = v
+			break
+		}
+	}
+	if r.instance != "" {
+		r.labels = map[string]string{AttrInstance: r.instance}
+	}
+	return r
+}
+
+// attrMap copies attrs as strings, with the resource's instance; it is the
+// shared resource map when attrs is empty.
+func (r *origin) attrMap(attrs pcommon.Map) map[string]string {
+	if attrs.Len() == 0 {
+		return r.labels
+	}
+	m := make(map[string]string, attrs.Len()+1)
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		m[k] = v.AsString()
+		return true
+	})
+	if r.instance != "" {
+		m[AttrInstance] = r.instance
+	}
+	return m
+}
+
+// stamp is a point's time; a missing one is the time it was received.
+func stamp(ts pcommon.Timestamp, now time.Time) time.Time {
+	if ts == 0 {
+		return now
+	}
+	return ts.AsTime()
+}
+
+// converter turns pdata into signals, remembering cumulative series.
+type converter struct {
+	series *delta.Tracker
+}
+
+// counts says what a conversion produced and skipped.
+type counts struct {
+	items   int
+	dropped int
+	reason  string
+}
+
+func (c *counts) drop(reason string) {
+	c.dropped++
+	if c.reason == "" {
+		c.reason = reason
+	}
+}
+
+// seriesKey identifies a cumulative series across requests.
+func appendKey(buf []byte, entity, name string, labels map[string]string) []byte {
+	buf = append(buf[:0], entity...)
+	buf = append(buf, 0)
+	buf = append(buf, name...)
+	if len(labels) > 0 {
+		keys := make([]string, 0, len(labels))
+		for k := range labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			buf = append(buf, 0)
+			buf = append(buf, k...)
+			buf = append(buf, '=')
+			buf = append(buf, labels[k]...)
+		}
+	}
+	return buf
+}
+
+func (c *converter) metrics(md pmetric.Metrics, now time.Time, out []signal.Sample) ([]signal.Sample, counts) {
+	var n counts
+	var kb []byte
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		res := resourceOf(rm.Resource().Attributes())
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				name := m.Name()
+				if name == "" {
+					n.drop("no_name")
+					continue
+				}
+				switch m.Type() {
+				case pmetric.MetricTypeGauge:
+					out = c.numbers(out, &n, &res, name, m.Gauge().DataPoints(), now)
+				case pmetric.MetricTypeSum:
+					s := m.Sum()
+					if !s.IsMonotonic() {
+						out = c.numbers(out, &n, &res, name, s.DataPoints(), now)
+						continue
+					}
+					dps := s.DataPoints()
+					rname := delta.RateName(name)
+					for p := 0; p < dps.Len(); p++ {
+						dp := dps.At(p)
+						tmpl := signal.Sample{Time: stamp(dp.Timestamp(), now), Entity: res.entity, Name: rname,
+							Labels: res.attrMap(dp.Attributes())}
+						v := number(dp)
+						var ok bool
+						if s.AggregationTemporality() == pmetric.AggregationTemporalityDelta {
+							if w := dp.Timestamp().AsTime().Sub(dp.StartTimestamp().AsTime()).Seconds(); dp.StartTimestamp() != 0 && w > 0 && !math.IsNaN(v) {
+								tmpl.Value, ok = v/w, true
+							}
+						} else {
+							kb = appendKey(kb, res.entity, name, tmpl.Labels)
+							tmpl.Value, ok = c.series.Rate(string(kb), tmpl.Time, v, startOf(dp.StartTimestamp()))
+						}
+						if ok {
+							out = append(out, tmpl)
+							n.items++
+						}
+					}
+				case pmetric.MetricTypeHistogram:
+					h := m.Histogram()
+					dps := h.DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						dp := dps.At(p)
+						bounds := dp.ExplicitBounds().AsRaw()
+						raw := dp.BucketCounts().AsRaw()
+						if len(raw) == 0 {
+							// Only a count: its rate is all there is.
+							raw = []uint64{dp.Count()}
+							bounds = nil
+						}
+						if len(raw) != len(bounds)+1 {
+							n.drop("bad_histogram")
+							continue
+						}
+						cnt := make([]float64, len(raw))
+						for b, x := range raw {
+							cnt[b] = float64(x)
+						}
+						out = c.window(out, &n, &res, name, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp(),
+							h.AggregationTemporality(), bounds, cnt, dp.Sum(), now, &kb)
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					h := m.ExponentialHistogram()
+					dps := h.DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						dp := dps.At(p)
+						bounds, cnt, ok := explicit(dp)
+						if !ok {
+							n.drop("bad_histogram")
+							continue
+						}
+						out = c.window(out, &n, &res, name, dp.Attributes(), dp.StartTimestamp(), dp.Timestamp(),
+							h.AggregationTemporality(), bounds, cnt, dp.Sum(), now, &kb)
+					}
+				case pmetric.MetricTypeSummary:
+					dps := m.Summary().DataPoints()
+					for p := 0; p < dps.Len(); p++ {
+						dp := dps.At(p)
+						tmpl := signal.Sample{Time: stamp(dp.Timestamp(), now), Entity: res.entity,
+							Labels: res.attrMap(dp.Attributes())}
+						qs := dp.QuantileValues()
+						for q := 0; q < qs.Len(); q++ {
+							for _, want := range delta.Quantiles {
+								if qs.At(q).Quantile() == want.Q && !math.IsNaN(qs.At(q).Value()) {
+									tmpl.Name, tmpl.Value = name+want.Suffix, qs.At(q).Value()
+									out = append(out, tmpl)
+									n.items++
+								}
+							}
+						}
+						kb = appendKey(kb, res.entity, name+"_count", tmpl.Labels)
+						if r, ok := c.series.Rate(string(kb), tmpl.Time, float64(dp.Count()), startOf(dp.StartTimestamp())); ok {
+							tmpl.Name, tmpl.Value = name+"_rate", r
+							out = append(out, tmpl)
+							n.items++
+						}
+					}
+				default:
+					n.drop("unsupported_type")
+				}
+			}
+		}
+	}
+	return out, n
+}
+
+func startOf(ts pcommon.Timestamp) time.Time {
+	if ts == 0 {
+		return time.Time{}
+	}
+	return ts.AsTime()
+}
+
+func number(dp pmetric.NumberDataPoint) float64 {
+	if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		return float64(dp.IntValue())
+	}
+	return dp.DoubleValue()
+}
+
+func (c *converter) numbers(out []signal.Sample, n *counts, res *origin, name string, dps pmetric.NumberDataPointSlice, now time.Time) []signal.Sample {
+	for p := 0; p < dps.Len(); p++ {
+		dp := dps.At(p)
+		if dp.ValueType() == pmetric.NumberDataPointValueTypeEmpty || dp.Flags().NoRecordedValue() {
+			n.drop("no_value")
+			continue
+		}
+		v := number(dp)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			n.drop("bad_value")
+			continue
+		}
+		out = append(out, signal.Sample{Time: stamp(dp.Timestamp(), now), Entity: res.entity, Name: name,
+			Labels: res.attrMap(dp.Attributes()), Value: v})
+		n.items++
+	}
+	return out
+}
+
+// window summarises one histogram point, cumulative or delta.
+func (c *converter) window(out []signal.Sample, n *counts, res *origin, name string, attrs pcommon.Map,
+	start, ts pcommon.Timestamp, temp pmetric.AggregationTemporality, bounds, cnt []float64, sum float64,
+	now time.Time, kb *[]byte) []signal.Sample {
+	tmpl := signal.Sample{Time: stamp(ts, now), Entity: res.entity, Labels: res.attrMap(attrs)}
+	var w delta.Window
+	if temp == pmetric.AggregationTemporalityDelta {
+		secs := ts.AsTime().Sub(start.AsTime()).Seconds()
+		if start == 0 || secs <= 0 {
+			n.drop("no_window")
+			return out
+		}
+		w = delta.Window{Seconds: secs, Bounds: bounds, Counts: cnt, Sum: sum}
+		for _, x := range cnt {
+			w.Count += x
+		}
+	} else {
+		*kb = appendKey(*kb, res.entity, name, tmpl.Labels)
+		var ok bool
+		if w, ok = c.series.Histogram(string(*kb), tmpl.Time, startOf(start), bounds, cnt, sum); !ok {
+			return out
+		}
+	}
+	before := len(out)
+	out = delta.AppendWindow(out, tmpl, name, w)
+	n.items += len(out) - before
+	return out
+}
+
+// explicit turns an exponential histogram's positive buckets into explicit
+// upper bounds: bucket index i covers (base^i, base^(i+1)] with base =
+// 2^(2^-scale). Observations at or below zero share the first bucket.
+func explicit(dp pmetric.ExponentialHistogramDataPoint) (bounds, cnt []float64, ok bool) {
+	pos := dp.Positive()
+	raw := pos.BucketCounts()
+	if raw.Len() > 4096 || dp.Scale() < -10 || dp.Scale() > 20 {
+		return nil, nil, false
+	}
+	base := math.Exp2(math.Exp2(-float64(dp.Scale())))
+	zero := float64(dp.ZeroCount())
+	neg := dp.Negative().BucketCounts()
+	for i := 0; i < neg.Len(); i++ {
+		zero += float64(neg.At(i))
+	}
+	bounds = make([]float64, 0, raw.Len()+2)
+	cnt = make([]float64, 0, raw.Len()+3)
+	// Zero (and below) first, then an empty bucket up to where the first
+	// positive bucket starts, so that interpolation starts there.
+	off := float64(pos.Offset())
+	bounds = append(bounds, 0, math.Pow(base, off))
+	cnt = append(cnt, zero, 0)
+	if math.IsInf(bounds[1], 0) || bounds[1] <= 0 {
+		return nil, nil, false
+	}
+	for i := 0; i < raw.Len(); i++ {
+		b := math.Pow(base, off+float64(i)+1)
+		if math.IsInf(b, 0) || math.IsNaN(b) || b <= bounds[len(bounds)-1] {
+			return nil, nil, false
+		}
+		bounds = append(bounds, b)
+		cnt = append(cnt, float64(raw.At(i)))
+	}
+	cnt = append(cnt, 0)
+	return bounds, cnt, true
+}
+
+// severity maps an OTLP severity number, else its text.
+func severity(num plog.SeverityNumber, text string) signal.Severity {
+	switch {
+	case num <= 0:
+		return signal.ParseSeverity(text)
+	case num <= plog.SeverityNumberDebug4:
+		return signal.SeverityDebug
+	case num <= plog.SeverityNumberInfo4:
+		return signal.SeverityInfo
+	case num <= plog.SeverityNumberWarn4:
+		return signal.SeverityWarn
+	case num <= plog.SeverityNumberError4:
+		return signal.SeverityError
+	default:
+		return signal.SeverityFatal
+	}
+}
+
+func (c *converter) logs(ld plog.Logs, now time.Time, out []signal.LogRecord) ([]signal.LogRecord, counts) {
+	var n counts
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		res := resourceOf(rl.Resource().Attributes())
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				ts := lr.Timestamp()
+				if ts == 0 {
+					ts = lr.ObservedTimestamp()
+				}
+				rec := signal.LogRecord{
+					Time:     stamp(ts, now),
+					Entity:   res.entity,
+					Severity: severity(lr.SeverityNumber(), lr.SeverityText()),
+					Body:     lr.Body().AsString(),
+					Attrs:    res.attrMap(lr.Attributes()),
+				}
+				if tid := lr.TraceID(); !tid.IsEmpty() {
+					rec.TraceID = tid.String()
+				}
+				out = append(out, rec)
+				n.items++
+			}
+		}
+	}
+	return out, n
+}
+
+var spanKinds = map[ptrace.SpanKind]signal.SpanKind{
+	ptrace.SpanKindServer:   signal.SpanServer,
+	ptrace.SpanKindClient:   signal.SpanClient,
+	ptrace.SpanKindInternal: signal.SpanInternal,
+	ptrace.SpanKindProducer: signal.SpanProducer,
+	ptrace.SpanKindConsumer: signal.SpanConsumer,
+}
+
+func (c *converter) traces(td ptrace.Traces, out []signal.Span) ([]signal.Span, counts) {
+	var n counts
+	rss := td.ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		rs := rss.At(i)
+		res := resourceOf(rs.Resource().Attributes())
+		sss := rs.ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				s := spans.At(k)
+				if s.TraceID().IsEmpty() || s.SpanID().IsEmpty() {
+					n.drop("no_id")
+					continue
+				}
+				sp := signal.Span{
+					TraceID:   s.TraceID().String(),
+					SpanID:    s.SpanID().String(),
+					Service:   res.entity,
+					Operation: s.Name(),
+					Kind:      spanKinds[s.Kind()],
+					Start:     s.StartTimestamp().AsTime(),
+					Status:    signal.StatusOK,
+					Attrs:     res.attrMap(s.Attributes()),
+				}
+				if p := s.ParentSpanID(); !p.IsEmpty() {
+					sp.ParentID = p.String()
+				}
+				if end := s.EndTimestamp(); end > s.StartTimestamp() {
+					sp.Duration = time.Duration(end - s.StartTimestamp())
+				}
+				if s.Status().Code() == ptrace.StatusCodeError {
+					sp.Status = signal.StatusError
+				}
+				out = append(out, sp)
+				n.items++
+			}
+		}
+	}
+	return out, n
+}
