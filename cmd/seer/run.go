@@ -14,6 +14,8 @@ func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
 	configFile := fs.String("config", "", "YAML configuration file (defaults are embedded)")
 	dataDir := fs.String("data-dir", "", "directory of the knowledge store (default: data, or the config's data_dir)")
 	addr := fs.String("http", "", "address of the API (default 127.0.0.1:7070)")
+	otlpGRPC := fs.String("otlp-grpc", "", `address of the OTLP/gRPC receiver (default 127.0.0.1:4317; "off" turns it off)`)
+	otlpHTTP := fs.String("otlp-http", "", `address of the OTLP/HTTP receiver (default 127.0.0.1:4318; "off" turns it off)`)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -31,6 +33,18 @@ func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if *addr != "" {
 		cfg.HTTPAddr = *addr
+	}
+	for _, o := range []struct {
+		flag string
+		into *string
+	}{{*otlpGRPC, &cfg.OTLP.GRPCAddr}, {*otlpHTTP, &cfg.OTLP.HTTPAddr}} {
+		switch o.flag {
+		case "":
+		case "off":
+			*o.into = ""
+		default:
+			*o.into = o.flag
+		}
 	}
 	e, err := engine.New(ctx, cfg, logger, engine.Hooks{})
 	if err != nil {

@@ -32,7 +32,7 @@ func startSeer(t *testing.T, dataDir string) (base string, stop func()) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"run", "--data-dir", dataDir, "--http", addr, "--log-level", "warn"}, nil, &bytes.Buffer{}, &logs)
+		done <- run(ctx, []string{"run", "--data-dir", dataDir, "--http", addr, "--otlp-grpc", freeAddr(t), "--otlp-http", "off", "--log-level", "warn"}, nil, &bytes.Buffer{}, &logs)
 	}()
 	base = "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)

@@ -15,8 +15,13 @@ import (
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/ingest/alertmanager"
+	"github.com/seerops/seer/internal/ingest/logfile"
+	"github.com/seerops/seer/internal/ingest/otlp"
 	"github.com/seerops/seer/internal/ingest/probe"
+	"github.com/seerops/seer/internal/ingest/promrw"
 	"github.com/seerops/seer/internal/ingest/scrape"
+	"github.com/seerops/seer/internal/notify"
 	"github.com/seerops/seer/internal/remedy"
 )
 
@@ -32,6 +37,13 @@ type Config struct {
 	Tick time.Duration `yaml:"tick"`
 	// RunbookDir, when set, holds runbooks that add to the built-in ones.
 	RunbookDir string `yaml:"runbook_dir"`
+
+	// Receivers of standard telemetry and the outputs of incidents.
+	OTLP         otlp.Config         `yaml:"otlp"`
+	RemoteWrite  promrw.Config       `yaml:"remote_write"`
+	Alertmanager alertmanager.Config `yaml:"alertmanager"`
+	Tail         logfile.Config      `yaml:"tail"`
+	Notify       NotifyConfig        `yaml:"notify"`
 
 	Bus    bus.MemoryConfig `yaml:"bus"`
 	Metric metric.Config    `yaml:"metric"`
@@ -51,17 +63,22 @@ type Config struct {
 // store under ./data, the API on loopback.
 func Default() Config {
 	return Config{
-		DataDir:  "data",
-		HTTPAddr: "127.0.0.1:7070",
-		Tick:     time.Second,
-		Bus:      bus.DefaultMemoryConfig(),
-		Metric:   metric.DefaultConfig(),
-		Logs:     logs.DefaultConfig(),
-		Trace:    trace.DefaultConfig(),
-		Infer:    infer.DefaultConfig(),
-		Scrape:   scrape.DefaultConfig(),
-		Probe:    probe.DefaultConfig(),
-		Remedy:   remedy.DefaultConfig(),
+		DataDir:      "data",
+		HTTPAddr:     "127.0.0.1:7070",
+		Tick:         time.Second,
+		Bus:          bus.DefaultMemoryConfig(),
+		OTLP:         otlp.DefaultConfig(),
+		RemoteWrite:  promrw.DefaultConfig(),
+		Alertmanager: alertmanager.DefaultConfig(),
+		Tail:         logfile.DefaultConfig(),
+		Notify:       NotifyConfig{Alertmanager: notify.DefaultAlertmanagerConfig()},
+		Metric:       metric.DefaultConfig(),
+		Logs:         logs.DefaultConfig(),
+		Trace:        trace.DefaultConfig(),
+		Infer:        infer.DefaultConfig(),
+		Scrape:       scrape.DefaultConfig(),
+		Probe:        probe.DefaultConfig(),
+		Remedy:       remedy.DefaultConfig(),
 	}
 }
 
@@ -102,6 +119,11 @@ func (c Config) Validate() error {
 		err  error
 	}{
 		{"bus", c.Bus.Validate()},
+		{"otlp", c.OTLP.Validate()},
+		{"remote_write", c.RemoteWrite.Validate()},
+		{"alertmanager", c.Alertmanager.Validate()},
+		{"tail", c.Tail.Validate()},
+		{"notify", c.Notify.Validate()},
 		{"metric", c.Metric.Validate()},
 		{"logs", c.Logs.Validate()},
 		{"trace", c.Trace.Validate()},

@@ -60,6 +60,7 @@ type Engine struct {
 	inferMu  sync.Mutex
 	inferrer *infer.Inferrer
 
+	in  ingest
 	reg *prometheus.Registry
 	m   engineMetrics
 	api http.Handler
@@ -108,7 +109,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		e.Close()
 		return nil, err
 	}
-	e.api = api.New(api.Deps{
+	if err := e.setupIngest(logger); err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.api = e.routes(api.New(api.Deps{
 		Store:      store,
 		Topology:   e.Topology,
 		Events:     e.IngestEvent,
@@ -117,7 +122,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Registerer: e.reg,
 		Now:        time.Now,
 		Remedy:     e.remedy,
-	}, logger)
+	}, logger))
 	return e, nil
 }
 
@@ -230,6 +235,10 @@ func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Obser
 		evs[i].ID = ev.ID
 		kind, score := signal.Change, 0.3
 		if ev.Kind == signal.EventAlarm {
+			if ev.Attrs["status"] == "resolved" {
+				// Kept in the repository as history; not a symptom.
+				continue
+			}
 			kind, score = signal.Alarm, 0.8
 		}
 		obs = append(obs, signal.Observation{
@@ -299,6 +308,12 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 				}
 			}
 		}
+		if len(e.in.notifier) > 0 {
+			// Notifiers queue and never block; a full queue is counted.
+			if err := e.in.notifier.Notify(ctx, *in); err != nil {
+				e.logger.Warn("notifying", "incident", in.ID, "err", err)
+			}
+		}
 		if e.hooks.Incident != nil {
 			e.hooks.Incident(*in)
 		}
@@ -345,6 +360,11 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { served <- srv.Serve(ln) }()
 	stopLive := e.startLive(ctx)
 	defer stopLive()
+	stopIngest, err := e.startIngest(ctx)
+	if err != nil {
+		srv.Close()
+		return errors.Join(err, stopIngest(context.WithoutCancel(ctx)))
+	}
 	e.logger.Info("serving", "addr", ln.Addr().String())
 
 	ticker := time.NewTicker(e.cfg.Tick)
@@ -360,7 +380,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 		case <-ctx.Done():
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			err := srv.Shutdown(sctx)
+			err := errors.Join(srv.Shutdown(sctx), stopIngest(sctx))
 			if ferr := e.bus.Flush(sctx); ferr != nil {
 				err = errors.Join(err, ferr)
 			}
@@ -375,5 +395,5 @@ func (e *Engine) Close() error {
 	// Runs in progress are stopped (and recorded) before the bus drains; the
 	// stages' state is saved once everything queued has gone through them.
 	errR, errB := e.remedy.Close(), e.bus.Close()
-	return errors.Join(errR, errB, e.saveState(), e.store.Close())
+	return errors.Join(errR, errB, e.saveState(), e.closeOutputs(), e.store.Close())
 }

@@ -57,10 +57,30 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-func startEngine(t *testing.T, dir string) (*Engine, string, func()) {
+// testConfig is the default configuration with every listener on a port of
+// its own, so that tests of several packages can run at once.
+func testConfig(t *testing.T, dir string) Config {
 	t.Helper()
 	cfg := Default()
 	cfg.DataDir = dir
+	cfg.OTLP.GRPCAddr = freeAddr(t)
+	cfg.OTLP.HTTPAddr = freeAddr(t)
+	return cfg
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startEngine(t *testing.T, dir string) (*Engine, string, func()) {
+	t.Helper()
+	cfg := testConfig(t, dir)
 	cfg.Tick = 50 * time.Millisecond
 	e, err := New(context.Background(), cfg, quiet, Hooks{})
 	if err != nil {
@@ -144,6 +164,41 @@ func TestEngineServesAPIAndKeepsKnowledgeAcrossRestart(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// Standard telemetry arrives through the receivers the engine serves:
+	// an Alertmanager webhook on the API's port and OTLP/HTTP on its own.
+	alert := `{"version":"4","status":"firing","receiver":"seer","alerts":[{"status":"firing","labels":{"alertname":"HighErrorRate","service":"payment"},"annotations":{"summary":"5xx above 5%"},"startsAt":"2026-01-05T10:01:00Z","fingerprint":"abc"}]}`
+	resp, err = http.Post(base+"/api/v1/alerts/alertmanager", "application/json", strings.NewReader(alert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("Alertmanager webhook = %d", resp.StatusCode)
+	}
+	logsJSON := `{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"cart"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1767607200000000000","severityText":"ERROR","body":{"stringValue":"connection refused: dial tcp 10.0.3.7:5432"}}]}]}]}`
+	resp, err = http.Post("http://"+e.cfg.OTLP.HTTPAddr+"/v1/logs", "application/json", strings.NewReader(logsJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("OTLP/HTTP logs = %d", resp.StatusCode)
+	}
+	if err := e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code := get(t, base+"/api/v1/observations?entity=payment", &obs); code != 200 || len(obs.Observations) != 1 || obs.Observations[0].Kind != signal.Alarm {
+		t.Fatalf("observations of payment = %d %+v, want the alert as one alarm", code, obs)
+	}
+	metrics, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ = io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(string(text), `seer_ingested_total{signal="log"} 1`) {
+		t.Errorf("/metrics does not count the OTLP log record:\n%s", grepLines(string(text), "seer_ingested_total"))
+	}
 	stop()
 
 	// A restart finds the knowledge where it was left.
@@ -155,10 +210,19 @@ func TestEngineServesAPIAndKeepsKnowledgeAcrossRestart(t *testing.T) {
 	}
 }
 
+func grepLines(text, sub string) string {
+	var out []string
+	for l := range strings.SplitSeq(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func TestLogTemplatesSurviveARestart(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Default()
-	cfg.DataDir = dir
+	cfg := testConfig(t, dir)
 	cfg.Bus.Sync = true
 	e, err := New(context.Background(), cfg, quiet, Hooks{})
 	if err != nil {

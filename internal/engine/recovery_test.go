@@ -113,7 +113,7 @@ verify: {within: 30s}
 		t.Fatal(err)
 	}
 
-	cfg := Default()
+	cfg := testConfig(t, t.TempDir())
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.Tick = 100 * time.Millisecond
 	cfg.RunbookDir = rbDir

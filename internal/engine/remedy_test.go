@@ -36,7 +36,7 @@ func TestRemedyConfig(t *testing.T) {
 }
 
 func TestInstancesAndApprovalRoutes(t *testing.T) {
-	cfg := Default()
+	cfg := testConfig(t, t.TempDir())
 	cfg.Scrape.Targets = []scrape.Target{scrapeTarget("shop/a"), scrapeTarget("shop/b"), scrapeTarget("shop"), scrapeTarget("other/a")}
 	if n := (&Engine{cfg: cfg}).instances("shop"); n != 2 {
 		t.Errorf("instances(shop) = %d, want 2", n)
