@@ -59,6 +59,14 @@ type Config struct {
 	Suppress time.Duration `yaml:"suppress"`
 	// Repeat is the least time between two observations of one anomalous run.
 	Repeat time.Duration `yaml:"repeat"`
+	// AlertHalfLife is the number of points after which the series' record
+	// score counts half in deciding whether a score is a new alert (see
+	// Result.Alert).
+	AlertHalfLife int `yaml:"alert_half_life"`
+	// AlertGain is how many times its decayed record score a point's score
+	// must reach to be a new alert rather than more of what the series has
+	// already been alerted on.
+	AlertGain float64 `yaml:"alert_gain"`
 
 	// SeasonBucket is the number of points averaged into one bucket of the
 	// seasonal history.
@@ -132,6 +140,8 @@ func DefaultConfig() Config {
 		Hold:             3,
 		Suppress:         5 * time.Minute,
 		Repeat:           time.Minute,
+		AlertHalfLife:    1000,
+		AlertGain:        1.2,
 		SeasonBucket:     6,
 		SeasonBuckets:    256,
 		SeasonMinACF:     0.5,
@@ -209,6 +219,12 @@ func (c Config) Validate() error {
 	}
 	if c.Repeat < 0 {
 		bad("Repeat", c.Repeat, ">= 0")
+	}
+	if c.AlertHalfLife < 1 {
+		bad("AlertHalfLife", c.AlertHalfLife, ">= 1")
+	}
+	if !(c.AlertGain >= 1 && c.AlertGain <= 100) {
+		bad("AlertGain", c.AlertGain, "in [1,100]")
 	}
 	if c.SeasonBuckets != 0 {
 		if c.SeasonBuckets < minBuckets || c.SeasonBuckets > maxSeasonBuckets {

@@ -55,8 +55,20 @@ type Result struct {
 	New bool
 	// Alarm is New outside the Suppress window of the previous alarm.
 	Alarm bool
+	// Alert is the strength of a new alert on this point, for consumers
+	// that act on each alert once (NAB's scorer charges every row scored
+	// above its threshold): Score when it exceeds AlertGain times the
+	// series' record score, which decays with AlertHalfLife points, and 0
+	// otherwise. Unlike Alarm it needs no threshold: at any threshold, the
+	// points whose Alert reaches it are the ones where the series first
+	// scores that high since its record last did, so an ongoing anomaly, a
+	// flapping series or a repeated blip of the same size alerts once, and a
+	// worse one alerts again.
+	Alert float64
 	// Forecast is set when an exhaustion forecast fires on this point.
 	Forecast Forecast
+	// Raw and Likely are experimental.
+	Raw, Likely float64
 }
 
 // Forecast is an exhaustion forecast: a significant rising trend that
@@ -143,9 +155,13 @@ type Detector struct {
 	runStart  time.Time
 	lastAlarm time.Time
 	alarmed   bool
+	record    float64 // the highest score, decayed by recDecay per point
+	recDecay  float64
 
-	season *season
-	trendW *window
+	season                 *season
+	trendW                 *window
+	lhShort, lhMean, lhVar float64
+	lhN                    int
 	// Long-run mean and mean absolute deviation of a utilization series.
 	base, baseDev float64
 }
@@ -158,7 +174,8 @@ func NewDetector(cfg Config) *Detector {
 		cfg = DefaultConfig()
 		cfg.Forecast = fc
 	}
-	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades)}
+	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades),
+		recDecay: math.Exp2(-1 / float64(cfg.AlertHalfLife))}
 	d.spikeT.reset()
 	d.shiftT.reset()
 	if a := cfg.ShiftAlpha; a > 0 {
@@ -289,6 +306,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	}
 
 	r.Score = min(score(bestZ, cfg.Decades), beyond(bestX, bestQ, bestK, cfg.Threshold))
+	d.likely(&r, gauss, best)
 	r.Direction = Up
 	var sign int8 = 1
 	if bestZ < 0 {
@@ -300,6 +318,14 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	d.soft.add(t, z, 1)
 
 	r.Anomalous = warm && r.Score >= cfg.Threshold
+	if warm {
+		// Warm-up scores are the model settling, not the series' record.
+		d.record *= d.recDecay
+		if r.Score > cfg.AlertGain*d.record {
+			r.Alert = r.Score
+		}
+		d.record = max(d.record, r.Score)
+	}
 	// A series that has never moved beyond float noise (an error ratio
 	// before its first error, up before its first crash) cannot tell its
 	// first blip from a fault by one point: the point waits for the next.
@@ -457,4 +483,33 @@ func zOf(s, decades float64) float64 {
 		}
 	}
 	return hi
+}
+
+var LhShort, LhLong, LhRawCap, LhDec = 0.2, 1.0 / 2000, 1.0, 5.0
+var LhMode = 0
+
+func (d *Detector) likely(r *Result, gauss, best float64) {
+	var raw float64
+	switch LhMode {
+	case 0:
+		raw = min(gauss, LhRawCap) / LhRawCap
+	case 1:
+		raw = min(best, LhRawCap) / LhRawCap
+	case 2:
+		raw = r.Score
+	}
+	r.Raw = raw
+	d.lhN++
+	d.lhShort += LhShort * (raw - d.lhShort)
+	if d.lhN > 1 {
+		sd := math.Sqrt(d.lhVar)
+		z := (d.lhShort - d.lhMean) / max(sd, 1e-3)
+		if z > 0 {
+			r.Likely = score(z, LhDec)
+		}
+	}
+	a := max(LhLong, 1/float64(d.lhN))
+	dm := d.lhShort - d.lhMean
+	d.lhMean += a * dm
+	d.lhVar = (1 - a) * (d.lhVar + a*dm*dm)
 }

@@ -425,3 +425,43 @@ func ExampleDetector() {
 	fmt.Println(r.Anomalous, r.Direction, r.Start.Equal(at(100)))
 	// Output: true up true
 }
+
+// TestAlert: an anomaly alerts once however long it lasts, a repeat soon
+// after does not alert again, one after the record has decayed does, and a
+// healthy series never alerts at the production threshold.
+func TestAlert(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	cfg := DefaultConfig()
+	level := func(i int) float64 {
+		switch {
+		case i >= 1000 && i < 1100: // a lasting shift
+			return 300
+		case i >= 1150 && i < 1153: // the same again, soon after
+			return 300
+		case i >= 2000 && i < 2003: // again, long after
+			return 300
+		}
+		return 100
+	}
+	d := NewDetector(cfg)
+	var alerts []int
+	for i := range 2100 {
+		r := d.Observe(at(i), level(i)*(1+0.05*rng.NormFloat64()))
+		if r.Alert != 0 && r.Alert != r.Score {
+			t.Fatalf("point %d: alert %v is neither 0 nor the score %v", i, r.Alert, r.Score)
+		}
+		if r.Alert >= cfg.Threshold {
+			alerts = append(alerts, i)
+		}
+	}
+	if len(alerts) != 2 || alerts[0] < 1000 || alerts[0] > 1002 || alerts[1] < 2000 || alerts[1] > 2002 {
+		t.Errorf("alerts at points %v, want one at the shift (1000) and one long after (2000)", alerts)
+	}
+
+	h := NewDetector(cfg)
+	for i := range 5000 {
+		if r := h.Observe(at(i), 100*(1+0.05*rng.NormFloat64())); r.Alert >= cfg.Threshold {
+			t.Fatalf("healthy series alerted at point %d: %+v", i, r)
+		}
+	}
+}

@@ -19,6 +19,10 @@
 // within two points are learned as the series' behaviour; a lasting change is
 // not, and stays anomalous until the slowed level has followed it.
 //
+// Score stays high for as long as a series is out of range. Consumers that
+// act on each alert once (NAB's scorer) use Result.Alert instead: the score
+// of a point that beats the series' decayed record score, 0 otherwise.
+//
 // Utilization series also keep a decimated window whose Theil-Sen slope and
 // Mann-Kendall statistic give a time to exhaustion, reported only when the
 // fitted rise stands out from both the residual noise and the long-run range

@@ -152,6 +152,7 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.Threshold = 1.5; c.LevelAlpha = 0; c.Hold = 0 }, "Threshold", "LevelAlpha", "Hold")
 	f(func(c *Config) { c.SeasonBuckets = 5000; c.ForecastWindow = 2 }, "SeasonBuckets", "ForecastWindow")
 	f(func(c *Config) { c.ForecastHorizon = 0; c.MaxSeries = 0; c.Repeat = -1 }, "ForecastHorizon", "MaxSeries", "Repeat")
+	f(func(c *Config) { c.AlertHalfLife = 0; c.AlertGain = 0.5 }, "AlertHalfLife", "AlertGain")
 	var joined interface{ Unwrap() []error }
 	c := DefaultConfig()
 	c.Decades, c.Band = 0, -1

@@ -15,11 +15,24 @@ import (
 type Detector func(t time.Time, v float64) float64
 
 // MetricDetector returns a factory of seer's production metric detector with
-// cfg, whose per-row anomaly score is Result.Score.
+// cfg, whose per-row anomaly score is Result.Alert.
+//
+// NAB charges every row scored at or above its threshold outside a window as
+// a false positive, so a detector must score as it alerts: once per anomaly,
+// not on every row of it. Result.Score stays high for as long as a series is
+// out of range (which is right for a range check), so it is not the row
+// score. Production acts once per anomalous run (the Stage emits one
+// observation when a run starts, then at most one per Repeat); the row score
+// is the threshold-free form of that: Result.Alert, which is the point's
+// Score when it beats the series' decayed record score by AlertGain, and 0
+// otherwise. At the production threshold a row alerts when the series first
+// reaches it since its record did; NAB's threshold sweep then asks the same
+// question at every other threshold. Nothing in the mapping depends on the
+// file: one Config, no look-ahead, no knowledge of the series' length.
 func MetricDetector(cfg metric.Config) func() Detector {
 	return func() Detector {
 		d := metric.NewDetector(cfg)
-		return func(t time.Time, v float64) float64 { return d.Observe(t, v).Score }
+		return func(t time.Time, v float64) float64 { return d.Observe(t, v).Alert }
 	}
 }
 
