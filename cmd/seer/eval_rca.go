@@ -2,11 +2,80 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
+	"maps"
+	"slices"
+
+	"github.com/seerops/seer/internal/eval/cases"
+	"github.com/seerops/seer/internal/eval/rca"
 )
 
-// runEvalRCA: seer eval rca is written by the inference issue (8).
+const evalRCAUsage = `usage: seer eval rca --data DIR [--json] [--feedback] [--cases]
+
+Diagnoses every root-cause case under DIR with seer's production inference
+and scores the rankings: AC@1, AC@3, Avg@5, per set (PetShop scenario, fault
+kind) and the time to diagnosis of replayed cases. The layout is detected:
+seer's case layout (case.json; what seer sim suite writes), PetShop
+(graph.csv; the test issues are scored) or Sock Shop RCD (normal.csv).
+--feedback adds the gain from operator feedback on half of the cases.
+`
+
+// runEvalRCA runs `seer eval rca ...`; args start after "rca".
 func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("seer eval rca: not built yet")
+	fs := flag.NewFlagSet("seer eval rca", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, evalRCAUsage); fs.PrintDefaults() }
+	dir := fs.String("data", "", "the directory of cases")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	feedback := fs.Bool("feedback", true, "measure the gain from feedback on half the cases")
+	perCase := fs.Bool("cases", false, "include every case's ranking")
+	workers := fs.Int("workers", 4, "cases diagnosed at once")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: eval rca: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *dir == "" {
+		fs.Usage()
+		return fmt.Errorf("%w: eval rca: --data DIR is required", errUsage)
+	}
+	cs, layout, err := cases.Load(*dir)
+	if err != nil {
+		return err
+	}
+	o := rca.Options{Workers: *workers}
+	rep, err := rca.Run(ctx, cs, layout, o)
+	if err != nil {
+		return err
+	}
+	if *feedback {
+		g, err := rca.Feedback(ctx, cs, o)
+		if err != nil {
+			return err
+		}
+		rep.Feedback = &g
+	}
+	if !*perCase {
+		rep.Results = nil
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	fmt.Fprintf(stdout, "%s: %d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", layout, rep.Cases, rep.AC1, rep.AC3, rep.Avg5)
+	for _, k := range slices.Sorted(maps.Keys(rep.Sets)) {
+		s := rep.Sets[k]
+		fmt.Fprintf(stdout, "  %-16s %3d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", k, s.Cases, s.AC1, s.AC3, s.Avg5)
+	}
+	if rep.DiagnosisMaxS > 0 {
+		fmt.Fprintf(stdout, "  diagnosis: median %.0fs, worst %.0fs, %.0f%% within 30s\n", rep.DiagnosisMedianS, rep.DiagnosisMaxS, 100*rep.DiagnosedIn30s)
+	}
+	if g := rep.Feedback; g != nil {
+		fmt.Fprintf(stdout, "  feedback on %d cases: held-out AC@1 %.3f → %.3f, AC@3 %.3f → %.3f, Avg@5 %.3f → %.3f\n",
+			g.Learned, g.Before.AC1, g.After.AC1, g.Before.AC3, g.After.AC3, g.Before.Avg5, g.After.Avg5)
+	}
+	return nil
 }

@@ -44,6 +44,9 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Remedy takes operators' approvals and rejections of runbook runs.
 	Remedy Remedy
+	// Feedback takes operators' verdicts on diagnoses and serves the
+	// assistant's explanation of an incident.
+	Feedback *Feedback
 }
 
 // Server is seer's HTTP handler.
@@ -104,6 +107,8 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/incidents/{id}/approve", s.approve)
 	s.handle("POST /api/v1/incidents/{id}/reject", s.reject)
 	s.handle("GET /api/v1/executions", s.listExecutions)
+	s.handle("POST /api/v1/incidents/{id}/feedback", d.Feedback.Post)
+	s.handle("GET /api/v1/incidents/{id}/explain", d.Feedback.Explain)
 	return s
 }
 

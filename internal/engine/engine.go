@@ -99,6 +99,20 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		return nil, err
 	}
 	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
+	// What was learned before a restart: mined and written rules, and the
+	// ranking weights operators' feedback shifted.
+	rules, err := store.Rules(ctx)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("loading the rules: %w", err)
+	}
+	e.inferrer.SetRules(rules)
+	past, err := store.Incidents(ctx, knowledge.IncidentQuery{Limit: 10000})
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("loading past incidents: %w", err)
+	}
+	e.inferrer.LoadFeedback(past)
 	e.m = newEngineMetrics(e.reg, e)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -122,6 +136,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Registerer: e.reg,
 		Now:        time.Now,
 		Remedy:     e.remedy,
+		Feedback:   &api.Feedback{Store: store, Learn: e.inferrer, Now: time.Now},
 	}, logger))
 	return e, nil
 }
@@ -194,6 +209,8 @@ func (e *Engine) detect(ctx context.Context, b *signal.Batch) error {
 	if len(b.Samples) > 0 {
 		start := time.Now()
 		obs = append(obs, e.metrics.Process(b.Samples)...)
+		// Recent values feed the change scores of root-cause ranking.
+		e.inferrer.AddSamples(b.Samples)
 		e.m.detectorSeconds.WithLabelValues("metric").Observe(time.Since(start).Seconds())
 	}
 	if len(b.Logs) > 0 {

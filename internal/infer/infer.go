@@ -23,17 +23,26 @@ type Config struct {
 	EventWindow time.Duration `yaml:"event_window"`
 	// MaxEvents caps the events kept.
 	MaxEvents int `yaml:"max_events"`
+	// Window is the recent metric history kept for the change scores.
+	Window WindowConfig `yaml:"window"`
+	// ShiftEvery is how often (in signal time) an incident's change scores
+	// are computed afresh; between, the last ones are reused.
+	ShiftEvery time.Duration `yaml:"shift_every"`
 }
 
 // DefaultConfig is the configuration used for zero fields.
 func DefaultConfig() Config {
-	return Config{Correlate: correlate.DefaultConfig(), RCA: rca.DefaultConfig(), EventWindow: time.Hour, MaxEvents: 10000}
+	return Config{Correlate: correlate.DefaultConfig(), RCA: rca.DefaultConfig(), EventWindow: time.Hour, MaxEvents: 10000,
+		Window: DefaultWindowConfig(), ShiftEvery: 5 * time.Second}
 }
 
 // Validate reports every field that is out of range.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.Correlate.Validate(), c.RCA.Validate())
+	errs = append(errs, c.Correlate.Validate(), c.RCA.Validate(), c.Window.Validate())
+	if c.ShiftEvery < 0 {
+		errs = append(errs, fmt.Errorf("infer.shift_every must not be negative, got %s", c.ShiftEvery))
+	}
 	if c.EventWindow < 0 {
 		errs = append(errs, fmt.Errorf("infer.event_window must not be negative, got %s", c.EventWindow))
 	}
@@ -59,6 +68,16 @@ type Inferrer struct {
 	diag     map[*signal.Incident]string           // the top cause's entity when Diagnosed was set
 	issued   map[*signal.Incident]*signal.Incident // snapshot → the correlator's incident, until bound
 	events   []signal.Event                        // by time
+	win      *Window
+	shifts   map[*signal.Incident]shiftMemo
+	rules    []signal.Rule
+	weights  Weights
+}
+
+// shiftMemo is an incident's last change scores and when they were made.
+type shiftMemo struct {
+	onset, at time.Time
+	shifts    []rca.Shift
 }
 
 // New returns an Inferrer; zero fields of cfg take their defaults and a nil
@@ -71,6 +90,9 @@ func New(cfg Config, topology func() signal.Topology, logger *slog.Logger) *Infe
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = d.MaxEvents
 	}
+	if cfg.ShiftEvery == 0 {
+		cfg.ShiftEvery = d.ShiftEvery
+	}
 	if topology == nil {
 		topology = func() signal.Topology { return signal.Topology{} }
 	}
@@ -82,6 +104,7 @@ func New(cfg Config, topology func() signal.Topology, logger *slog.Logger) *Infe
 	return &Inferrer{
 		cfg: cfg, topology: topology, log: logger.With("component", "infer"),
 		corr: correlate.New(cc, logger), diag: map[*signal.Incident]string{}, issued: map[*signal.Incident]*signal.Incident{},
+		win: NewWindow(cfg.Window), shifts: map[*signal.Incident]shiftMemo{},
 	}
 }
 
@@ -119,6 +142,7 @@ func (i *Inferrer) Tick(now time.Time) []*signal.Incident {
 		live[in] = true
 	}
 	maps.DeleteFunc(i.diag, func(in *signal.Incident, _ string) bool { return !live[in] })
+	maps.DeleteFunc(i.shifts, func(in *signal.Incident, _ shiftMemo) bool { return !live[in] })
 	maps.DeleteFunc(i.issued, func(_, in *signal.Incident) bool { return !live[in] })
 	return out
 }
@@ -157,7 +181,8 @@ func (i *Inferrer) Bind(snap *signal.Incident) {
 // diagnose ranks the incident's causes and names it after the top one.
 func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 	obs := i.corr.Observations(in)
-	in.Causes = rca.Rank(rca.Input{Observations: obs, Topology: topo, Events: i.eventsFor(in)}, i.cfg.RCA)
+	in.Causes = rca.Rank(rca.Input{Observations: obs, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, topo), Onset: in.Onset}, i.cfg.RCA)
+	in.Causes = i.adjust(in, obs, in.Causes)
 	services := map[string]bool{}
 	for _, e := range in.Entities {
 		services[rca.Service(e)] = true
@@ -210,4 +235,74 @@ func (i *Inferrer) snapshot(in *signal.Incident) *signal.Incident {
 		i.issued[&s] = in
 	}
 	return &s
+}
+
+// AddSamples keeps metric samples in the recent window the change scores
+// are computed from.
+func (i *Inferrer) AddSamples(samples []signal.Sample) { i.win.Add(samples) }
+
+// shiftsFor are the change scores around the incident's onset of its own
+// entities and of their neighbours on the call graph (all entities when
+// there is no graph), reused for ShiftEvery.
+func (i *Inferrer) shiftsFor(in *signal.Incident, topo signal.Topology) []rca.Shift {
+	if m, ok := i.shifts[in]; ok && m.onset.Equal(in.Onset) && in.Updated.Sub(m.at) < i.cfg.ShiftEvery {
+		return m.shifts
+	}
+	g := rca.NewGraph(topo)
+	var keep func(string) bool
+	if !g.Empty() {
+		near := map[string]bool{}
+		for _, e := range in.Entities {
+			s := rca.Service(e)
+			near[s] = true
+			for n := range g.Near(s, 1) {
+				near[n] = true
+			}
+		}
+		keep = func(e string) bool { return near[rca.Service(e)] }
+	}
+	sh := i.win.Shifts(in.Onset, in.Updated, keep)
+	i.shifts[in] = shiftMemo{onset: in.Onset, at: in.Updated, shifts: sh}
+	return sh
+}
+
+// Diagnose ranks root causes around an onset that something outside the
+// correlator named (an alarm, an operator's question, an evaluation case):
+// the change scores of every series in the window around onset, read up to
+// now, with the events and topology known. No incident is opened.
+//
+// A symptom (the alarm's entity and metric), when given, anchors the
+// analysis: a cause of trouble seen at an entity is the entity or one of
+// the services it depends on, and shows in the same family of metric
+// (latency, errors and availability, resources, traffic) as the symptom.
+func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cause {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	in := &signal.Incident{Onset: onset, Updated: now}
+	topo := i.topology()
+	var keep func(string) bool
+	if symptom != nil && symptom.Entity != "" {
+		g := rca.NewGraph(topo)
+		if g.Has(rca.Service(symptom.Entity)) {
+			deps := g.Descendants(rca.Service(symptom.Entity), 0)
+			keep = func(e string) bool {
+				s := rca.Service(e)
+				_, ok := deps[s]
+				return ok || s == rca.Service(symptom.Entity)
+			}
+		}
+	}
+	shifts := i.win.Shifts(onset, now, keep)
+	if symptom != nil && symptom.Metric != "" {
+		fam := rca.Family(symptom.Metric)
+		shifts = slices.DeleteFunc(shifts, func(s rca.Shift) bool { return rca.Family(s.Name) != fam })
+	}
+	causes := rca.Rank(rca.Input{Topology: topo, Events: i.eventsFor(in), Shifts: shifts, Onset: onset}, i.cfg.RCA)
+	return i.adjust(in, nil, causes)
+}
+
+// Symptom is what an alarm says is wrong: where, and in which metric.
+type Symptom struct {
+	Entity string
+	Metric string
 }

@@ -147,6 +147,11 @@ func metricClue(n, dir string) (string, float64, role) {
 			return KindLoad, 0.5, roleTraffic
 		}
 		return KindUnavailable, 0.3, roleTraffic
+	case has("availability", "success", "apdex"):
+		if up {
+			return "", 0, roleFault
+		}
+		return KindErrors, 0.6, roleFault
 	case has("error", "5xx", "fail", "exception"):
 		if up {
 			return KindErrors, 0.5, roleFault

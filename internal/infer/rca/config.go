@@ -21,6 +21,9 @@ type Config struct {
 	// VictimFactor is what is left of the score of an entity whose anomalies
 	// are fully explained by an anomalous callee.
 	VictimFactor float64 `yaml:"victim_factor"`
+	// ShiftFloor is the robust change score below which a metric's shift
+	// around the onset is noise, not evidence.
+	ShiftFloor float64 `yaml:"shift_floor"`
 }
 
 // DefaultConfig is the configuration used for zero fields.
@@ -31,6 +34,7 @@ func DefaultConfig() Config {
 		OnsetScale:   60 * time.Second,
 		ChangeWindow: 30 * time.Minute,
 		VictimFactor: 0.3,
+		ShiftFloor:   3,
 	}
 }
 
@@ -52,6 +56,9 @@ func (c Config) withDefaults() Config {
 	if c.VictimFactor == 0 {
 		c.VictimFactor = d.VictimFactor
 	}
+	if c.ShiftFloor == 0 {
+		c.ShiftFloor = d.ShiftFloor
+	}
 	return c
 }
 
@@ -72,6 +79,9 @@ func (c Config) Validate() error {
 	}
 	if c.VictimFactor < 0 || c.VictimFactor > 1 {
 		errs = append(errs, fmt.Errorf("rca.victim_factor must be in [0,1], got %g", c.VictimFactor))
+	}
+	if c.ShiftFloor < 0 {
+		errs = append(errs, fmt.Errorf("rca.shift_floor must not be negative, got %g", c.ShiftFloor))
 	}
 	return errors.Join(errs...)
 }

@@ -17,6 +17,11 @@ type Input struct {
 	Observations []signal.Observation
 	Topology     signal.Topology
 	Events       []signal.Event
+	// Shifts are robust change scores of the entities' metrics around
+	// Onset (see ShiftOf); entities that only shifted become suspects too.
+	Shifts []Shift
+	// Onset is the incident's onset; zero means the earliest observation's.
+	Onset time.Time
 }
 
 // suspect is one entity and everything the input says about it.
@@ -98,6 +103,25 @@ func Rank(in Input, cfg Config) []signal.Cause {
 			}
 			s.clues = append(s.clues, c)
 		}
+	}
+	onset := in.Onset
+	if onset.IsZero() && len(obs) > 0 {
+		onset = start(obs[0])
+	}
+	for _, c := range shiftClues(in.Shifts, cfg.ShiftFloor, onset) {
+		s := get(c.entity)
+		if c.role == roleTraffic {
+			if c.kind == KindLoad {
+				s.loadUp = max(s.loadUp, c.strength())
+				if s.loadOnset.IsZero() || start(c.obs).Before(s.loadOnset) {
+					s.loadOnset = start(c.obs)
+				}
+			} else {
+				s.byKind[c.kind] = max(s.byKind[c.kind], c.strength())
+			}
+			continue
+		}
+		s.clues = append(s.clues, c)
 	}
 	for _, e := range in.Events {
 		if isChange(e.Kind) {

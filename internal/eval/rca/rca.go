@@ -1,0 +1,335 @@
+package rca
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/seerops/seer/internal/engine"
+	"github.com/seerops/seer/internal/eval/cases"
+	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Result is one case's diagnosis.
+type Result struct {
+	Name string `json:"name"`
+	Set  string `json:"set"`
+	Root string `json:"root"`
+	// Ranked are the ranked cause entities.
+	Ranked []string `json:"ranked"`
+	// Rank is the root's 1-based position in Ranked, 0 when absent.
+	Rank int `json:"rank"`
+	// DiagnosedAfter is the simulated time from the onset to the final
+	// diagnosis (engine replays only; -1 otherwise).
+	DiagnosedAfter time.Duration `json:"diagnosed_after_ns"`
+}
+
+// Scores are the accuracy figures of a set of results.
+type Scores struct {
+	Cases int     `json:"cases"`
+	AC1   float64 `json:"AC@1"`
+	AC3   float64 `json:"AC@3"`
+	Avg5  float64 `json:"Avg@5"`
+}
+
+// Score computes AC@1, AC@3 and Avg@5 (the mean of AC@1..AC@5).
+func Score(rs []Result) Scores {
+	s := Scores{Cases: len(rs)}
+	if len(rs) == 0 {
+		return s
+	}
+	ac := func(k int) float64 {
+		n := 0
+		for _, r := range rs {
+			if r.Rank > 0 && r.Rank <= k {
+				n++
+			}
+		}
+		return float64(n) / float64(len(rs))
+	}
+	s.AC1, s.AC3 = ac(1), ac(3)
+	for k := 1; k <= 5; k++ {
+		s.Avg5 += ac(k) / 5
+	}
+	return s
+}
+
+// Options tune an evaluation.
+type Options struct {
+	// Infer is the inference configuration; zero fields take defaults.
+	Infer infer.Config
+	// Weights are feedback-learned ranking weights to start from.
+	Weights infer.Weights
+	// Workers is how many cases run at once (0: 4).
+	Workers int
+	Logger  *slog.Logger
+}
+
+// Diagnose ranks the root causes of one case.
+func Diagnose(ctx context.Context, c cases.Case, o Options) (Result, error) {
+	res := Result{Name: c.Name, Set: c.Set, Root: c.Root, DiagnosedAfter: -1}
+	var causes []signal.Cause
+	if len(c.Spans) > 0 || len(c.Logs) > 0 {
+		var err error
+		causes, res.DiagnosedAfter, err = replay(ctx, c, o)
+		if err != nil {
+			return res, err
+		}
+	} else {
+		causes = alarm(c, o)
+	}
+	for _, cs := range causes {
+		res.Ranked = append(res.Ranked, cs.Entity)
+	}
+	res.Rank = slices.Index(res.Ranked, c.Root) + 1
+	return res, nil
+}
+
+// alarm diagnoses a metric-only case the way an outside alarm at the onset
+// asks seer: the history and the case's samples fill the recent window,
+// then the inference ranks the change scores around the onset on the graph.
+func alarm(c cases.Case, o Options) []signal.Cause {
+	topo := c.Topology
+	inf := infer.New(o.Infer, func() signal.Topology { return topo }, o.Logger)
+	inf.SetWeights(o.Weights)
+	inf.AddSamples(c.History)
+	inf.AddSamples(c.Samples)
+	inf.AddEvents(c.Events)
+	var sym *infer.Symptom
+	if c.Symptom != "" {
+		sym = &infer.Symptom{Entity: c.Symptom, Metric: c.SymptomMetric}
+	}
+	return inf.Diagnose(c.Onset, c.End, sym)
+}
+
+// replay runs the case's signals in time order, a second at a time,
+// through an engine with a synchronous bus in a temporary directory, and
+// takes the causes of the first incident opened at or after the onset (or
+// the last one still open before it, when the fault's first signs came
+// early).
+func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.Duration, error) {
+	dir, err := os.MkdirTemp("", "seer-eval-rca-")
+	if err != nil {
+		return nil, -1, err
+	}
+	defer os.RemoveAll(dir)
+	cfg := engine.Default()
+	cfg.Bus.Sync = true
+	cfg.DataDir = dir
+	cfg.Infer = o.Infer
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var mu sync.Mutex
+	incidents := map[int64]signal.Incident{}
+	e, err := engine.New(ctx, cfg, logger, engine.Hooks{Incident: func(in signal.Incident) {
+		mu.Lock()
+		incidents[in.ID] = in
+		mu.Unlock()
+	}})
+	if err != nil {
+		return nil, -1, err
+	}
+	defer e.Close()
+
+	batches := bySecond(c)
+	for _, sec := range slices.Sorted(maps.Keys(batches)) {
+		if err := ctx.Err(); err != nil {
+			return nil, -1, err
+		}
+		b := batches[sec]
+		if err := e.Ingest(ctx, b); err != nil {
+			return nil, -1, fmt.Errorf("%s: ingesting: %w", c.Name, err)
+		}
+		if err := e.Tick(ctx, time.Unix(sec+1, 0).UTC()); err != nil {
+			return nil, -1, fmt.Errorf("%s: ticking: %w", c.Name, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	ids := slices.Sorted(maps.Keys(incidents))
+	var pick *signal.Incident
+	for _, id := range ids {
+		in := incidents[id]
+		if !in.Opened.Before(c.Onset.Add(-time.Minute)) {
+			pick = &in
+			break
+		}
+	}
+	if pick == nil {
+		return nil, -1, nil
+	}
+	after := time.Duration(-1)
+	if !pick.Diagnosed.IsZero() {
+		after = max(0, pick.Diagnosed.Sub(c.Onset))
+	}
+	return pick.Causes, after, nil
+}
+
+// bySecond groups the case's signals by the second they belong to.
+func bySecond(c cases.Case) map[int64]*signal.Batch {
+	out := map[int64]*signal.Batch{}
+	get := func(t time.Time) *signal.Batch {
+		k := t.Unix()
+		b := out[k]
+		if b == nil {
+			b = &signal.Batch{}
+			out[k] = b
+		}
+		return b
+	}
+	for _, s := range c.History {
+		get(s.Time).Samples = append(get(s.Time).Samples, s)
+	}
+	for _, s := range c.Samples {
+		get(s.Time).Samples = append(get(s.Time).Samples, s)
+	}
+	for _, l := range c.Logs {
+		get(l.Time).Logs = append(get(l.Time).Logs, l)
+	}
+	for _, s := range c.Spans {
+		get(s.End()).Spans = append(get(s.End()).Spans, s)
+	}
+	for _, e := range c.Events {
+		get(e.Time).Events = append(get(e.Time).Events, e)
+	}
+	return out
+}
+
+// Report is an evaluation's outcome, printed as the contract's JSON.
+type Report struct {
+	Scores
+	Layout string            `json:"layout"`
+	Sets   map[string]Scores `json:"sets,omitempty"`
+	// Diagnosis is the time from onset to diagnosis over the replayed
+	// cases: median and worst, in seconds, and the share within 30 s.
+	DiagnosisMedianS float64 `json:"diagnosis_median_s,omitempty"`
+	DiagnosisMaxS    float64 `json:"diagnosis_max_s,omitempty"`
+	DiagnosedIn30s   float64 `json:"diagnosed_within_30s,omitempty"`
+	// Feedback is the gain from operator feedback (see Feedback).
+	Feedback *Gain    `json:"feedback,omitempty"`
+	Results  []Result `json:"results,omitempty"`
+}
+
+// Run diagnoses every scored case (Split "test") and scores the results.
+func Run(ctx context.Context, cs []cases.Case, layout string, o Options) (Report, error) {
+	var test []cases.Case
+	for _, c := range cs {
+		if c.Split == "test" {
+			test = append(test, c)
+		}
+	}
+	rs, err := diagnoseAll(ctx, test, o)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Scores: Score(rs), Layout: layout, Results: rs, Sets: map[string]Scores{}}
+	bySet := map[string][]Result{}
+	var times []float64
+	for _, r := range rs {
+		bySet[r.Set] = append(bySet[r.Set], r)
+		if r.DiagnosedAfter >= 0 {
+			times = append(times, r.DiagnosedAfter.Seconds())
+		}
+	}
+	for k, v := range bySet {
+		rep.Sets[k] = Score(v)
+	}
+	if len(times) > 0 {
+		sort.Float64s(times)
+		rep.DiagnosisMedianS = times[len(times)/2]
+		rep.DiagnosisMaxS = times[len(times)-1]
+		n := 0
+		for _, t := range times {
+			if t <= 30 {
+				n++
+			}
+		}
+		rep.DiagnosedIn30s = float64(n) / float64(len(times))
+	}
+	return rep, nil
+}
+
+func diagnoseAll(ctx context.Context, cs []cases.Case, o Options) ([]Result, error) {
+	workers := o.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	out := make([]Result, len(cs))
+	errs := make([]error, len(cs))
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range cs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = Diagnose(ctx, cs[i], o)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// Gain is accuracy on held-out cases before and after operators gave
+// feedback on the others.
+type Gain struct {
+	Learned int    `json:"learned_from"`
+	Before  Scores `json:"before"`
+	After   Scores `json:"after"`
+}
+
+// Feedback measures the gain from feedback: the scored cases are split in
+// two halves by position; on the first half an operator confirms the true
+// root cause and rejects every cause ranked above it, and the weights
+// learned are used to diagnose the second half again.
+func Feedback(ctx context.Context, cs []cases.Case, o Options) (Gain, error) {
+	var a, b []cases.Case
+	for _, c := range cs {
+		if c.Split != "test" {
+			continue
+		}
+		if (len(a)+len(b))%2 == 0 {
+			a = append(a, c)
+		} else {
+			b = append(b, c)
+		}
+	}
+	ra, err := diagnoseAll(ctx, a, o)
+	if err != nil {
+		return Gain{}, err
+	}
+	learner := infer.New(o.Infer, nil, nil)
+	learner.SetWeights(o.Weights)
+	for _, r := range ra {
+		f := infer.Feedback{IncidentID: 1, Confirm: r.Root}
+		for _, e := range r.Ranked {
+			if e == r.Root {
+				break
+			}
+			f.Reject = append(f.Reject, e)
+		}
+		learner.Learn(f, signal.Incident{})
+	}
+	before, err := diagnoseAll(ctx, b, o)
+	if err != nil {
+		return Gain{}, err
+	}
+	o.Weights = learner.Weights()
+	after, err := diagnoseAll(ctx, b, o)
+	if err != nil {
+		return Gain{}, err
+	}
+	return Gain{Learned: len(a), Before: Score(before), After: Score(after)}, nil
+}

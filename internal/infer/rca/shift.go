@@ -1,0 +1,177 @@
+package rca
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+// Shift is the robust change score of one metric series of an entity around
+// an incident's onset: how far the values after the onset left the series'
+// own recent baseline, in robust standard deviations. It is the evidence that
+// still names a fault when no detector fired on the entity (a metric-only
+// system, a fault slower or smaller than the detector's threshold).
+type Shift struct {
+	Entity string
+	Name   string
+	// Score is |extreme after - baseline median| / robust scale, >= 0.
+	Score float64
+	// Dir is "up" or "down".
+	Dir string
+	// Before is the baseline median, After the extreme value after the onset.
+	Before, After float64
+	// At is when the extreme value was seen.
+	At time.Time
+}
+
+// Point is one value of a series at a time.
+type Point struct {
+	Time  time.Time
+	Value float64
+}
+
+// ShiftOf scores one series (points in time order) around onset: the
+// baseline is every point before the onset but the last one when that one's
+// interval covers the onset (a bucket that began before the onset and holds
+// it); the rest are after. ok is false when either side is empty.
+func ShiftOf(entity, name string, pts []Point, onset time.Time) (Shift, bool) {
+	cut, _ := slices.BinarySearchFunc(pts, onset, func(p Point, t time.Time) int { return p.Time.Compare(t) })
+	// A point at or before the onset whose sampling interval reaches past
+	// the onset is an aggregate that holds the onset's first effects.
+	if cut >= 2 && cut < len(pts) {
+		step := pts[cut-1].Time.Sub(pts[cut-2].Time)
+		if pts[cut-1].Time.Add(step).After(onset) && step > 0 {
+			cut--
+		}
+	}
+	if cut < 2 || cut >= len(pts) {
+		return Shift{}, false
+	}
+	base := make([]float64, 0, cut)
+	for _, p := range pts[:cut] {
+		if !math.IsNaN(p.Value) && !math.IsInf(p.Value, 0) {
+			base = append(base, p.Value)
+		}
+	}
+	if len(base) < 2 {
+		return Shift{}, false
+	}
+	med := median(base)
+	maxDev := 0.0
+	for i := range base {
+		base[i] = math.Abs(base[i] - med)
+		maxDev = max(maxDev, base[i])
+	}
+	// The scale is the MAD, but never less than a third of the largest
+	// deviation the baseline itself showed: a sparse series (an error ratio
+	// that is 0 with an occasional blip) has a MAD of 0, and its next blip
+	// of the usual size is no change at all. On dense noise the largest
+	// deviation is about 3 sigma, so this leaves the MAD in charge.
+	scale := max(1.4826*median(base), maxDev/3)
+	// A flat baseline still has a scale: a thousandth of its level, or of
+	// the values seen, so that a constant series that moves scores high but
+	// finite.
+	floor := 1e-3 * math.Abs(med)
+	var best Shift
+	found := false
+	for _, p := range pts[cut:] {
+		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+			continue
+		}
+		floor = max(floor, 1e-3*math.Abs(p.Value))
+		d := p.Value - med
+		if !found || math.Abs(d) > math.Abs(best.After-med) {
+			best = Shift{Entity: entity, Name: name, Before: med, After: p.Value, At: p.Time}
+			found = true
+		}
+	}
+	if !found {
+		return Shift{}, false
+	}
+	scale = max(scale, floor, 1e-9)
+	best.Score = math.Abs(best.After-med) / scale
+	best.Dir = "up"
+	if best.After < med {
+		best.Dir = "down"
+	}
+	return best, true
+}
+
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// shiftStrength maps a robust change score to [0,1] on a log scale, so that
+// a score of ShiftFloor counts a little and one of a thousand counts fully,
+// and larger shifts keep ranking above smaller ones.
+func shiftStrength(z, floor float64) float64 {
+	if z <= floor {
+		return 0
+	}
+	return clamp01(math.Log1p(z-floor) / math.Log1p(1000))
+}
+
+// shiftClues turns the shifts into clues on their entities: read by the
+// metric's name and direction like a metric anomaly, with the shift's
+// strength as the score.
+func shiftClues(shifts []Shift, floor float64, onset time.Time) []clue {
+	var out []clue
+	for i := range shifts {
+		sh := &shifts[i]
+		st := shiftStrength(sh.Score, floor)
+		if st == 0 || Service(sh.Entity) == "" {
+			continue
+		}
+		kind, w, r := metricClue(strings.ToLower(sh.Name), sh.Dir)
+		if w == 0 {
+			continue
+		}
+		o := &signal.Observation{
+			Time: sh.At, Start: onset, Entity: sh.Entity, Kind: signal.MetricAnomaly, Name: sh.Name, Score: st,
+			Actual: sh.After, Expected: sh.Before,
+			Summary:  fmt.Sprintf("%s %s from %.4g to %.4g around the onset (robust change score %.1f)", sh.Name, sh.Dir, sh.Before, sh.After, sh.Score),
+			Evidence: map[string]string{"direction": sh.Dir, "source": "change score"},
+		}
+		out = append(out, clue{entity: Service(sh.Entity), kind: kind, weight: w, role: r, obs: o})
+	}
+	return out
+}
+
+// Family is the family of a metric by its name: "latency", "errors"
+// (errors, failures, availability), "traffic", "resource" or "other". A
+// fault shows in its symptom's family along the call path.
+func Family(metric string) string {
+	n := strings.ToLower(metric)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(n, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("latency", "lat_", "duration", "response_time", "p50", "p95", "p99"):
+		return "latency"
+	case has("error", "5xx", "fail", "exception", "availability", "success", "apdex"):
+		return "errors"
+	case has("request", "rps", "throughput", "lod", "traffic", "qps"):
+		return "traffic"
+	case has("cpu", "mem", "heap", "rss", "disk", "gc", "thread", "pool", "queue", "conn"):
+		return "resource"
+	}
+	return "other"
+}
