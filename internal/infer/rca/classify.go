@@ -117,7 +117,7 @@ func metricClue(n, dir string) (string, float64, role) {
 		return false
 	}
 	switch {
-	case n == "up" || strings.HasSuffix(n, "_up") || n == "health" || n == "ready":
+	case n == "up" || strings.HasSuffix(n, "_up") || n == "health" || n == "ready" || n == "probe_success":
 		if up {
 			return "", 0, roleFault
 		}
