@@ -42,14 +42,3 @@ func TestShiftOf(t *testing.T) {
 	f("dense, 3 sigma", series(noise, 115), 1.5, 4.5)
 	f("dense, 10 sigma", series(noise, 150), 6, 14)
 }
-
-func TestHealthSignalsFallingMeanUnavailable(t *testing.T) {
-	for _, n := range []string{"up", "probe_success", "health", "ready", "kube_pod_up"} {
-		if kind, w, _ := metricClue(n, "down"); kind != KindUnavailable || w != 1 {
-			t.Errorf("%s falling: kind %q weight %v, want unavailable, 1", n, kind, w)
-		}
-		if kind, _, _ := metricClue(n, "up"); kind != "" {
-			t.Errorf("%s rising: kind %q, want none", n, kind)
-		}
-	}
-}
