@@ -35,6 +35,9 @@ type Config struct {
 	HTTPAddr string `yaml:"http_addr"`
 	// Tick is how often a live engine advances its time-driven stages.
 	Tick time.Duration `yaml:"tick"`
+	// RuleMining is how often a live engine mines association rules from
+	// the incidents whose cause is known; 0 turns mining off.
+	RuleMining time.Duration `yaml:"rule_mining"`
 	// RunbookDir, when set, holds runbooks that add to the built-in ones.
 	RunbookDir string `yaml:"runbook_dir"`
 
@@ -66,6 +69,7 @@ func Default() Config {
 		DataDir:      "data",
 		HTTPAddr:     "127.0.0.1:7070",
 		Tick:         time.Second,
+		RuleMining:   time.Hour,
 		Bus:          bus.DefaultMemoryConfig(),
 		OTLP:         otlp.DefaultConfig(),
 		RemoteWrite:  promrw.DefaultConfig(),
@@ -113,6 +117,9 @@ func (c Config) Validate() error {
 	}
 	if c.Tick <= 0 {
 		errs = append(errs, fmt.Errorf("tick must be positive, got %v", c.Tick))
+	}
+	if c.RuleMining < 0 {
+		errs = append(errs, fmt.Errorf("rule_mining must be 0 (off) or positive, got %v", c.RuleMining))
 	}
 	for _, sec := range []struct {
 		name string

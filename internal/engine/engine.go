@@ -386,8 +386,21 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()
+	var mine <-chan time.Time
+	if e.cfg.RuleMining > 0 {
+		t := time.NewTicker(e.cfg.RuleMining)
+		defer t.Stop()
+		mine = t.C
+		if _, err := e.MineRules(ctx); err != nil {
+			e.logger.Warn("mining rules", "err", err)
+		}
+	}
 	for {
 		select {
+		case <-mine:
+			if _, err := e.MineRules(ctx); err != nil && ctx.Err() == nil {
+				e.logger.Warn("mining rules", "err", err)
+			}
 		case now := <-ticker.C:
 			if err := e.Tick(ctx, now); err != nil && ctx.Err() == nil {
 				e.logger.Warn("tick failed", "err", err)

@@ -49,6 +49,7 @@ func TestLoadConfig(t *testing.T) {
 	f("", "")
 	f("data_dir: /tmp/x\nhttp_addr: 127.0.0.1:0\ntick: 2s\n", "")
 	f("tick: -1s\n", "tick must be positive")
+	f("rule_mining: -1h\n", "rule_mining")
 	f("http_adr: 1.2.3.4:5\n", "http_adr") // a typo is an error, not a silent default
 	f("bus: {partitions: 0}\n", "bus.partitions")
 	f("tick: [\n", "seer.yaml")
