@@ -68,6 +68,23 @@ type Config struct {
 	// already been alerted on.
 	AlertGain float64 `yaml:"alert_gain"`
 
+	// RangeK is how many times the width of the series' long-run range a
+	// value's excess beyond it is scored: score = RangeK·excess/width, the
+	// lesser excess of two points running, so that at the threshold the
+	// series must stay Threshold/RangeK of the width beyond its range for
+	// two points; 0 disables the range feature.
+	RangeK float64 `yaml:"range_k"`
+	// RangeDecay is the share of the distance to the middle by which each
+	// end of the long-run range is drawn in per point, so that the range
+	// forgets extremes over about 1/RangeDecay points.
+	RangeDecay float64 `yaml:"range_decay"`
+	// RangeWarmUp is the number of points the range is learned from
+	// before it scores: a young series' range is what it has happened to
+	// show so far.
+	RangeWarmUp int `yaml:"range_warm_up"`
+	// RangeAlertHalfLife is AlertHalfLife for the range feature's record.
+	RangeAlertHalfLife int `yaml:"range_alert_half_life"`
+
 	// SeasonBucket is the number of points averaged into one bucket of the
 	// seasonal history.
 	SeasonBucket int `yaml:"season_bucket"`
@@ -121,41 +138,45 @@ const (
 // DefaultConfig is tuned for 5-second service metrics.
 func DefaultConfig() Config {
 	return Config{
-		WarmUp:           30,
-		Threshold:        0.5,
-		Decades:          16,
-		Band:             3,
-		LevelAlpha:       0.05,
-		TrendBeta:        0.05,
-		ScaleAlpha:       0.02,
-		ShiftAlpha:       0.3,
-		Clip:             3,
-		AnomalyLearn:     0.25,
-		MinScale:         1e-6,
-		RelMinScale:      0.01,
-		TailK:            3,
-		LevelTailK:       2,
-		TailPoints:       1,
-		TailHalfLife:     360,
-		Hold:             3,
-		Suppress:         5 * time.Minute,
-		Repeat:           time.Minute,
-		AlertHalfLife:    1000,
-		AlertGain:        1.2,
-		SeasonBucket:     6,
-		SeasonBuckets:    256,
-		SeasonMinACF:     0.5,
-		SeasonGain:       0.8,
-		ForecastSuffix:   "_utilization",
-		ForecastLimit:    1,
-		ForecastHorizon:  30 * time.Minute,
-		ForecastStep:     2,
-		ForecastWindow:   32,
-		ForecastZ:        4,
-		ForecastRise:     4,
-		ForecastBaseline: 720,
-		ForecastSuppress: 30 * time.Minute,
-		MaxSeries:        100000,
+		WarmUp:             30,
+		Threshold:          0.5,
+		Decades:            16,
+		Band:               3,
+		LevelAlpha:         0.05,
+		TrendBeta:          0.05,
+		ScaleAlpha:         0.02,
+		ShiftAlpha:         0.3,
+		Clip:               3,
+		AnomalyLearn:       0.25,
+		MinScale:           1e-6,
+		RelMinScale:        0.01,
+		TailK:              3,
+		LevelTailK:         2,
+		TailPoints:         1,
+		TailHalfLife:       360,
+		Hold:               3,
+		Suppress:           5 * time.Minute,
+		Repeat:             time.Minute,
+		AlertHalfLife:      1000,
+		AlertGain:          1.2,
+		RangeK:             10,
+		RangeDecay:         0.0003,
+		RangeWarmUp:        1000,
+		RangeAlertHalfLife: 300,
+		SeasonBucket:       6,
+		SeasonBuckets:      256,
+		SeasonMinACF:       0.5,
+		SeasonGain:         0.8,
+		ForecastSuffix:     "_utilization",
+		ForecastLimit:      1,
+		ForecastHorizon:    30 * time.Minute,
+		ForecastStep:       2,
+		ForecastWindow:     32,
+		ForecastZ:          4,
+		ForecastRise:       4,
+		ForecastBaseline:   720,
+		ForecastSuppress:   30 * time.Minute,
+		MaxSeries:          100000,
 	}
 }
 
@@ -225,6 +246,18 @@ func (c Config) Validate() error {
 	}
 	if !(c.AlertGain >= 1 && c.AlertGain <= 100) {
 		bad("AlertGain", c.AlertGain, "in [1,100]")
+	}
+	if !(c.RangeK >= 0 && c.RangeK <= 1e6) {
+		bad("RangeK", c.RangeK, "in [0,1e6]")
+	}
+	if !(c.RangeDecay >= 0 && c.RangeDecay < 1) {
+		bad("RangeDecay", c.RangeDecay, "in [0,1)")
+	}
+	if c.RangeWarmUp < 0 {
+		bad("RangeWarmUp", c.RangeWarmUp, ">= 0")
+	}
+	if c.RangeAlertHalfLife < 1 {
+		bad("RangeAlertHalfLife", c.RangeAlertHalfLife, ">= 1")
 	}
 	if c.SeasonBuckets != 0 {
 		if c.SeasonBuckets < minBuckets || c.SeasonBuckets > maxSeasonBuckets {

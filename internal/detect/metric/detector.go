@@ -11,6 +11,7 @@ const (
 	FeatureLevel    = "level"
 	FeatureSeasonal = "seasonal"
 	FeatureTrend    = "trend"
+	FeatureRange    = "range"
 )
 
 // Directions of a deviation.
@@ -28,6 +29,16 @@ const degenerate = 2
 
 // maxBlip is the longest anomalous run, in points, still learned as a blip.
 const maxBlip = 2
+
+// Feature families that keep their own alert record.
+const (
+	levelAlert = 1 + iota
+	rangeAlert
+)
+
+// alertGap is how many points after one family's alert a record of the
+// other still counts as the same anomaly.
+const alertGap = 10
 
 // maxAbs bounds accepted values; beyond it squares overflow and state would
 // be poisoned, so such values are skipped like NaN.
@@ -57,9 +68,12 @@ type Result struct {
 	Alarm bool
 	// Alert is the strength of a new alert on this point, for consumers
 	// that act on each alert once (NAB's scorer charges every row scored
-	// above its threshold): Score when it exceeds AlertGain times the
-	// series' record score, which decays with AlertHalfLife points, and 0
-	// otherwise. Unlike Alarm it needs no threshold: at any threshold, the
+	// above its threshold): a feature family's score (the level, spike and
+	// seasonal features', or the range feature's) when it exceeds AlertGain
+	// times that family's record score, which decays with AlertHalfLife
+	// (RangeAlertHalfLife) points, unless the other family alerted within
+	// the last few points; 0 otherwise. It never exceeds Score. Unlike
+	// Alarm it needs no threshold: at any threshold, the
 	// points whose Alert reaches it are the ones where the series first
 	// scores that high since its record last did, so an ongoing anomaly, a
 	// flapping series or a repeated blip of the same size alerts once, and a
@@ -67,8 +81,6 @@ type Result struct {
 	Alert float64
 	// Forecast is set when an exhaustion forecast fires on this point.
 	Forecast Forecast
-	// Raw and Likely are experimental.
-	Raw, Likely float64
 }
 
 // Forecast is an exhaustion forecast: a significant rising trend that
@@ -157,11 +169,15 @@ type Detector struct {
 	alarmed   bool
 	record    float64 // the highest score, decayed by recDecay per point
 	recDecay  float64
+	// The series' long-run range, each end drawn towards the middle by
+	// RangeDecay per point, and the range feature's own decayed record.
+	lo, hi, rangePrev    float64
+	lastAlert            int8 // the feature family of the last alert
+	alertN               int  // the point of the last alert
+	rangeRec, rangeDecay float64
 
 	season                 *season
 	trendW                 *window
-	lhShort, lhMean, lhVar float64
-	lhN                    int
 	// Long-run mean and mean absolute deviation of a utilization series.
 	base, baseDev float64
 }
@@ -175,7 +191,8 @@ func NewDetector(cfg Config) *Detector {
 		cfg.Forecast = fc
 	}
 	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades),
-		recDecay: math.Exp2(-1 / float64(cfg.AlertHalfLife))}
+		recDecay:   math.Exp2(-1 / float64(cfg.AlertHalfLife)),
+		rangeDecay: math.Exp2(-1 / float64(cfg.RangeAlertHalfLife))}
 	d.spikeT.reset()
 	d.shiftT.reset()
 	if a := cfg.ShiftAlpha; a > 0 {
@@ -227,7 +244,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	d.n++
 	cfg := &d.cfg
 	if d.n == 1 {
-		d.level = v
+		d.level, d.lo, d.hi = v, v, v
 		if d.season != nil {
 			d.season.learn(v, false, cfg)
 		}
@@ -306,7 +323,34 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	}
 
 	r.Score = min(score(bestZ, cfg.Decades), beyond(bestX, bestQ, bestK, cfg.Threshold))
-	d.likely(&r, gauss, best)
+	levelScore := r.Score
+
+	// Score against the series' long-run range: a value beyond all the
+	// series has shown for a long while is news however noisy the series
+	// is from point to point, which the level model, whose scale follows
+	// that noise, cannot tell.
+	var rangeScore float64
+	if w := d.hi - d.lo; d.n > cfg.RangeWarmUp && w > max(cfg.MinScale, cfg.RelMinScale*math.Abs(pred)) {
+		var x float64
+		z := 1.0
+		switch {
+		case v > d.hi:
+			x = (v - d.hi) / w
+		case v < d.lo:
+			x, z = (d.lo-v)/w, -1
+		}
+		// An escape counts from its second point on, by the lesser of the
+		// two: a lone value just past the extremes is how a heavy-tailed
+		// series makes its records.
+		x *= z
+		if x*d.rangePrev > 0 {
+			rangeScore = min(1, cfg.RangeK*min(math.Abs(x), math.Abs(d.rangePrev)))
+		}
+		d.rangePrev = x
+		if rangeScore > r.Score {
+			r.Score, r.Feature, bestZ = rangeScore, FeatureRange, z
+		}
+	}
 	r.Direction = Up
 	var sign int8 = 1
 	if bestZ < 0 {
@@ -320,11 +364,29 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	r.Anomalous = warm && r.Score >= cfg.Threshold
 	if warm {
 		// Warm-up scores are the model settling, not the series' record.
+		// Each feature keeps its own record, so that a spike does not mask
+		// a later escape from the range, nor the reverse; but a record of
+		// one within alertGap points of the other's alert is the same
+		// anomaly seen twice, and is not alerted again.
 		d.record *= d.recDecay
-		if r.Score > cfg.AlertGain*d.record {
-			r.Alert = r.Score
+		lvl := levelScore > cfg.AlertGain*d.record
+		d.record = max(d.record, levelScore)
+		d.rangeRec *= d.rangeDecay
+		rng := rangeScore > cfg.AlertGain*d.rangeRec
+		d.rangeRec = max(d.rangeRec, rangeScore)
+		if lvl && (d.lastAlert != rangeAlert || d.n-d.alertN > alertGap) {
+			r.Alert = levelScore
 		}
-		d.record = max(d.record, r.Score)
+		if rng && (d.lastAlert != levelAlert || d.n-d.alertN > alertGap) {
+			r.Alert = max(r.Alert, rangeScore)
+		}
+		switch {
+		case r.Alert == 0:
+		case r.Alert == levelScore && lvl:
+			d.lastAlert, d.alertN = levelAlert, d.n
+		default:
+			d.lastAlert, d.alertN = rangeAlert, d.n
+		}
 	}
 	// A series that has never moved beyond float noise (an error ratio
 	// before its first error, up before its first crash) cannot tell its
@@ -374,6 +436,12 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		s.learn(v, !deviant, cfg)
 	}
 	d.learn(e, sUp, sDn, qSpike, warm, deviant)
+	d.lo, d.hi = min(d.lo, v), max(d.hi, v)
+	if a := cfg.RangeDecay; a > 0 {
+		mid := (d.lo + d.hi) / 2
+		d.lo += a * (mid - d.lo)
+		d.hi -= a * (d.hi - mid)
+	}
 	if d.trendW != nil {
 		d.baseline(v)
 		if f, ok := d.trendW.add(t, v); ok && warm {
@@ -485,31 +553,3 @@ func zOf(s, decades float64) float64 {
 	return hi
 }
 
-var LhShort, LhLong, LhRawCap, LhDec = 0.2, 1.0 / 2000, 1.0, 5.0
-var LhMode = 0
-
-func (d *Detector) likely(r *Result, gauss, best float64) {
-	var raw float64
-	switch LhMode {
-	case 0:
-		raw = min(gauss, LhRawCap) / LhRawCap
-	case 1:
-		raw = min(best, LhRawCap) / LhRawCap
-	case 2:
-		raw = r.Score
-	}
-	r.Raw = raw
-	d.lhN++
-	d.lhShort += LhShort * (raw - d.lhShort)
-	if d.lhN > 1 {
-		sd := math.Sqrt(d.lhVar)
-		z := (d.lhShort - d.lhMean) / max(sd, 1e-3)
-		if z > 0 {
-			r.Likely = score(z, LhDec)
-		}
-	}
-	a := max(LhLong, 1/float64(d.lhN))
-	dm := d.lhShort - d.lhMean
-	d.lhMean += a * dm
-	d.lhVar = (1 - a) * (d.lhVar + a*dm*dm)
-}
