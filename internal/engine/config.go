@@ -23,6 +23,7 @@ import (
 	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/notify"
 	"github.com/seerops/seer/internal/remedy"
+	"github.com/seerops/seer/internal/signal"
 )
 
 // Config is the whole engine's configuration. The zero value of a section
@@ -38,6 +39,9 @@ type Config struct {
 	// RuleMining is how often a live engine mines association rules from
 	// the incidents whose cause is known; 0 turns mining off.
 	RuleMining time.Duration `yaml:"rule_mining"`
+	// Topology declares services and calls that traces may not show (yet);
+	// the discovered graph is merged with it.
+	Topology signal.Topology `yaml:"topology"`
 	// RunbookDir, when set, holds runbooks that add to the built-in ones.
 	RunbookDir string `yaml:"runbook_dir"`
 

@@ -92,6 +92,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		trace:   trace.NewStage(cfg.Trace, logger),
 		reg:     prometheus.NewRegistry(),
 	}
+	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
+		e.trace.Declare(cfg.Topology)
+	}
 	e.restoreState()
 	if err := e.setupRemedy(ctx, logger); err != nil {
 		b.Close()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,7 @@ func TestLoadConfig(t *testing.T) {
 	f("data_dir: /tmp/x\nhttp_addr: 127.0.0.1:0\ntick: 2s\n", "")
 	f("tick: -1s\n", "tick must be positive")
 	f("rule_mining: -1h\n", "rule_mining")
+	f("topology:\n  edges:\n    - {caller: frontend, callee: cart}\n", "")
 	f("http_adr: 1.2.3.4:5\n", "http_adr") // a typo is an error, not a silent default
 	f("bus: {partitions: 0}\n", "bus.partitions")
 	f("tick: [\n", "seer.yaml")
@@ -267,5 +269,21 @@ func TestLogTemplatesSurviveARestart(t *testing.T) {
 	defer e3.Close()
 	if got := len(e3.logs.Templates()); got != 0 {
 		t.Fatalf("corrupt state restored %d templates", got)
+	}
+}
+
+func TestDeclaredTopologyIsServed(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Topology = signal.Topology{Edges: []signal.Edge{{Caller: "frontend", Callee: "cart"}, {Caller: "cart", Callee: "redis"}}}
+	e, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	got := e.Topology()
+	for _, want := range [][2]string{{"frontend", "cart"}, {"cart", "redis"}} {
+		if !slices.ContainsFunc(got.Edges, func(x signal.Edge) bool { return x.Caller == want[0] && x.Callee == want[1] }) {
+			t.Errorf("declared edge %s → %s missing from %+v", want[0], want[1], got.Edges)
+		}
 	}
 }

@@ -23,6 +23,29 @@ type Config struct {
 	RequestRate float64 `json:"request_rate" yaml:"request_rate"`
 	// LogRate is the mean rate of routine info lines per service, per second.
 	LogRate float64 `json:"log_rate" yaml:"log_rate"`
+	// Traffic shapes the request rate over time; the zero value keeps the
+	// demo shop's slow six-hour swing.
+	Traffic Traffic `json:"traffic" yaml:"traffic"`
+	// Detail adds per-instance, per-host and resource metrics (disk,
+	// connection pools, retransmissions, lock waits) to the per-service ones.
+	Detail bool `json:"detail" yaml:"detail"`
+}
+
+// Traffic is the shape of the request rate: a daily and a weekly cycle,
+// slow noise and bursts.
+type Traffic struct {
+	// Daily is the amplitude of the daily cycle: 0.5 swings between half
+	// and one and a half times the mean, busiest mid-afternoon.
+	Daily float64 `json:"daily" yaml:"daily"`
+	// Weekly is how much quieter Saturdays and Sundays are (0.3 = 30 %).
+	Weekly float64 `json:"weekly" yaml:"weekly"`
+	// Noise is the spread of a slow random wander of the rate (0.1 = ±10 %).
+	Noise float64 `json:"noise" yaml:"noise"`
+	// Bursts is how many bursts of traffic arrive per hour, on average,
+	// each lasting half a minute to three; BurstSize is how much each adds
+	// (1 = double).
+	Bursts    float64 `json:"bursts" yaml:"bursts"`
+	BurstSize float64 `json:"burst_size" yaml:"burst_size"`
 }
 
 // DefaultConfig is a shop of 40 requests a second scraped every 5 s, starting
@@ -69,6 +92,15 @@ func (c Config) Validate() error {
 	}
 	if math.IsNaN(c.LogRate) || c.LogRate < 0 || c.LogRate > maxLogRate {
 		errs = append(errs, fmt.Errorf("sim: log_rate must be within [0,%d], got %v", maxLogRate, c.LogRate))
+	}
+	tr := c.Traffic
+	for _, v := range []struct {
+		name   string
+		x, max float64
+	}{{"daily", tr.Daily, 0.95}, {"weekly", tr.Weekly, 0.95}, {"noise", tr.Noise, 1}, {"bursts", tr.Bursts, 60}, {"burst_size", tr.BurstSize, 10}} {
+		if math.IsNaN(v.x) || v.x < 0 || v.x > v.max {
+			errs = append(errs, fmt.Errorf("sim: traffic.%s must be within [0,%v], got %v", v.name, v.max, v.x))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -222,3 +222,127 @@ func (w *World) logLines(si int, t int64, sev signal.Severity, tmpls []string) {
 		w.logT(si, t+int64(i)*1000, s, tmpl, "")
 	}
 }
+
+// More routine lines by kind, written by worlds built from a topology (the
+// demo's shop keeps its original mix).
+var extraInfoTemplates = [...][]string{
+	kindWeb: {
+		`GET /healthz 200 {ms}ms`,
+		`access: {ip} "{op}" 304 0 {ms}ms ua="Mozilla/5.0"`,
+		`upstream {ip}:{port} marked healthy after {n} checks`,
+		`gzip: compressed response {bytes} → {n}KB for {op}`,
+		`websocket connection {hex} closed after {n}s`,
+		`cookie consent recorded for session {hex}`,
+	},
+	kindApp: {
+		`GET /healthz 200 {ms}ms`,
+		`scheduled task cleanup-expired removed {n} rows in {ms}ms`,
+		`gRPC call {op} from {ip}:{port} finished in {ms}ms code=OK`,
+		`JVM heap after GC: {mb}MB used, {n} young collections in the last minute`,
+		`config watcher: revision {id} unchanged`,
+		`retry budget: {pct}% remaining`,
+	},
+	kindDB: {
+		`LOG:  statement: BEGIN`,
+		`LOG:  statement: COMMIT`,
+		`LOG:  replication lag on standby {ip}: {n} bytes`,
+		`LOG:  temporary file: path "base/pgsql_tmp/pgsql_tmp{n}.{n}", size {bytes}`,
+		`LOG:  connection stats: {n} active, {n} idle, {n} idle in transaction`,
+		`LOG:  index scan on {table}_pkey returned {n} rows in {ms}.{n} ms`,
+	},
+	kindCache: {
+		`INFO keyspace_hits={id} keyspace_misses={n}`,
+		`Replica {ip}:{port} asks for synchronization`,
+		`Synchronization with replica {ip}:{port} succeeded`,
+		`RDB: {n} MB of memory used by copy-on-write`,
+		`evicted {n} keys (maxmemory-policy allkeys-lru) in {ms}ms`,
+		`slowlog length {n}, last entry {ms}ms`,
+	},
+	kindQueue: {
+		`queue '{svc}' in vhost '/': {n} messages ready, {n} unacknowledged`,
+		`memory high watermark check passed: {pct}% of limit`,
+		`node rabbit@{svc}-0 is up, {n} connections, {n} channels`,
+		`mirror of queue '{svc}' on node rabbit@{svc}-1 synchronised`,
+		`disk free limit check passed: {mb}MB free`,
+		`consumer ctag-{hex} acknowledged {n} messages`,
+	},
+}
+
+// The exception of an errors fault, by kind, for services of a topology.
+var kindFaultTemplates = [...]string{
+	kindWeb:      `internal server error in {op}: handler panicked: runtime error: index out of range [{n}] with length {n}`,
+	kindApp:      `failed to handle {op}: java.lang.IllegalStateException: invariant violated for entity {id}`,
+	kindDB:       `ERROR:  deadlock detected: process {n} waits for ShareLock on transaction {id}; blocked by process {n}`,
+	kindCache:    `READONLY You can't write against a read only replica. (command from {ip}:{port})`,
+	kindQueue:    `channel error on connection <0.{id}.0>: PRECONDITION_FAILED - unknown delivery tag {n}`,
+	kindExternal: `upstream answered 500 Internal Server Error`,
+}
+
+// What a database writes when its queries wait on locks, and the stack of a
+// lock timeout as its caller sees it.
+var lockTemplates = [][]string{
+	{`ERROR:  canceling statement due to lock timeout`, `STATEMENT:  UPDATE {table} SET updated_at = now() WHERE id = {pid}`},
+	{`ERROR:  could not obtain lock on row in relation "{table}"`},
+}
+
+// The exceptions of a bad deploy: a new bug, with its stack.
+var deployTemplates = [][]string{
+	{
+		`java.lang.NullPointerException: Cannot invoke "com.shop.{svc}.model.Price.amount()" because "item.price" is null`,
+		`	at com.shop.{svc}.pricing.PriceCalculator.total(PriceCalculator.java:{line})`,
+		`	at com.shop.{svc}.api.Handler.handle(Handler.java:{line})`,
+		`	at java.base/java.lang.Thread.run(Thread.java:833)`,
+	},
+	{`unhandled exception in {op}: KeyError: 'discount_code' (release 2.5.0)`},
+}
+
+// The errors of a bad configuration change.
+var configTemplates = [][]string{
+	{`invalid configuration: upstream.timeout_ms=50 is below the minimum 100; request {hex} aborted`},
+	{`feature new_pricing enabled but pricing.rules is empty: refusing request {hex}`},
+}
+
+// The errors of a full disk.
+var diskTemplates = [][]string{
+	{`write /var/lib/{svc}/data/segment-{id}.log: no space left on device`},
+	{`ERROR:  could not extend file "base/16384/{id}": No space left on device`, `HINT:  Check free disk space.`},
+	{`failed to flush write-ahead log: ENOSPC (errno 28)`},
+}
+
+// What an external dependency's failures look like (logged by its callers).
+var externalTemplates = [][]string{
+	{`upstream answered 503 Service Unavailable`},
+}
+
+// templatesOf lists every template a service of kind k can write, for the
+// count the issue asks of (at least 20 per kind).
+func templatesOf(k kind) []string {
+	var out []string
+	out = append(out, infoTemplates[k]...)
+	out = append(out, extraInfoTemplates[k]...)
+	out = append(out, baseErrorTemplates[k], kindFaultTemplates[k])
+	out = append(out, panicTemplates...)
+	out = append(out, oomTemplates...)
+	out = append(out, startupTemplates...)
+	for _, ts := range [][][]string{deployTemplates, configTemplates, diskTemplates} {
+		for _, t := range ts {
+			out = append(out, t...)
+		}
+	}
+	if k == kindDB {
+		for _, t := range lockTemplates {
+			out = append(out, t...)
+		}
+	}
+	return append(out,
+		"timeout calling {svc} after {ms}ms",
+		"connection refused: dial tcp {ip}:{port}",
+		"context deadline exceeded while handling {op} after {ms}ms",
+		"retrying call to {svc} after {err} (attempt {n} of {n})",
+		"call to {svc} failed with status 503 while handling {op}",
+		"timeout acquiring connection to {svc} from pool after {ms}ms (pool size {n}, all in use)",
+		"slow request: {op} took {ms}ms (threshold 200ms)",
+		"disk usage on /var/lib/{svc} at {pct}%, {mb}MB free",
+		"worker pool saturated: 64/64 busy, {n} requests queued",
+		"GC overhead high: heap {pct}% used after full GC, pause {ms}ms")
+}

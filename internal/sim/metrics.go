@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"slices"
+	"time"
 
 	"github.com/seerops/seer/internal/signal"
 )
@@ -17,6 +18,13 @@ func (w *World) metrics(t int64) []signal.Sample {
 	}
 	for i := range w.svcs {
 		s, st, e, a := &w.svcs[i], &w.state[i], &w.eff[i], &w.acc[i]
+		w.lastStore[i] = float64(a.storeNs)
+		w.rho[i] = s.selfMs / 1000 * float64(a.n) / secs / s.cores
+		if s.kind == kindExternal {
+			// Outside the system: nothing scrapes it.
+			w.reset(a)
+			continue
+		}
 		if st.down {
 			// A scrape of a dead target yields nothing but the scraper's own
 			// up = 0; the mesh sees no request reach it.
@@ -50,17 +58,114 @@ func (w *World) metrics(t int64) []signal.Sample {
 		add(i, "memory_utilization", w.memory(i, t))
 		add(i, "gc_pause_ms", w.gcPause(i))
 		add(i, "up", 1)
-		if i == svcQueue {
-			add(i, "queue_depth", float64(len(w.queue)-w.qhead))
+		if q := w.qOf[i]; q != nil {
+			add(i, "queue_depth", float64(q.depth()))
+		}
+		if w.cfg.Detail {
+			out = w.detail(out, i, at, secs, cpu)
 		}
 		w.reset(a)
+	}
+	if w.cfg.Detail {
+		out = w.hostMetrics(out, at)
+	}
+	for i := range w.iacc {
+		for j := range w.iacc[i] {
+			ia := &w.iacc[i][j]
+			ia.lat, ia.n, ia.errs = ia.lat[:0], 0, 0
+		}
+	}
+	return out
+}
+
+// detail appends service i's resource metrics and its replicas' metrics.
+func (w *World) detail(out []signal.Sample, i int, at time.Time, secs, cpu float64) []signal.Sample {
+	s, st, a := &w.svcs[i], &w.state[i], &w.acc[i]
+	add := func(name string, v float64) {
+		out = append(out, signal.Sample{Time: at, Entity: s.name, Name: name, Value: v})
+	}
+	disk := clamp(st.disk+0.002*w.rng.NormFloat64(), 0, 1)
+	add("disk_utilization", disk)
+	if w.pooled[i] {
+		use := min(float64(s.pool), w.poolUse(i)+st.leaked)
+		add("pool_in_use", math.Round(use))
+		add("pool_utilization", use/float64(s.pool))
+	}
+	add("tcp_retransmits", float64(a.retrans)/secs)
+	if s.kind == kindDB {
+		add("lock_waits", float64(a.lockWaits)/secs)
+	}
+	mem := w.memory(i, at.UnixNano())
+	for j := range w.iacc[i] {
+		ia := &w.iacc[i][j]
+		inst := instanceName(s.name, j)
+		labels := map[string]string{"instance": inst, "host": w.hostNames[s.hosts[j]]}
+		addI := func(name string, v float64) {
+			out = append(out, signal.Sample{Time: at, Entity: s.name, Name: name, Labels: labels, Value: v})
+		}
+		if st.instDown[j] {
+			addI("up", 0)
+			w.instCPU = append(w.instCPU, hostLoad{s.hosts[j], 0.01, mem, disk})
+			continue
+		}
+		addI("up", 1)
+		rate := float64(ia.n) / secs
+		addI("request_rate", rate)
+		ratio := 0.0
+		if ia.n > 0 {
+			ratio = float64(ia.errs) / float64(ia.n)
+			slices.Sort(ia.lat)
+			addI("latency_p99_ms", quantile(ia.lat, 0.99))
+		}
+		addI("error_ratio", ratio)
+		ic := clamp(cpu+0.02*w.rng.NormFloat64(), 0.01, 1)
+		im := clamp(mem+0.01*w.rng.NormFloat64(), 0.01, 1)
+		addI("cpu_utilization", ic)
+		addI("memory_utilization", im)
+		w.instCPU = append(w.instCPU, hostLoad{s.hosts[j], ic, im, disk})
+	}
+	return out
+}
+
+// hostLoad is one replica's share of its host.
+type hostLoad struct {
+	host           int
+	cpu, mem, disk float64
+}
+
+// hostMetrics appends each host's CPU, memory and disk: the mean of its
+// replicas' CPU and memory, the fullest of their disks.
+func (w *World) hostMetrics(out []signal.Sample, at time.Time) []signal.Sample {
+	n := len(w.hostNames)
+	if cap(w.hostAgg) < 4*n {
+		w.hostAgg = make([]float64, 4*n)
+	}
+	agg := w.hostAgg[:4*n]
+	clear(agg)
+	for _, l := range w.instCPU {
+		agg[4*l.host] += l.cpu
+		agg[4*l.host+1] += l.mem
+		agg[4*l.host+2] = max(agg[4*l.host+2], l.disk)
+		agg[4*l.host+3]++
+	}
+	w.instCPU = w.instCPU[:0]
+	for h, name := range w.hostNames {
+		k := agg[4*h+3]
+		if k == 0 {
+			continue
+		}
+		e := "host:" + name
+		out = append(out,
+			signal.Sample{Time: at, Entity: e, Name: "cpu_utilization", Value: agg[4*h] / k},
+			signal.Sample{Time: at, Entity: e, Name: "memory_utilization", Value: agg[4*h+1] / k},
+			signal.Sample{Time: at, Entity: e, Name: "disk_utilization", Value: agg[4*h+2]})
 	}
 	return out
 }
 
 func (w *World) reset(a *acc) {
 	a.lat = a.lat[:0]
-	a.n, a.errs = 0, 0
+	a.n, a.errs, a.storeNs, a.retrans, a.lockWaits = 0, 0, 0, 0, 0
 }
 
 // memory is the level plus the GC sawtooth, which narrows as the heap fills.
@@ -69,8 +174,8 @@ func (w *World) memory(i int, t int64) float64 {
 	phase := math.Mod(float64(t)/1e9+st.sawPhase, s.sawPeriod) / s.sawPeriod
 	room := (1 - st.level) / (1 - s.memBase)
 	m := st.level + 0.06*phase*room + 0.004*w.rng.NormFloat64()
-	if i == svcQueue {
-		m += 0.4 * min(float64(len(w.queue)-w.qhead)/50000, 1)
+	if q := w.qOf[i]; q != nil {
+		m += 0.4 * min(float64(q.depth())/50000, 1)
 	}
 	return clamp(m, 0.01, 1)
 }

@@ -14,6 +14,7 @@ const (
 	kindDB
 	kindCache
 	kindQueue
+	kindExternal // a dependency outside the system: seen only by its callers
 )
 
 // service is the static description of one service of the shop.
@@ -32,6 +33,13 @@ type service struct {
 	port                     int
 	// ops are the operations the service serves, for its routine logs.
 	ops []string
+	// instances are the replicas, hosts the host of each.
+	instances int
+	hosts     []int
+	// pool is the size of the connection pool to the service's stores.
+	pool int
+	// faultTmpl is the exception an errors fault makes it log.
+	faultTmpl string
 }
 
 // node is one call in an endpoint's call tree.
@@ -41,7 +49,7 @@ type node struct {
 	// prob is the chance that the call is made (a cache miss, say).
 	prob    float64
 	timeout int64 // ns
-	retry   bool  // the caller retries once on an error response
+	retries int   // how often the caller retries an error response
 	publish bool  // a successful call enqueues a message for the consumer
 	calls   []*node
 }
@@ -101,6 +109,8 @@ func shopServices() []service {
 		default:
 			s[i].port = 8080
 		}
+		s[i].instances, s[i].hosts, s[i].pool = 1, []int{i / 3}, 20
+		s[i].faultTmpl = faultErrorTemplates[i]
 	}
 	return s
 }
@@ -138,7 +148,7 @@ func call(svc int, op string, timeout int64, calls ...*node) *node {
 	return &node{svc: svc, op: op, prob: 1, timeout: timeout, calls: calls}
 }
 
-func (n *node) retried() *node            { n.retry = true; return n }
+func (n *node) retried() *node            { n.retries = 1; return n }
 func (n *node) sometimes(p float64) *node { n.prob = p; return n }
 
 // shopEndpoints are the front end's operations, their traffic mix and the

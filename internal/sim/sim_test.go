@@ -28,6 +28,9 @@ func record(w *World, d time.Duration) *rec {
 		b := w.Step()
 		for _, s := range b.Samples {
 			k := s.Entity + "/" + s.Name
+			if in := s.Labels["instance"]; in != "" {
+				k = in + "/" + s.Name
+			}
 			r.series[k] = append(r.series[k], s.Value)
 		}
 		r.logs = append(r.logs, b.Logs...)
@@ -518,8 +521,8 @@ func TestBuffersStayBounded(t *testing.T) {
 	}
 	for range 3600 {
 		w.Step()
-		if len(w.pendSpans) > 200 || len(w.pendLogs) > 2000 || len(w.queue) > 2000 || len(w.spans) > 0 {
-			t.Fatalf("buffers grew: %d spans, %d logs, %d messages pending", len(w.pendSpans), len(w.pendLogs), len(w.queue))
+		if len(w.pendSpans) > 200 || len(w.pendLogs) > 2000 || len(w.queues[0].msgs) > 2000 || len(w.spans) > 0 {
+			t.Fatalf("buffers grew: %d spans, %d logs, %d messages pending", len(w.pendSpans), len(w.pendLogs), len(w.queues[0].msgs))
 		}
 	}
 	for i, a := range w.acc {
@@ -553,7 +556,7 @@ func BenchmarkStep(b *testing.B) {
 
 func TestQueueIsCapped(t *testing.T) {
 	w := newWorld(t, nil)
-	w.maxQueue = 300
+	w.queues[0].max = 300
 	if err := w.Inject(Fault{Kind: FaultCrash, Target: "notification"}); err != nil {
 		t.Fatal(err)
 	}
@@ -561,8 +564,8 @@ func TestQueueIsCapped(t *testing.T) {
 	if d := r.max("queue", "queue_depth"); d != 300 {
 		t.Errorf("queue depth peaked at %v, want the cap 300", d)
 	}
-	if cap(w.queue) > 2000 || r.logsWith("queue", "max-length") == 0 {
-		t.Errorf("full queue kept %d slots, logged %d drops", cap(w.queue), r.logsWith("queue", "max-length"))
+	if cap(w.queues[0].msgs) > 2000 || r.logsWith("queue", "max-length") == 0 {
+		t.Errorf("full queue kept %d slots, logged %d drops", cap(w.queues[0].msgs), r.logsWith("queue", "max-length"))
 	}
 }
 

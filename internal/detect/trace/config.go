@@ -76,6 +76,25 @@ type Config struct {
 	// RateWindow is the recent window of an edge's rate, error ratio and
 	// latency quantiles.
 	RateWindow time.Duration `yaml:"rate_window"`
+
+	// LocalizeWindow is how far back Localize looks; at most 64 Windows.
+	LocalizeWindow time.Duration `yaml:"localize_window"`
+	// LocalizeMemory is the memory, in windows, of the localisation
+	// baselines (per-trace critical time, error origins, failed calls).
+	LocalizeMemory int `yaml:"localize_memory"`
+	// StructWarmup is how many executions an operation's fingerprint learns
+	// before its deviations count.
+	StructWarmup int `yaml:"struct_warmup"`
+	// StructMemory is the memory, in executions, of a fingerprint and of
+	// the duration sketches of operations and steps.
+	StructMemory int `yaml:"struct_memory"`
+	// StepBoundFactor scales a step's p99 duration into its time bound.
+	StepBoundFactor float64 `yaml:"step_bound_factor"`
+	// MaxSteps caps the distinct calls of one operation that are learned
+	// and checked.
+	MaxSteps int `yaml:"max_steps"`
+	// MaxKnownFailures caps the negative fingerprints kept.
+	MaxKnownFailures int `yaml:"max_known_failures"`
 }
 
 // DefaultConfig is the configuration used for zero fields.
@@ -108,6 +127,13 @@ func DefaultConfig() Config {
 		Repeat:            time.Minute,
 		EdgeTTL:           15 * time.Minute,
 		RateWindow:        time.Minute,
+		LocalizeWindow:    time.Minute,
+		LocalizeMemory:    720,
+		StructWarmup:      200,
+		StructMemory:      2000,
+		StepBoundFactor:   2,
+		MaxSteps:          64,
+		MaxKnownFailures:  1000,
 	}
 }
 
@@ -156,6 +182,13 @@ func (c Config) withDefaults() Config {
 	setDur(&c.Repeat, d.Repeat)
 	setDur(&c.EdgeTTL, d.EdgeTTL)
 	setDur(&c.RateWindow, d.RateWindow)
+	setDur(&c.LocalizeWindow, d.LocalizeWindow)
+	setInt(&c.LocalizeMemory, d.LocalizeMemory)
+	setInt(&c.StructWarmup, d.StructWarmup)
+	setInt(&c.StructMemory, d.StructMemory)
+	setF(&c.StepBoundFactor, d.StepBoundFactor)
+	setInt(&c.MaxSteps, d.MaxSteps)
+	setInt(&c.MaxKnownFailures, d.MaxKnownFailures)
 	return c
 }
 
@@ -181,6 +214,11 @@ func (c Config) Validate() error {
 	pos("warmup_windows", int64(c.WarmupWindows))
 	pos("memory_windows", int64(c.MemoryWindows))
 	pos("min_errors", int64(c.MinErrors))
+	pos("localize_memory", int64(c.LocalizeMemory))
+	pos("struct_warmup", int64(c.StructWarmup))
+	pos("struct_memory", int64(c.StructMemory))
+	pos("max_steps", int64(c.MaxSteps))
+	pos("max_known_failures", int64(c.MaxKnownFailures))
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -190,6 +228,7 @@ func (c Config) Validate() error {
 		{"max_lag", c.MaxLag}, {"window", c.Window}, {"series_ttl", c.SeriesTTL},
 		{"min_latency_delta", c.MinLatencyDelta}, {"repeat", c.Repeat},
 		{"edge_ttl", c.EdgeTTL}, {"rate_window", c.RateWindow},
+		{"localize_window", c.LocalizeWindow},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("trace: %s must be positive, got %s", d.name, d.v))
@@ -200,6 +239,12 @@ func (c Config) Validate() error {
 	}
 	if c.RateWindow > 0 && c.RateWindow < rateBuckets {
 		errs = append(errs, fmt.Errorf("trace: rate_window must be at least %dns, got %s", rateBuckets, c.RateWindow))
+	}
+	if c.Window > 0 && c.LocalizeWindow > c.Window*locRing/2 {
+		errs = append(errs, fmt.Errorf("trace: localize_window (%s) must be at most %d windows (%s)", c.LocalizeWindow, locRing/2, c.Window*locRing/2))
+	}
+	if !(c.StepBoundFactor >= 1) {
+		errs = append(errs, fmt.Errorf("trace: step_bound_factor must be at least 1, got %g", c.StepBoundFactor))
 	}
 	if !(c.LatencyZ >= 0) {
 		errs = append(errs, fmt.Errorf("trace: latency_z must be positive, got %g", c.LatencyZ))

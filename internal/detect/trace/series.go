@@ -50,6 +50,7 @@ type bucket struct {
 	open       bool
 	first, cur int64 // window indexes
 	n, k       int64 // samples, failures
+	kd         int64 // executions deviating from the fingerprint
 	sum, sum2  float64
 	worst      float64
 	worstTrace string
@@ -72,6 +73,12 @@ func (b *bucket) add(x float64, fail bool, traceID, errType string) {
 		if errType != "" {
 			b.errType = errType
 		}
+	}
+}
+
+func (b *bucket) addDeviant(dev bool) {
+	if dev {
+		b.kd++
 	}
 }
 
@@ -98,6 +105,7 @@ type alert struct {
 const (
 	alertLatency = iota
 	alertRatio
+	alertStruct
 )
 
 // series is the baseline of one operation or caller→peer pair.
@@ -110,9 +118,17 @@ type series struct {
 	// Latency: EWMA of the window mean of log self time, of the
 	// within-window variance, and of the between-window variance.
 	mean, vin, vbet float64
-	// Failure ratio: EWMA of samples and of failures per window.
-	en, ek float64
-	alerts [2]alert
+	// Failure ratio: EWMA of samples and of failures per window; ed of
+	// executions deviating from the fingerprint.
+	en, ek, ed float64
+	alerts     [3]alert
+
+	// self is the decayed sketch of the operation's self time, learned
+	// outside latency alarms; fp its call structure.
+	self qsketch
+	fp   *fingerprint
+	// devs tallies the current window's deviations by fact.
+	devs map[string]*deviation
 }
 
 // getSeries finds or makes a series; nil when the cap is reached.
@@ -124,6 +140,9 @@ func (s *Stage) getSeries(k skey, t int64) *series {
 			return nil
 		}
 		sr = &series{key: k}
+		if k.kind == kindOp {
+			sr.self = newQsketch(float64(s.cfg.StructMemory))
+		}
 		s.series[k] = sr
 	}
 	sr.lastSeen = max(sr.lastSeen, t)
@@ -190,6 +209,7 @@ func (s *Stage) ageOut(now int64) {
 		if t < ttl {
 			delete(s.services, k)
 			delete(s.callerOf, k)
+			delete(s.loc, k)
 		}
 	}
 }
@@ -207,7 +227,7 @@ func (s *Stage) judge(sr *series, now int64) {
 	}
 	onset := b.first * int64(c.Window)
 
-	var latUp, latDown, ratioUp bool
+	var latUp, latDown, ratioUp, structUp bool
 	mw := b.sum / n
 	vw := max(0, b.sum2/n-mw*mw)
 	var z, sd float64
@@ -220,10 +240,18 @@ func (s *Stage) judge(sr *series, now int64) {
 		latDown = z <= -c.LatencyZ && sr.mean-mw >= math.Log(c.LatencyRatio)
 	}
 	suspect := math.Abs(z) >= c.LatencyZ/2
+	pDev := 0.0
+	if sr.en > 0 {
+		pDev = sr.ed / sr.en
+	}
 	if warm {
 		var tail float64
 		ratioUp, tail = s.ratioAnomalous(b.n, b.k, pBase)
 		suspect = suspect || tail < math.Sqrt(c.ErrorAlpha)
+		if sr.fp != nil {
+			structUp, tail = s.ratioAnomalous(b.n, b.kd, pDev)
+			suspect = suspect || tail < math.Sqrt(c.ErrorAlpha)
+		}
 	} else if sr.key.kind == kindUnreach {
 		ratioUp = b.k >= int64(c.MinSamples) && ratio >= freshUnreachRatio
 	}
@@ -242,7 +270,15 @@ func (s *Stage) judge(sr *series, now int64) {
 	} else {
 		sr.alerts[alertRatio].active = false
 	}
-	if latUp || latDown || ratioUp || suspect {
+	if structUp {
+		s.fire(sr, alertStruct, onset, now, func() signal.Observation {
+			return s.structureObs(sr, float64(b.kd)/n, pDev)
+		})
+	} else {
+		sr.alerts[alertStruct].active = false
+	}
+	clear(sr.devs)
+	if latUp || latDown || ratioUp || structUp || suspect {
 		// An anomalous window must not become normal, nor the half-faulty
 		// window at a fault's onset or end.
 		return
@@ -252,7 +288,7 @@ func (s *Stage) judge(sr *series, now int64) {
 	a := 1 / float64(min(sr.learned, c.MemoryWindows))
 	if sr.learned == 1 {
 		sr.mean, sr.vin, sr.vbet = mw, vw, 0
-		sr.en, sr.ek = n, float64(b.k)
+		sr.en, sr.ek, sr.ed = n, float64(b.k), float64(b.kd)
 		return
 	}
 	d := mw - sr.mean
@@ -261,6 +297,7 @@ func (s *Stage) judge(sr *series, now int64) {
 	sr.vin += a * (vw - sr.vin)
 	sr.en += a * (n - sr.en)
 	sr.ek += a * (float64(b.k) - sr.ek)
+	sr.ed += a * (float64(b.kd) - sr.ed)
 }
 
 // ratioAnomalous tells whether k failures in n are clearly above a baseline
@@ -368,6 +405,7 @@ func (s *Stage) ratioObs(sr *series, ratio, pBase float64) signal.Observation {
 		o.Kind = signal.TraceErrors
 		o.Summary = fmt.Sprintf("%d of %d %s spans failed here (%.1f%%), expected %.1f%%",
 			b.k, b.n, sr.key.b, 100*ratio, 100*pBase)
+		o.Evidence["facts"] = "error:" + caller(sr)
 	case kindUnreach:
 		o.Kind = signal.TraceUnreachable
 		o.Evidence["caller"] = sr.key.b
@@ -376,6 +414,7 @@ func (s *Stage) ratioObs(sr *series, ratio, pBase float64) signal.Observation {
 		}
 		o.Summary = fmt.Sprintf("%d of %d calls from %s failed to reach %s (%.1f%%), expected %.1f%%",
 			b.k, b.n, sr.key.b, sr.key.a, 100*ratio, 100*pBase)
+		o.Evidence["facts"] = "unreachable:" + sr.key.b + ">" + sr.key.a
 	case kindTimeout:
 		o.Kind = signal.TraceTimeout
 		o.Name = "incomplete_traces"

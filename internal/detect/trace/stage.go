@@ -23,6 +23,7 @@ const (
 	RejectFuture        = "future"
 	RejectStale         = "stale"
 	RepairSelfParent    = "self_parent"
+	RepairCycle         = "parent_cycle"
 	RepairAttrs         = "attrs_truncated"
 	RepairNoOperation   = "no_operation"
 	RepairPeerTooLong   = "peer_too_long"
@@ -50,15 +51,22 @@ type Stats struct {
 	TracesIncomplete int64 `json:"traces_incomplete"`
 	// LateSamples were analysed after their window had been judged and
 	// were counted in the current one instead.
-	LateSamples  int64 `json:"late_samples"`
-	SeriesShed   int64 `json:"series_shed"`
-	EdgesShed    int64 `json:"edges_shed"`
-	Observations int64 `json:"observations"`
+	LateSamples int64 `json:"late_samples"`
+	SeriesShed  int64 `json:"series_shed"`
+	// StructureSkipped counts executions with more distinct calls than
+	// MaxSteps, whose structure was not checked.
+	StructureSkipped int64 `json:"structure_skipped"`
+	EdgesShed        int64 `json:"edges_shed"`
+	Observations     int64 `json:"observations"`
 
 	ActiveTraces  int `json:"active_traces"`
 	BufferedSpans int `json:"buffered_spans"`
 	Series        int `json:"series"`
 	Edges         int `json:"edges"`
+	// Fingerprints and Steps count the learned call structures.
+	Fingerprints  int `json:"fingerprints"`
+	Steps         int `json:"steps"`
+	KnownFailures int `json:"known_failures"`
 }
 
 // cspan is the part of a span the analysis needs; attributes other than
@@ -105,6 +113,15 @@ type Stage struct {
 	st     Stats
 	warned map[string]bool
 
+	// localisation: per service and over all traces, by window
+	loc                  map[string]*svcLoc
+	gring                slots
+	gTraces, gE2E        float64
+	gWindows, locLearned int64
+	known                []*known
+	declared             map[ekey]bool
+	declaredSvcs         map[string]bool
+
 	// scratch, reused across traces under mu
 	idx   map[string]int32
 	links []link
@@ -112,6 +129,15 @@ type Stage struct {
 	flags []uint8
 	cover []int64
 	aged  int64 // when series, edges and services were last aged
+	mark  []uint8
+	ser   []*series
+	cp    []int64
+	lo    []int32
+	hi    []int32
+	byEnd []link
+	stack []cpItem
+	agg   []stepUse
+	facts []string
 	done  []*trace
 	out   []signal.Observation
 }
@@ -128,7 +154,8 @@ func NewStage(cfg Config, logger *slog.Logger) *Stage {
 		logger.Error("invalid trace config, using defaults", "err", err)
 		cfg = DefaultConfig()
 	}
-	return &Stage{
+	s := &Stage{
+		loc:      make(map[string]*svcLoc),
 		cfg:      cfg.withDefaults(),
 		log:      logger,
 		traces:   make(map[string]*trace),
@@ -144,6 +171,10 @@ func NewStage(cfg Config, logger *slog.Logger) *Stage {
 			Shed:     make(map[string]int64),
 		},
 	}
+	for i := range s.gring {
+		s.gring[i].w = -1
+	}
+	return s
 }
 
 // Process validates spans and buffers them per trace. Analysis happens in
@@ -309,8 +340,18 @@ func (s *Stage) Tick(now time.Time) []signal.Observation {
 	clear(s.done)
 
 	s.closeWindows(n)
+	s.learnLoc(n)
 	s.ageOut(n)
 
+	// A step over its time bound whose own latency alarm is up is the
+	// same news twice; the latency observation says it better.
+	s.out = slices.DeleteFunc(s.out, func(o signal.Observation) bool {
+		if o.Kind != signal.TraceStructure || o.Evidence["deviation"] != DevSlow {
+			return false
+		}
+		sr := s.series[skey{kindOp, o.Entity, o.Name}]
+		return sr != nil && sr.alerts[alertLatency].active
+	})
 	if len(s.out) == 0 {
 		return nil
 	}
@@ -335,5 +376,12 @@ func (s *Stage) Stats() Stats {
 	st.BufferedSpans = s.buffered
 	st.Series = len(s.series)
 	st.Edges = len(s.edges)
+	for _, sr := range s.series {
+		if sr.fp != nil {
+			st.Fingerprints++
+			st.Steps += len(sr.fp.list)
+		}
+	}
+	st.KnownFailures = len(s.known)
 	return st
 }

@@ -2,29 +2,23 @@ package trace
 
 import (
 	"cmp"
-	"math/bits"
 	"slices"
 	"time"
 
+	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/seerops/seer/internal/signal"
 )
 
-const (
-	// rateBuckets is how many slices an edge's RateWindow is cut into.
-	rateBuckets = 12
-	// histBuckets: four per power of two of nanoseconds, ~19% wide, so a
-	// quantile is off by at most ~9%.
-	histBuckets = 256
-)
+// rateBuckets is how many slices an edge's RateWindow is cut into.
+const rateBuckets = 12
 
 // ekey names an edge.
 type ekey struct{ caller, callee string }
 
-// hist is a log-bucketed latency histogram of one RateWindow.
+// hist is the latency sketch of one RateWindow of an edge.
 type hist struct {
 	epoch int64
-	n     uint32
-	b     [histBuckets]uint32
+	q     qsketch
 }
 
 // edge is one caller → callee dependency with its statistics.
@@ -80,37 +74,18 @@ func (s *Stage) call(caller, callee string, c *cspan, reached bool, w int64, tra
 	}
 	epoch := floorDiv(c.start, int64(s.cfg.RateWindow))
 	h := &e.hist[uint64(epoch)%2]
+	if h.q.s == nil {
+		h.q = newQsketch(0)
+		h.epoch = epoch
+	}
 	if epoch > h.epoch {
-		*h = hist{epoch: epoch}
+		h.epoch = epoch
+		h.q.s.Clear()
 	}
 	if epoch != h.epoch {
 		return
 	}
-	h.n++
-	h.b[histIndex(c.end-c.start)]++
-}
-
-// histIndex is the bucket of a duration in nanoseconds.
-func histIndex(ns int64) int {
-	if ns <= 0 {
-		return 0
-	}
-	l := bits.Len64(uint64(ns)) - 1
-	if l < 2 {
-		return l
-	}
-	return 4*l + int((ns>>(l-2))&3)
-}
-
-// histValue is a representative duration of bucket i.
-func histValue(i int) time.Duration {
-	l, sub := i/4, i%4
-	if l < 2 {
-		return time.Duration(int64(1) << i)
-	}
-	lo := int64(4+sub) << (l - 2)
-	hi := int64(5+sub) << (l - 2)
-	return time.Duration(lo + (hi-lo)/2)
+	h.q.add(c.end - c.start)
 }
 
 // Topology is the service dependency graph seen in recent traces: services
@@ -124,11 +99,16 @@ func (s *Stage) Topology() signal.Topology {
 	for svc := range s.services {
 		t.Services = append(t.Services, svc)
 	}
+	for svc := range s.declaredSvcs {
+		if _, ok := s.services[svc]; !ok {
+			t.Services = append(t.Services, svc)
+		}
+	}
 	slices.Sort(t.Services)
 	bw := int64(s.cfg.RateWindow) / rateBuckets
 	cur := floorDiv(s.newest, bw)
 	epoch := floorDiv(s.newest, int64(s.cfg.RateWindow))
-	var merged [histBuckets]uint32
+	merged, _ := ddsketch.LogCollapsingLowestDenseDDSketch(sketchAccuracy, sketchBins)
 	for k, e := range s.edges {
 		var calls, errs int64
 		for _, r := range e.ring {
@@ -147,23 +127,25 @@ func (s *Stage) Topology() signal.Topology {
 		if calls > 0 {
 			ed.ErrorRatio = float64(errs) / float64(calls)
 		}
-		var n uint32
-		clear(merged[:])
+		merged.Clear()
 		for i := range e.hist {
 			h := &e.hist[i]
-			if h.n == 0 || (h.epoch != epoch && h.epoch != epoch-1) {
+			if h.q.count() == 0 || (h.epoch != epoch && h.epoch != epoch-1) {
 				continue
 			}
-			n += h.n
-			for j, v := range h.b {
-				merged[j] += v
-			}
+			_ = merged.MergeWith(h.q.s) // sketches of one mapping always merge
 		}
-		if n > 0 {
-			ed.LatencyP50 = quantile(&merged, n, 0.50)
-			ed.LatencyP99 = quantile(&merged, n, 0.99)
+		if !merged.IsEmpty() {
+			q := qsketch{s: merged}
+			ed.LatencyP50 = time.Duration(q.quantile(0.50) * 1e6)
+			ed.LatencyP99 = time.Duration(q.quantile(0.99) * 1e6)
 		}
 		t.Edges = append(t.Edges, ed)
+	}
+	for k := range s.declared {
+		if _, ok := s.edges[k]; !ok {
+			t.Edges = append(t.Edges, signal.Edge{Caller: k.caller, Callee: k.callee})
+		}
 	}
 	slices.SortFunc(t.Edges, func(a, b signal.Edge) int {
 		return cmp.Or(cmp.Compare(a.Caller, b.Caller), cmp.Compare(a.Callee, b.Callee))
@@ -171,15 +153,28 @@ func (s *Stage) Topology() signal.Topology {
 	return t
 }
 
-// quantile is the q-quantile of a histogram holding n values.
-func quantile(b *[histBuckets]uint32, n uint32, q float64) time.Duration {
-	rank := uint32(q*float64(n-1)) + 1
-	var seen uint32
-	for i, v := range b {
-		seen += v
-		if seen >= rank {
-			return histValue(i)
+// Declare merges a declared topology (from configuration or a case's
+// topology.json) into the one discovered: its services and edges are listed
+// by Topology even before (or without) a trace showing them, with zero
+// statistics, until the next Declare replaces them. Discovered edges still
+// appear and age out on their own.
+func (s *Stage) Declare(t signal.Topology) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.declared = make(map[ekey]bool, len(t.Edges))
+	s.declaredSvcs = make(map[string]bool, len(t.Services))
+	for _, svc := range t.Services {
+		if svc != "" && len(svc) <= s.cfg.MaxFieldLen && len(s.declaredSvcs) < s.cfg.MaxEdges {
+			s.declaredSvcs[svc] = true
 		}
 	}
-	return histValue(histBuckets - 1)
+	for _, e := range t.Edges {
+		if e.Caller == "" || e.Callee == "" || len(e.Caller) > s.cfg.MaxFieldLen || len(e.Callee) > s.cfg.MaxFieldLen ||
+			len(s.declared) >= s.cfg.MaxEdges {
+			continue
+		}
+		s.declared[ekey{e.Caller, e.Callee}] = true
+		s.declaredSvcs[e.Caller] = true
+		s.declaredSvcs[e.Callee] = true
+	}
 }
