@@ -176,8 +176,8 @@ type Detector struct {
 	alertN               int  // the point of the last alert
 	rangeRec, rangeDecay float64
 
-	season                 *season
-	trendW                 *window
+	season *season
+	trendW *window
 	// Long-run mean and mean absolute deviation of a utilization series.
 	base, baseDev float64
 }
@@ -552,4 +552,3 @@ func zOf(s, decades float64) float64 {
 	}
 	return hi
 }
-

@@ -5,6 +5,9 @@ import "math"
 // season keeps bucket means of the recent history, finds a period in them by
 // autocorrelation, and scores each point against the value at the same phase
 // one period earlier plus a learned offset (which follows level changes).
+// A point within the bucket means of the neighbouring phases is not a
+// deviation: a daily edge that comes a few points early or late is still
+// the daily pattern, whereas the interpolated prediction would smear it.
 type season struct {
 	// buf holds bucket means less ref (the first one), in float32 to halve
 	// the largest part of a series' state; bucket k is at buf[k%len(buf)].
@@ -21,6 +24,7 @@ type season struct {
 	off, absR float64 // EWMA of the residual and of its absolute value
 	n         int     // residual updates since the period was adopted
 	r, scale  float64 // residual and scale of the point being observed
+	e         float64 // its residual from the interpolated prediction
 	ok        bool
 	tail      tail // of the normal points' residuals since the period was adopted
 }
@@ -41,8 +45,16 @@ const minBuckets = 32
 // predict is the value at the same phase one period ago, interpolated
 // between bucket centres.
 func (s *season) predict() (float64, bool) {
+	v, _, _, ok := s.predictRange()
+	return v, ok
+}
+
+// predictRange is predict with the least and greatest of the bucket means
+// around that phase (one bucket either side), so that a sharp daily edge
+// that comes a few points early or late is not a deviation.
+func (s *season) predictRange() (v, lo, hi float64, ok bool) {
 	if s.period == 0 {
-		return 0, false
+		return 0, 0, 0, false
 	}
 	b := float64(s.bucket)
 	f := (float64(s.pts-s.period*s.bucket) - (b-1)/2) / b
@@ -50,21 +62,32 @@ func (s *season) predict() (float64, bool) {
 	w := f - float64(k0)
 	n := len(s.buf)
 	if k0 < 0 || k0 < s.count-n || k0+1 >= s.count {
-		return 0, false
+		return 0, 0, 0, false
 	}
-	return s.ref + float64(s.buf[k0%n])*(1-w) + float64(s.buf[(k0+1)%n])*w, true
+	a, b := float64(s.buf[k0%n]), float64(s.buf[(k0+1)%n])
+	lo, hi = min(a, b), max(a, b)
+	if k0 > 0 && k0 > s.count-n {
+		c := float64(s.buf[(k0-1)%n])
+		lo, hi = min(lo, c), max(hi, c)
+	}
+	if k0+2 < s.count {
+		c := float64(s.buf[(k0+2)%n])
+		lo, hi = min(lo, c), max(hi, c)
+	}
+	return s.ref + a*(1-w) + b*w, s.ref + lo, s.ref + hi, true
 }
 
 // score standardises v against the seasonal model; it returns the z, the
 // expected value and the scale.
 func (s *season) score(v, floor float64) (z, exp, scale float64, ok bool) {
-	sp, ok := s.predict()
+	sp, lo, hi, ok := s.predictRange()
 	s.ok = ok
 	if !ok {
 		return 0, 0, 0, false
 	}
 	exp = sp + s.off
-	s.r = v - exp
+	s.e = v - exp
+	s.r = v - min(max(v, lo+s.off), hi+s.off)
 	s.scale = max(k1*s.absR, floor)
 	return s.r / s.scale, exp, s.scale, true
 }
@@ -77,12 +100,13 @@ func (s *season) learn(v float64, normal bool, cfg *Config) {
 		if normal {
 			s.tail.add(math.Abs(s.r), cfg.MinScale, cfg.TailHalfLife)
 		}
-		r := s.r
+		r, e := s.r, s.e
 		if s.n > 5 {
 			r = min(max(r, -cfg.Clip*s.scale), cfg.Clip*s.scale)
+			e = min(max(e, -cfg.Clip*s.scale), cfg.Clip*s.scale)
 		}
 		s.n++
-		s.off += max(cfg.LevelAlpha, 1/float64(s.n)) * r
+		s.off += max(cfg.LevelAlpha, 1/float64(s.n)) * e
 		s.absR += max(cfg.ScaleAlpha, 1/float64(s.n)) * (math.Abs(r) - s.absR)
 		s.ok = false
 	}
