@@ -25,14 +25,15 @@ func freeAddr(t *testing.T) string {
 }
 
 // startSeer runs `seer run` in-process until the returned stop is called.
-func startSeer(t *testing.T, dataDir string) (base string, stop func()) {
+func startSeer(t *testing.T, dataDir string, extra ...string) (base string, stop func()) {
 	t.Helper()
 	addr := freeAddr(t)
+	args := []string{"run", "--data-dir", dataDir, "--http", addr, "--otlp-grpc", freeAddr(t), "--otlp-http", "off", "--log-level", "warn"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"run", "--data-dir", dataDir, "--http", addr, "--otlp-grpc", freeAddr(t), "--otlp-http", "off", "--log-level", "warn"}, nil, &bytes.Buffer{}, &logs)
+		done <- run(ctx, append(args, extra...), nil, &bytes.Buffer{}, &logs)
 	}()
 	base = "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)

@@ -28,6 +28,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	speed := fs.Float64("speed", 0, "simulated seconds per wall-clock second (0: as fast as possible)")
 	otlp := fs.String("otlp", "", "send the signals to this OTLP endpoint: http://host:4318 (HTTP) or host:4317 (gRPC)")
 	out := fs.String("out", "", "write the run as a case directory under DIR")
+	live := fs.Bool("live", false, "feed a running seer in real time: the first fault happens now, the history before it is backfilled at once (implies real-time pace)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +40,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *speed < 0 {
 		return fmt.Errorf("%w: --speed must not be negative", errUsage)
+	}
+	if *live && (*out != "" || *speed != 0) {
+		return fmt.Errorf("%w: --live paces with the wall clock; it goes with --otlp, not --out or --speed", errUsage)
 	}
 	sc, err := scenario.Load(*file)
 	if err != nil {
@@ -74,7 +78,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return o.Send(ctx, b)
 		}
 	}
-	w, err := sc.Run(ctx, *speed, sleepCtx, sink)
+	sleep := sleepCtx
+	if *live {
+		sleep = liveClock(&sc, time.Now())
+		*speed = 1
+	}
+	w, err := sc.Run(ctx, *speed, sleep, sink)
 	if err != nil {
 		return err
 	}
@@ -82,6 +91,29 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		"scenario": sc.Name, "system": w.Name(), "samples": counts.Samples, "logs": counts.Logs,
 		"spans": counts.Spans, "events": counts.Events, "truth": w.Truth(),
 	})
+}
+
+// liveClock shifts sc so that its first fault (or its middle, without
+// faults) happens at now, and returns a pace for Run that lets the history
+// before now go at once and keeps every later step to the wall clock: a
+// running seer, ticking on the wall clock, sees the world as if it were live.
+func liveClock(sc *scenario.Scenario, now time.Time) func(context.Context, time.Duration) error {
+	lead := sc.Duration / 2
+	for i, f := range sc.Faults {
+		if i == 0 || f.At < lead {
+			lead = f.At
+		}
+	}
+	sc.Start = now.Add(-lead).Truncate(time.Second)
+	step := sc.WorldConfig().Step
+	simNow := sc.Start
+	return func(ctx context.Context, _ time.Duration) error {
+		simNow = simNow.Add(step)
+		if wait := time.Until(simNow); wait > 0 {
+			return sleepCtx(ctx, wait)
+		}
+		return nil
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -60,10 +60,11 @@ type Engine struct {
 	inferMu  sync.Mutex
 	inferrer *infer.Inferrer
 
-	in  ingest
-	reg *prometheus.Registry
-	m   engineMetrics
-	api http.Handler
+	in    ingest
+	clock dataClock
+	reg   *prometheus.Registry
+	m     engineMetrics
+	api   http.Handler
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -158,6 +159,7 @@ func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 // each entity's state in one consumer.
 func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	e.m.countIngested(b)
+	e.clock.observe(b)
 	if e.cfg.Bus.Sync {
 		return e.bus.Publish(ctx, bus.Signals, "", b)
 	}
@@ -404,8 +406,8 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 			if _, err := e.MineRules(ctx); err != nil && ctx.Err() == nil {
 				e.logger.Warn("mining rules", "err", err)
 			}
-		case now := <-ticker.C:
-			if err := e.Tick(ctx, now); err != nil && ctx.Err() == nil {
+		case wall := <-ticker.C:
+			if err := e.Tick(ctx, e.clock.now(wall)); err != nil && ctx.Err() == nil {
 				e.logger.Warn("tick failed", "err", err)
 			}
 		case err := <-served:
