@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		return nil, fmt.Errorf("loading past incidents: %w", err)
 	}
 	e.inferrer.LoadFeedback(past)
+	e.restoreKnownFailures(ctx, past)
 	e.m = newEngineMetrics(e.reg, e)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -140,7 +141,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Registerer: e.reg,
 		Now:        time.Now,
 		Remedy:     e.remedy,
-		Feedback:   &api.Feedback{Store: store, Learn: e.inferrer, Now: time.Now},
+		Feedback:   &api.Feedback{Store: store, Learn: learner{e}, Now: time.Now},
 	}, logger))
 	return e, nil
 }
