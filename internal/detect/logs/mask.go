@@ -607,13 +607,6 @@ func isBool(tok string) bool {
 	return false
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 
 // isWord is a byte of a word: letters, digits and the underscore, as in

@@ -42,14 +42,8 @@ const minLag = 3
 // minBuckets is the history needed before a period is looked for.
 const minBuckets = 32
 
-// predict is the value at the same phase one period ago, interpolated
-// between bucket centres.
-func (s *season) predict() (float64, bool) {
-	v, _, _, ok := s.predictRange()
-	return v, ok
-}
-
-// predictRange is predict with the least and greatest of the bucket means
+// predictRange is the value at the same phase one period ago, interpolated
+// between bucket centres, with the least and greatest of the bucket means
 // around that phase (one bucket either side), so that a sharp daily edge
 // that comes a few points early or late is not a deviation.
 func (s *season) predictRange() (v, lo, hi float64, ok bool) {
