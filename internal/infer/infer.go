@@ -181,7 +181,13 @@ func (i *Inferrer) Bind(snap *signal.Incident) {
 // diagnose ranks the incident's causes and names it after the top one.
 func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 	obs := i.corr.Observations(in)
-	in.Causes = rca.Rank(rca.Input{Observations: obs, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, topo), Onset: in.Onset}, i.cfg.RCA)
+	onset := i.troubleOnset(obs, in.Onset)
+	// Observations that had gone quiet well before the trouble began are
+	// the noise the incident was opened on (or kept alive by), not clues.
+	recent := slices.DeleteFunc(slices.Clone(obs), func(o signal.Observation) bool {
+		return o.Time.Before(onset.Add(-i.window()))
+	})
+	in.Causes = rca.Rank(rca.Input{Observations: recent, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, onset, topo), Onset: onset}, i.cfg.RCA)
 	in.Causes = i.adjust(in, obs, in.Causes)
 	services := map[string]bool{}
 	for _, e := range in.Entities {
@@ -206,6 +212,76 @@ func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 		in.Diagnosed = in.Updated
 		i.log.Debug("diagnosed", "id", in.ID, "cause", top.Entity, "kind", top.Kind, "score", top.Score)
 	}
+}
+
+// window is how far apart observations may be and still be one burst of
+// trouble: the correlator's grouping window.
+func (i *Inferrer) window() time.Duration {
+	if w := i.cfg.Correlate.Window; w > 0 {
+		return w
+	}
+	return correlate.DefaultConfig().Window
+}
+
+// troubleOnset is when the incident's main trouble began, which is not
+// always its first observation: recurring noise (a bursty log template, a
+// detector still learning) can open an incident and keep it alive for
+// minutes before a real fault joins it, and change scores computed around
+// the noise's onset miss the fault. The significant observations (metric,
+// trace and alarm ones reaching the correlator's MinScore; logs corroborate
+// but do not date trouble) are split into bursts wherever they pause for
+// longer than the grouping window; the onset is the start of the first
+// burst that holds at least a quarter of the strongest burst's evidence.
+// Without significant observations it is the incident's own onset.
+func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) time.Time {
+	minScore := i.cfg.Correlate.MinScore
+	if minScore == 0 {
+		minScore = correlate.DefaultConfig().MinScore
+	}
+	type span struct {
+		start, end time.Time
+		score      float64
+	}
+	var sig []span
+	for _, o := range obs {
+		if o.Kind == signal.Change || o.Kind.Source() == signal.SourceLog || o.Score < minScore {
+			continue
+		}
+		st := o.Start
+		if st.IsZero() || st.After(o.Time) {
+			st = o.Time
+		}
+		sig = append(sig, span{st, o.Time, o.Score})
+	}
+	if len(sig) == 0 {
+		return fallback
+	}
+	slices.SortFunc(sig, func(a, b span) int { return a.start.Compare(b.start) })
+	var bursts []span
+	for _, s := range sig {
+		if n := len(bursts); n > 0 && !s.start.After(bursts[n-1].end.Add(i.window())) {
+			b := &bursts[n-1]
+			b.score += s.score
+			if s.end.After(b.end) {
+				b.end = s.end
+			}
+			continue
+		}
+		bursts = append(bursts, s)
+	}
+	top := 0.0
+	for _, b := range bursts {
+		top = max(top, b.score)
+	}
+	for _, b := range bursts {
+		if b.score >= top/4 {
+			if b.start.Before(fallback) {
+				return fallback
+			}
+			return b.start
+		}
+	}
+	return fallback
 }
 
 // eventsFor are the kept events that may bear on the incident.
@@ -244,8 +320,8 @@ func (i *Inferrer) AddSamples(samples []signal.Sample) { i.win.Add(samples) }
 // shiftsFor are the change scores around the incident's onset of its own
 // entities and of their neighbours on the call graph (all entities when
 // there is no graph), reused for ShiftEvery.
-func (i *Inferrer) shiftsFor(in *signal.Incident, topo signal.Topology) []rca.Shift {
-	if m, ok := i.shifts[in]; ok && m.onset.Equal(in.Onset) && in.Updated.Sub(m.at) < i.cfg.ShiftEvery {
+func (i *Inferrer) shiftsFor(in *signal.Incident, onset time.Time, topo signal.Topology) []rca.Shift {
+	if m, ok := i.shifts[in]; ok && m.onset.Equal(onset) && in.Updated.Sub(m.at) < i.cfg.ShiftEvery {
 		return m.shifts
 	}
 	g := rca.NewGraph(topo)
@@ -261,8 +337,8 @@ func (i *Inferrer) shiftsFor(in *signal.Incident, topo signal.Topology) []rca.Sh
 		}
 		keep = func(e string) bool { return near[rca.Service(e)] }
 	}
-	sh := i.win.Shifts(in.Onset, in.Updated, keep)
-	i.shifts[in] = shiftMemo{onset: in.Onset, at: in.Updated, shifts: sh}
+	sh := i.win.Shifts(onset, in.Updated, keep)
+	i.shifts[in] = shiftMemo{onset: onset, at: in.Updated, shifts: sh}
 	return sh
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,8 +91,24 @@ func Diagnose(ctx context.Context, c cases.Case, o Options) (Result, error) {
 	for _, cs := range causes {
 		res.Ranked = append(res.Ranked, cs.Entity)
 	}
-	res.Rank = slices.Index(res.Ranked, c.Root) + 1
+	res.Rank = rankOf(res.Ranked, c.Root)
 	return res, nil
+}
+
+// rankOf is the 1-based position of the root among the ranked entities, 0
+// when absent. An entity matches only itself, with one exception: when the
+// root is one replica ("svc/instance"), naming its service counts, because
+// the ranking works on the call graph, whose nodes are services. A link
+// fault's root is its target (the callee) alone: naming the peer at the
+// other end is a miss, as naming any other victim is.
+func rankOf(ranked []string, root string) int {
+	svc, _, replica := strings.Cut(root, "/")
+	for i, e := range ranked {
+		if e == root || replica && e == svc {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // alarm diagnoses a metric-only case the way an outside alarm at the onset
@@ -113,9 +130,7 @@ func alarm(c cases.Case, o Options) []signal.Cause {
 
 // replay runs the case's signals in time order, a second at a time,
 // through an engine with a synchronous bus in a temporary directory, and
-// takes the causes of the first incident opened at or after the onset (or
-// the last one still open before it, when the fault's first signs came
-// early).
+// takes the causes of the incident pickIncident chooses.
 func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.Duration, error) {
 	dir, err := os.MkdirTemp("", "seer-eval-rca-")
 	if err != nil {
@@ -158,14 +173,7 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 	mu.Lock()
 	defer mu.Unlock()
 	ids := slices.Sorted(maps.Keys(incidents))
-	var pick *signal.Incident
-	for _, id := range ids {
-		in := incidents[id]
-		if !in.Opened.Before(c.Onset.Add(-time.Minute)) {
-			pick = &in
-			break
-		}
-	}
+	pick := pickIncident(incidents, ids, c.Onset, c.End)
 	if pick == nil {
 		return nil, -1, nil
 	}
@@ -174,6 +182,31 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 		after = max(0, pick.Diagnosed.Sub(c.Onset))
 	}
 	return pick.Causes, after, nil
+}
+
+// pickIncident is the incident a case is scored by, chosen without the
+// ground truth: of the incidents that were live during the fault (opened
+// from a minute before the onset up to its end, or opened earlier and
+// still open at the onset, because the fault's observations may join an
+// incident that earlier trouble or noise had opened), the one holding the
+// most observations, the earliest on a tie. That is the incident an
+// operator would look at; incidents resolved before the onset had nothing
+// to do with the fault and are never picked.
+func pickIncident(incidents map[int64]signal.Incident, ids []int64, onset, end time.Time) *signal.Incident {
+	var pick *signal.Incident
+	for _, id := range ids {
+		in := incidents[id]
+		if !end.IsZero() && in.Opened.After(end) {
+			continue
+		}
+		if in.Opened.Before(onset.Add(-time.Minute)) && !in.Resolved.IsZero() && in.Resolved.Before(onset) {
+			continue
+		}
+		if pick == nil || len(in.ObservationIDs) > len(pick.ObservationIDs) {
+			pick = &in
+		}
+	}
+	return pick
 }
 
 // bySecond groups the case's signals by the second they belong to.

@@ -15,6 +15,7 @@ const (
 	KindSaturation  = "saturation"
 	KindMemory      = "memory"
 	KindDisk        = "disk"
+	KindNetwork     = "network"
 	KindChange      = "change"
 	KindLoad        = "load"
 )
@@ -140,6 +141,12 @@ func metricClue(n, dir string) (string, float64, role) {
 	case has("disk", "inode", "filesystem", "volume"):
 		if up {
 			return KindDisk, 0.85, roleFault
+		}
+		return "", 0, roleFault
+	case has("retrans", "packet_loss", "packets_dropped", "tcp_"):
+		// Lost packets show at the end of the link that is at fault.
+		if up {
+			return KindNetwork, 0.85, roleFault
 		}
 		return "", 0, roleFault
 	case has("request_rate", "rps", "throughput", "requests", "lod", "traffic", "qps"):

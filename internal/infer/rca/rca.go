@@ -80,8 +80,18 @@ func Rank(in Input, cfg Config) []signal.Cause {
 		}
 		return s
 	}
+	// telemetry are the entities that report anything of their own: an
+	// external dependency reports nothing, and only its callers can speak
+	// of it.
+	telemetry := make(map[string]bool)
+	for _, sh := range in.Shifts {
+		telemetry[Service(sh.Entity)] = true
+	}
 	var changes []signal.Event
 	for _, o := range obs {
+		if o.Kind != signal.Change {
+			telemetry[Service(o.Entity)] = true
+		}
 		if o.Kind == signal.Change {
 			changes = append(changes, signal.Event{Time: start(o), Entity: o.Entity, Kind: signal.EventKind(o.Name), Text: o.Summary})
 			continue
@@ -155,8 +165,10 @@ func Rank(in Input, cfg Config) []signal.Cause {
 			}
 		}
 	}
+	opaque(g, sus, list, telemetry)
 	loads(g, sus, list, cfg)
 	victims(g, sus, list, cfg)
+	hosts(list)
 
 	for _, s := range list {
 		s.change = lastChange(changes, s, first, cfg)
@@ -260,6 +272,44 @@ func (s *suspect) combine() {
 	s.own = 1 - keep
 }
 
+// opaque gives a dependency that reports no telemetry of its own (an
+// external API, a managed service) the symptoms its callers show in calling
+// it: when a caller's logs name it in failed calls, the caller's latency
+// and errors are the dependency's as seen from the client side, and the
+// caller is then explained as its victim. Without a caller naming it, an
+// opaque callee stays unblamed: a failing service that happens to call an
+// external must not hand its own fault to it.
+func opaque(g *Graph, sus map[string]*suspect, list []*suspect, telemetry map[string]bool) {
+	for _, x := range list {
+		if telemetry[x.name] || !g.Has(x.name) {
+			continue
+		}
+		namedBy := map[string]bool{}
+		for _, c := range x.clues {
+			if c.role == roleNamed {
+				namedBy[c.via] = true
+			}
+		}
+		for _, name := range g.callers[x.name] {
+			s := sus[name]
+			if s == nil || !namedBy[name] || !s.fault {
+				continue
+			}
+			moved := false
+			for _, k := range []string{KindLatency, KindErrors} {
+				if s.byKind[k] > x.byKind[k] {
+					x.byKind[k] = s.byKind[k]
+					moved = true
+				}
+			}
+			if moved && (x.onset.IsZero() || s.onset.Before(x.onset)) {
+				x.onset = s.onset
+			}
+		}
+		x.combine()
+	}
+}
+
 // loads finds where a traffic surge entered (a request-rate rise no caller
 // had before it) and discounts the faults downstream that followed it.
 func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
@@ -270,6 +320,14 @@ func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 		entry := true
 		for a := range g.Ancestors(s.name, 0) {
 			if p := sus[a]; p != nil && p.loadUp > 0 && !p.loadOnset.After(s.loadOnset.Add(cfg.Slack)) {
+				entry = false
+				break
+			}
+		}
+		// Callers retry a crashed or unreachable callee: a rate rise that
+		// came with (or after) an outage below is the retries, not a surge.
+		for d := range g.Descendants(s.name, 0) {
+			if p := sus[d]; p != nil && p.byKind[KindUnavailable] >= 0.5 && !p.onsetOr(s.loadOnset).After(s.loadOnset.Add(cfg.Slack)) {
 				entry = false
 				break
 			}
@@ -319,8 +377,55 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 				continue // the callee slowed under this one's surge
 			}
 			p.explains = append(p.explains, s.name)
-			if by := min(1, p.own/math.Max(s.own, 1e-9)); by > s.victimBy {
+			by := min(1, p.own/math.Max(s.own, 1e-9))
+			if k, v := s.local(resourceKinds...); v >= 0.6 && p.byKind[k] < 0.5*v {
+				// Its own resource trouble is not the callee's doing.
+				by *= 1 - v
+			}
+			if by > s.victimBy {
 				s.victimOf, s.victimBy, s.victimGap = d, by, s.onset.Sub(p.onset)
+			}
+		}
+	}
+}
+
+// resourceKinds are the kinds of evidence that stay where the fault is: a
+// caller waiting on a slow callee does not fill its own disk or burn its own
+// CPU, so a callee's trouble does not explain them.
+// Saturation is left out: a caller's CPU and connection pool do rise while
+// it retries and waits on a failing callee.
+var resourceKinds = []string{KindDisk, KindMemory, KindNetwork}
+
+// local is the suspect's strongest evidence of the given kinds and its kind.
+func (s *suspect) local(kinds ...string) (string, float64) {
+	best, v := "", 0.0
+	for _, k := range kinds {
+		if s.byKind[k] > v {
+			best, v = k, s.byKind[k]
+		}
+	}
+	return best, v
+}
+
+// hosts discounts a host whose resource anomaly a service shows too: a
+// service's disk filling or CPU saturating shows on the hosts its replicas
+// run on, and the service is the more specific cause. A host whose trouble
+// no service shares keeps its score: then the host is the cause.
+func hosts(list []*suspect) {
+	for _, h := range list {
+		if !strings.HasPrefix(h.name, "host:") {
+			continue
+		}
+		kind, v := h.local(KindDisk, KindMemory, KindSaturation)
+		if v == 0 {
+			continue
+		}
+		for _, s := range list {
+			if strings.HasPrefix(s.name, "host:") || s.byKind[kind] < 0.5*v {
+				continue
+			}
+			if by := min(1, s.byKind[kind]/v); by > h.victimBy {
+				h.victimOf, h.victimBy, h.victimGap = s.name, by, h.onsetOr(s.onset).Sub(s.onset)
 			}
 		}
 	}
@@ -367,7 +472,7 @@ func (s *suspect) pickKind() string {
 		return KindLoad
 	}
 	best, bestScore := "", 0.39
-	for _, kind := range []string{KindMemory, KindDisk, KindSaturation} {
+	for _, kind := range []string{KindMemory, KindDisk, KindNetwork, KindSaturation} {
 		if k[kind] > bestScore {
 			best, bestScore = kind, k[kind]
 		}

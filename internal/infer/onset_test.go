@@ -1,0 +1,29 @@
+package infer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+// TestTroubleOnset: noise that opened an incident minutes before a fault
+// does not date the fault; a lone burst is its own onset.
+func TestTroubleOnset(t *testing.T) {
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration, kind signal.ObsKind, score float64) signal.Observation {
+		return signal.Observation{Time: t0.Add(d), Start: t0.Add(d), Entity: "a", Kind: kind, Score: score}
+	}
+	i := New(Config{}, nil, nil)
+	f := func(obs []signal.Observation, want time.Duration) {
+		t.Helper()
+		if got := i.troubleOnset(obs, t0); got.Sub(t0) != want {
+			t.Errorf("onset %s, want %s", got.Sub(t0), want)
+		}
+	}
+	noise := at(0, signal.MetricAnomaly, 0.6)
+	fault := []signal.Observation{at(9*time.Minute, signal.MetricAnomaly, 0.9), at(9*time.Minute, signal.TraceLatency, 0.9), at(9*time.Minute+10*time.Second, signal.MetricAnomaly, 1)}
+	f(append([]signal.Observation{noise}, fault...), 9*time.Minute)
+	f([]signal.Observation{noise, at(30*time.Second, signal.MetricAnomaly, 0.9)}, 0)
+	f([]signal.Observation{at(0, signal.LogBurst, 0.95)}, 0) // logs alone: the incident's onset
+}
