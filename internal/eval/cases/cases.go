@@ -156,15 +156,24 @@ func loadSockShop(root, d string) (Case, error) {
 	return c, nil
 }
 
+// openCSV opens a CSV file for reading row by row; rows may differ in width.
+func openCSV(path string) (*csv.Reader, *os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	return r, f, nil
+}
+
 // readWide reads time,<entity>_<metric>,... rows into samples.
 func readWide(path string) ([]signal.Sample, error) {
-	f, err := os.Open(path)
+	r, f, err := openCSV(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the header: %w", path, err)
@@ -333,13 +342,11 @@ func readAdjacency(path string) (signal.Topology, error) {
 // readPetMetrics reads a PetShop metrics.csv: header rows component,
 // metric, statistic and a unix_timestamp row, then one row per time.
 func readPetMetrics(path string) ([]signal.Sample, error) {
-	f, err := os.Open(path)
+	r, f, err := openCSV(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.FieldsPerRecord = -1
 	var head [3][]string
 	for k := range head {
 		if head[k], err = r.Read(); err != nil {
@@ -463,7 +470,7 @@ func loadSeer(root, d string) (Case, error) {
 
 // readLong reads time,entity,name,value rows; a missing file is no samples.
 func readLong(path string) ([]signal.Sample, error) {
-	f, err := os.Open(path)
+	r, f, err := openCSV(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -471,8 +478,6 @@ func readLong(path string) ([]signal.Sample, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
-	r.FieldsPerRecord = -1
 	var out []signal.Sample
 	for {
 		rec, err := r.Read()
