@@ -126,8 +126,7 @@ func (e *Engine) startIngest(ctx context.Context) (stop func(context.Context) er
 		if err := e.in.otlp.Start(ctx, addr); err != nil {
 			return stopAll, fmt.Errorf("starting OTLP/gRPC on %s (set otlp.grpc_addr, or empty to turn it off): %w", addr, err)
 		}
-		stops = append(stops, e.in.otlp.Shutdown)
-		e.logger.Info("OTLP/gRPC listening", "addr", e.in.otlp.Addr().String())
+		stops = append(stops, e.in.otlp.Shutdown) // the receiver logs where it listens
 	}
 	if addr := e.cfg.OTLP.HTTPAddr; addr != "" {
 		ln, err := net.Listen("tcp", addr)
