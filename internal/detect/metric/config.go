@@ -61,8 +61,17 @@ type Config struct {
 	Repeat time.Duration `yaml:"repeat"`
 	// AlertHalfLife is the number of points after which the series' record
 	// score counts half in deciding whether a score is a new alert (see
-	// Result.Alert).
+	// Result.Alert), for a series that has had no strong alert of late.
 	AlertHalfLife int `yaml:"alert_half_life"`
+	// AlertHabit is how many points each recent strong alert adds to that
+	// half-life: a series that keeps making strong alerts (a bursty count,
+	// a daily batch job) makes them as its habit, so its record is
+	// remembered longer and the next burst of the same size is no news,
+	// while a quiet series is alerted again soon.
+	AlertHabit int `yaml:"alert_habit"`
+	// AlertMemory is the number of points after which a strong alert counts
+	// half towards that habit.
+	AlertMemory int `yaml:"alert_memory"`
 	// AlertGain is how many times its decayed record score a point's score
 	// must reach to be a new alert rather than more of what the series has
 	// already been alerted on.
@@ -157,7 +166,9 @@ func DefaultConfig() Config {
 		Hold:               3,
 		Suppress:           5 * time.Minute,
 		Repeat:             time.Minute,
-		AlertHalfLife:      250,
+		AlertHalfLife:      75,
+		AlertHabit:         175,
+		AlertMemory:        2000,
 		AlertGain:          1.2,
 		RangeK:             10,
 		RangeDecay:         0.0003,
@@ -243,6 +254,12 @@ func (c Config) Validate() error {
 	}
 	if c.AlertHalfLife < 1 {
 		bad("AlertHalfLife", c.AlertHalfLife, ">= 1")
+	}
+	if c.AlertHabit < 0 {
+		bad("AlertHabit", c.AlertHabit, ">= 0")
+	}
+	if c.AlertMemory < 1 {
+		bad("AlertMemory", c.AlertMemory, ">= 1")
 	}
 	if !(c.AlertGain >= 1 && c.AlertGain <= 100) {
 		bad("AlertGain", c.AlertGain, "in [1,100]")

@@ -71,7 +71,8 @@ type Result struct {
 	// above its threshold): a feature family's score (the level, spike and
 	// seasonal features', or the range feature's) when it exceeds AlertGain
 	// times that family's record score, which decays with AlertHalfLife
-	// (RangeAlertHalfLife) points, unless the other family alerted within
+	// (RangeAlertHalfLife) points, lengthened by AlertHabit points for each
+	// recent strong alert, unless the other family alerted within
 	// the last few points; 0 otherwise. It never exceeds Score. Unlike
 	// Alarm it needs no threshold: at any threshold, the
 	// points whose Alert reaches it are the ones where the series first
@@ -169,6 +170,11 @@ type Detector struct {
 	alarmed   bool
 	record    float64 // the highest score, decayed by recDecay per point
 	recDecay  float64
+	// The recent strong alerts, each weighted by its score to the
+	// habitPower, decayed with AlertMemory as of point habitN; they set
+	// recDecay.
+	habit  float64
+	habitN int
 	// The series' long-run range, each end drawn towards the middle by
 	// RangeDecay per point, and the range feature's own decayed record.
 	lo, hi, rangePrev    float64
@@ -304,6 +310,11 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	// line up, is predicted well most of the time but misses as far as the
 	// level model where it misses.
 	var rSea float64
+	// While the seasonal model is in use, the level model's misses are the
+	// series' pattern, so whether a point deviates is judged by the
+	// seasonal model alone: its Gaussian ratio, and whether the point is
+	// beyond its expected range.
+	useSea, gSea, beyondSea := false, 0.0, false
 	if s := d.season; s != nil {
 		floor := max(cfg.MinScale, cfg.RelMinScale*math.Abs(pred))
 		if zs, exp, ss, ok := s.score(v, floor); ok {
@@ -314,10 +325,11 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 				r.Expected, r.Low, r.High = exp, exp-max(cfg.Band*ss, q), exp+max(cfg.Band*ss, q)
 				g := math.Abs(zs) / d.zThr
 				gauss = max(gauss, g)
-				if sc := min(g, ratio(rSea, q, cfg.TailK)); sc > best {
-					best, r.Feature = sc, FeatureSeasonal
-					bestZ, bestX, bestQ, bestK = zs, rSea, q, cfg.TailK
-				}
+				useSea, gSea, beyondSea = true, g, rSea > max(cfg.Band*ss, q)
+				// It replaces the level and spike features too: their
+				// misses at the pattern's edges are no news.
+				best, r.Feature = min(g, ratio(rSea, q, cfg.TailK)), FeatureSeasonal
+				bestZ, bestX, bestQ, bestK = zs, rSea, q, cfg.TailK
 			}
 		}
 	}
@@ -380,6 +392,9 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		if rng && (d.lastAlert != levelAlert || d.n-d.alertN > alertGap) {
 			r.Alert = max(r.Alert, rangeScore)
 		}
+		if r.Alert > 0 {
+			d.learnHabit(r.Alert)
+		}
 		switch {
 		case r.Alert == 0:
 		case r.Alert == levelScore && lvl:
@@ -430,7 +445,12 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 
 	// A point is deviant if improbable for a Gaussian, and so are the points
 	// after it while they stay beyond the usual deviations.
+	// A stretch judged by the level model alone would never end on a
+	// seasonal series, and its tails would never learn again.
 	deviant := r.Anomalous || d.held || warm && (gauss >= 1 || d.devN > 0 && math.Abs(e) > qSpike)
+	if useSea {
+		deviant = r.Anomalous || d.held || warm && (gSea >= 1 || d.devN > 0 && beyondSea)
+	}
 	d.learnTails(e, rSea, deviant)
 	if s := d.season; s != nil {
 		s.learn(v, !deviant, cfg)
@@ -449,6 +469,23 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		}
 	}
 	return r
+}
+
+// habitPower weighs an alert into the series' habit by its score to this
+// power, so that strong alerts make the habit and the many faint ones a
+// quiet record lets through do not.
+const habitPower = 4
+
+// learnHabit counts an alert of strength a into the series' habit and sets
+// the half-life of the record from the habit before it: a series that
+// alerted strongly and often remembers its record for longer.
+func (d *Detector) learnHabit(a float64) {
+	cfg := &d.cfg
+	d.habit *= math.Exp2(-float64(d.n-d.habitN) / float64(cfg.AlertMemory))
+	d.habitN = d.n
+	d.recDecay = math.Exp2(-1 / (float64(cfg.AlertHalfLife) + float64(cfg.AlertHabit)*d.habit))
+	a *= a
+	d.habit += a * a
 }
 
 // learnTails teaches the tails the point's deviations if it was calm.

@@ -465,3 +465,73 @@ func TestAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertHabit: strong alerts that keep coming lengthen the half-life of
+// the series' record, so that a bursty series makes its bursts a habit; once
+// they stop for long, the record decays at the quiet series' pace again.
+func TestAlertHabit(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	cfg := DefaultConfig()
+	d := NewDetector(cfg)
+	halfLife := func() float64 { return -1 / math.Log2(d.recDecay) }
+	burst := func(i int) bool { return i >= 1000 && i < 3000 && i%250 == 0 || i == 30000 }
+	for i := range 30001 {
+		v := 10 * (1 + 0.1*rng.NormFloat64())
+		if burst(i) {
+			v = 1000
+		}
+		r := d.Observe(at(i), v)
+		switch i {
+		case 3000:
+			if h := halfLife(); h < float64(cfg.AlertHalfLife+cfg.AlertHabit) {
+				t.Errorf("after 8 bursts the record's half-life is %.0f points, want at least %d", h, cfg.AlertHalfLife+cfg.AlertHabit)
+			}
+		case 30000:
+			if r.Alert < cfg.Threshold {
+				t.Errorf("a burst long after the others does not alert: %+v", r)
+			}
+			if h := halfLife(); h > float64(cfg.AlertHalfLife+cfg.AlertHabit/10) {
+				t.Errorf("long after the bursts the record's half-life is %.0f points, want about %d", h, cfg.AlertHalfLife)
+			}
+		}
+	}
+}
+
+// TestSeasonalEdgesLearned: on a noisy square wave the level model misses
+// every edge; once the seasonal model explains the series, a stretch of
+// deviant points is judged by it and ends, and its tails learn the noise,
+// so the edges do not keep alerting.
+func TestSeasonalEdgesLearned(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	cfg := DefaultConfig()
+	d := NewDetector(cfg)
+	const period = 288
+	n := 14 * period
+	alerts, longest := 0, 0
+	for i := range n {
+		// A quiet low part, a noisy high part that ramps up, a short drop
+		// to zero and a ramp down to the low part.
+		var v float64
+		switch p := i % period; {
+		case p < 12:
+			v = -15 - 5*float64(p)/12 + 2*(rng.Float64()-0.5)
+		case p < 108:
+			v = -20 + 4*(rng.Float64()-0.5)
+		case p < 276:
+			v = 57 + 20*min(1, float64(p-108)/15) + 14*(rng.Float64()-0.5)
+		}
+		r := d.Observe(at(i), v)
+		if i >= n/2 {
+			longest = max(longest, d.devN)
+			if r.Alert >= cfg.Threshold {
+				alerts++
+			}
+		}
+	}
+	if d.season.period == 0 {
+		t.Fatalf("no period found")
+	}
+	if alerts > 0 || longest > period/4 {
+		t.Errorf("second half: %d alerts, longest deviant stretch %d points; want none and at most %d", alerts, longest, period/4)
+	}
+}

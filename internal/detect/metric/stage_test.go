@@ -153,6 +153,7 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.SeasonBuckets = 5000; c.ForecastWindow = 2 }, "SeasonBuckets", "ForecastWindow")
 	f(func(c *Config) { c.ForecastHorizon = 0; c.MaxSeries = 0; c.Repeat = -1 }, "ForecastHorizon", "MaxSeries", "Repeat")
 	f(func(c *Config) { c.AlertHalfLife = 0; c.AlertGain = 0.5 }, "AlertHalfLife", "AlertGain")
+	f(func(c *Config) { c.AlertHabit = -1; c.AlertMemory = 0 }, "AlertHabit", "AlertMemory")
 	var joined interface{ Unwrap() []error }
 	c := DefaultConfig()
 	c.Decades, c.Band = 0, -1
