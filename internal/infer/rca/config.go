@@ -21,6 +21,10 @@ type Config struct {
 	// VictimFactor is what is left of the score of an entity whose anomalies
 	// are fully explained by an anomalous callee.
 	VictimFactor float64 `yaml:"victim_factor"`
+	// LoadLag is how long after a traffic surge began a fault downstream may
+	// begin and still be the surge's doing; a slowdown minutes after a rise
+	// in traffic has another cause.
+	LoadLag time.Duration `yaml:"load_lag"`
 	// ShiftFloor is the robust change score below which a metric's shift
 	// around the onset is noise, not evidence.
 	ShiftFloor float64 `yaml:"shift_floor"`
@@ -35,6 +39,7 @@ func DefaultConfig() Config {
 		ChangeWindow: 30 * time.Minute,
 		VictimFactor: 0.3,
 		ShiftFloor:   3,
+		LoadLag:      90 * time.Second,
 	}
 }
 
@@ -59,6 +64,9 @@ func (c Config) withDefaults() Config {
 	if c.ShiftFloor == 0 {
 		c.ShiftFloor = d.ShiftFloor
 	}
+	if c.LoadLag == 0 {
+		c.LoadLag = d.LoadLag
+	}
 	return c
 }
 
@@ -79,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if c.VictimFactor < 0 || c.VictimFactor > 1 {
 		errs = append(errs, fmt.Errorf("rca.victim_factor must be in [0,1], got %g", c.VictimFactor))
+	}
+	if c.LoadLag < 0 {
+		errs = append(errs, fmt.Errorf("rca.load_lag must not be negative, got %s", c.LoadLag))
 	}
 	if c.ShiftFloor < 0 {
 		errs = append(errs, fmt.Errorf("rca.shift_floor must not be negative, got %g", c.ShiftFloor))

@@ -335,12 +335,16 @@ func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 		if !entry {
 			continue
 		}
+		// A surge explains the faults that began with it or soon after.
+		follows := func(p *suspect) bool {
+			return p.fault && !p.onset.Before(s.loadOnset.Add(-cfg.Slack)) && !p.onset.After(s.loadOnset.Add(cfg.LoadLag))
+		}
 		down := []string{}
-		if s.fault && !s.onset.Before(s.loadOnset.Add(-cfg.Slack)) {
+		if follows(s) {
 			down = append(down, s.name)
 		}
 		for _, d := range sortedKeys(g.Descendants(s.name, 0)) {
-			if p := sus[d]; p != nil && p.fault && !p.onset.Before(s.loadOnset.Add(-cfg.Slack)) {
+			if p := sus[d]; p != nil && follows(p) {
 				down = append(down, d)
 			}
 		}
@@ -559,7 +563,7 @@ func (s *suspect) evidence(sus map[string]*suspect, first time.Time) []string {
 		if gap := s.onset.Sub(first); gap <= 0 {
 			out = append(out, fmt.Sprintf("%s's anomalies began first, at %s", s.name, clock(s.onset)))
 		} else {
-			out = append(out, fmt.Sprintf("%s's anomalies began %s after the incident's first, at %s", s.name, gap, clock(first)))
+			out = append(out, fmt.Sprintf("%s's anomalies began at %s, %s after the incident's first", s.name, clock(s.onset), gap))
 		}
 	}
 	if len(s.explains) > 0 {

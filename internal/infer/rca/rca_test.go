@@ -282,3 +282,26 @@ func dump(cs []signal.Cause) string {
 	}
 	return b.String()
 }
+
+// A rise in traffic minutes before a backend slowed is not its cause: a
+// surge explains only the faults that follow it within LoadLag.
+func TestSurgeExplainsOnlyWhatFollowsSoon(t *testing.T) {
+	s := time.Second
+	obs := []signal.Observation{ob(0, "frontend", signal.MetricAnomaly, "request_rate", 0.95, "up")}
+	slow := 200 * s // well past LoadLag
+	obs = append(obs, ob(slow, "db", signal.TraceLatency, "query", 0.95, "up"))
+	for i, e := range []string{"db", "catalog", "user", "gateway", "frontend"} {
+		obs = append(obs, ob(slow+time.Duration(i)*s, e, signal.MetricAnomaly, "latency_p99_ms", 0.9, "up"))
+	}
+	causes := Rank(Input{Observations: obs, Topology: shop()}, Config{})
+	if causes[0].Entity != "db" || causes[0].Kind != KindLatency {
+		t.Fatalf("top = %s/%s, want db/latency: the surge came minutes earlier\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
+	// The same slowdown right after the surge is the surge's doing.
+	for i := range obs[1:] {
+		obs[i+1].Start = obs[i+1].Start.Add(-slow + 5*s)
+	}
+	if causes := Rank(Input{Observations: obs, Topology: shop()}, Config{}); causes[0].Entity != "frontend" || causes[0].Kind != KindLoad {
+		t.Fatalf("top = %s/%s, want frontend/load right after a surge\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
+}
