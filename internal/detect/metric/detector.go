@@ -328,7 +328,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 				useSea, gSea, beyondSea = true, g, rSea > max(cfg.Band*ss, q)
 				// It replaces the level and spike features too: their
 				// misses at the pattern's edges are no news.
-				best, r.Feature = min(g, ratio(rSea, q, cfg.TailK)), FeatureSeasonal
+				r.Feature = FeatureSeasonal
 				bestZ, bestX, bestQ, bestK = zs, rSea, q, cfg.TailK
 			}
 		}
@@ -484,8 +484,7 @@ func (d *Detector) learnHabit(a float64) {
 	d.habit *= math.Exp2(-float64(d.n-d.habitN) / float64(cfg.AlertMemory))
 	d.habitN = d.n
 	d.recDecay = math.Exp2(-1 / (float64(cfg.AlertHalfLife) + float64(cfg.AlertHabit)*d.habit))
-	a *= a
-	d.habit += a * a
+	d.habit += math.Pow(a, habitPower)
 }
 
 // learnTails teaches the tails the point's deviations if it was calm.
