@@ -37,7 +37,7 @@ func DefaultConfig() Config {
 		Slack:        10 * time.Second,
 		OnsetScale:   60 * time.Second,
 		ChangeWindow: 30 * time.Minute,
-		VictimFactor: 0.3,
+		VictimFactor: 0.4,
 		ShiftFloor:   3,
 		LoadLag:      90 * time.Second,
 	}

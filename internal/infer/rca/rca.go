@@ -209,6 +209,12 @@ func Rank(in Input, cfg Config) []signal.Cause {
 // from the clues.
 func (s *suspect) summarise() {
 	named := make(map[string]float64)
+	strongest := 0.0
+	for _, c := range s.clues {
+		if c.role != roleNamed {
+			strongest = max(strongest, c.strength())
+		}
+	}
 	for _, c := range s.clues {
 		st := c.strength()
 		if c.role == roleNamed {
@@ -217,11 +223,23 @@ func (s *suspect) summarise() {
 		}
 		if st > 0 {
 			s.fault = true
-			if s.onset.IsZero() || start(c.obs).Before(s.onset) {
+			// The onset is that of the significant clues (at least half the
+			// strongest): a faint blip minutes before the fault is noise,
+			// not its start. A forecast dates the trend it fitted, not the
+			// fault, so it gives the onset only when nothing else does.
+			if st >= 0.5*strongest && c.obs.Kind != signal.MetricForecast && (s.onset.IsZero() || start(c.obs).Before(s.onset)) {
 				s.onset = start(c.obs)
 			}
 		}
 		s.byKind[c.kind] = max(s.byKind[c.kind], st)
+	}
+	if s.onset.IsZero() {
+		// Only faint clues or forecasts: the earliest of them.
+		for _, c := range s.clues {
+			if c.role != roleNamed && c.strength() > 0 && (s.onset.IsZero() || start(c.obs).Before(s.onset)) {
+				s.onset = start(c.obs)
+			}
+		}
 	}
 	if len(named) > 0 {
 		// A service that only victims talk about (it crashed and went

@@ -26,6 +26,12 @@ type Shift struct {
 	Before, After float64
 	// At is when the extreme value was seen.
 	At time.Time
+	// Start is when the shift began: the first point after the onset that
+	// left the baseline's noise or went halfway to the extreme. A shift
+	// that built up minutes after the incident's onset began then, and
+	// dating it by the onset would make every shifted entity look as early
+	// as the first.
+	Start time.Time
 }
 
 // Point is one value of a series at a time.
@@ -93,6 +99,16 @@ func ShiftOf(entity, name string, pts []Point, onset time.Time) (Shift, bool) {
 		return Shift{}, false
 	}
 	scale = max(scale, floor, 1e-9)
+	// The shift began at the first point that left the baseline's noise
+	// (six robust scales) or went halfway to the extreme, whichever is
+	// nearer: a slow ramp begins where it leaves the noise, not halfway up.
+	half := min(0.5*math.Abs(best.After-med), 6*scale)
+	for _, p := range pts[cut:] {
+		if d := p.Value - med; !math.IsNaN(d) && math.Abs(d) >= half && (d > 0) == (best.After > med) {
+			best.Start = p.Time
+			break
+		}
+	}
 	best.Score = math.Abs(best.After-med) / scale
 	best.Dir = "up"
 	if best.After < med {
@@ -140,7 +156,7 @@ func shiftClues(shifts []Shift, floor float64, onset time.Time) []clue {
 			continue
 		}
 		o := &signal.Observation{
-			Time: sh.At, Start: onset, Entity: sh.Entity, Kind: signal.MetricAnomaly, Name: sh.Name, Score: st,
+			Time: sh.At, Start: shiftStart(sh, onset), Entity: sh.Entity, Kind: signal.MetricAnomaly, Name: sh.Name, Score: st,
 			Actual: sh.After, Expected: sh.Before,
 			Summary:  fmt.Sprintf("%s %s from %.4g to %.4g around the onset (robust change score %.1f)", sh.Name, sh.Dir, sh.Before, sh.After, sh.Score),
 			Evidence: map[string]string{"direction": sh.Dir, "source": "change score"},
@@ -148,6 +164,14 @@ func shiftClues(shifts []Shift, floor float64, onset time.Time) []clue {
 		out = append(out, clue{entity: Service(sh.Entity), kind: kind, weight: w, role: r, obs: o})
 	}
 	return out
+}
+
+// shiftStart dates a shift's clue: by its own start, never before the onset.
+func shiftStart(sh *Shift, onset time.Time) time.Time {
+	if sh.Start.IsZero() || sh.Start.Before(onset) {
+		return onset
+	}
+	return sh.Start
 }
 
 // Family is the family of a metric by its name: "latency", "errors"

@@ -42,3 +42,45 @@ func TestShiftOf(t *testing.T) {
 	f("dense, 3 sigma", series(noise, 115), 1.5, 4.5)
 	f("dense, 10 sigma", series(noise, 150), 6, 14)
 }
+
+// A shift is dated by when its series left the baseline, not by the
+// incident's onset nor by its extreme.
+func TestShiftStart(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	step := 5 * time.Second
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * step) }
+	onset := at(100)
+	f := func(name string, after func(i int) float64, want time.Time) {
+		t.Helper()
+		var pts []Point
+		r := rand.New(rand.NewPCG(3, 4))
+		for i := range 100 {
+			pts = append(pts, Point{at(i), 100 + r.NormFloat64()})
+		}
+		for i := 100; i < 200; i++ {
+			pts = append(pts, Point{at(i), after(i)})
+		}
+		sh, ok := ShiftOf("svc", "latency", pts, onset)
+		if !ok {
+			t.Fatalf("%s: no shift computed", name)
+		}
+		if !sh.Start.Equal(want) {
+			t.Errorf("%s: start %s after t0, want %s", name, sh.Start.Sub(t0), want.Sub(t0))
+		}
+	}
+	// Flat for a minute after the onset, then a step: it began at the step.
+	f("late step", func(i int) float64 {
+		if i < 112 {
+			return 100
+		}
+		return 300
+	}, at(112))
+	// A ramp from point 120 leaves the noise (scale about 1) at once,
+	// some 40 points before it is halfway up: it began at 120.
+	f("slow ramp", func(i int) float64 {
+		if i < 120 {
+			return 100
+		}
+		return 100 + 10*float64(i-119)
+	}, at(120))
+}
