@@ -130,5 +130,5 @@ func (c stageCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("logs", "truncated", float64(ls.Truncated))
 	counter("logs", "invalid_utf8", float64(ls.InvalidUTF8))
 	counter("logs", "evicted_template", float64(ls.Evicted))
-	ch <- prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(len(c.e.logs.Templates())), "logs")
+	ch <- prometheus.MustNewConstMetric(seriesDesc, prometheus.GaugeValue, float64(c.e.logs.Len()), "logs")
 }

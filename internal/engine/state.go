@@ -30,7 +30,7 @@ func (e *Engine) restoreState() {
 		e.logger.Warn("log templates not restored; learning them afresh", "file", path, "err", err)
 		return
 	}
-	e.logger.Info("log templates restored", "file", path, "templates", len(e.logs.Templates()))
+	e.logger.Info("log templates restored", "file", path, "templates", e.logs.Len())
 }
 
 // saveState writes the stages' state to the data directory atomically.

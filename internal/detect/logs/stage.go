@@ -101,6 +101,13 @@ func (s *Stage) Templates() []Template {
 	return s.miner.Templates()
 }
 
+// Len is how many templates the stage holds, without copying them.
+func (s *Stage) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.miner.Len()
+}
+
 // Stats returns the miner's counters: lines mined, and those that were
 // empty, truncated or not valid UTF-8.
 func (s *Stage) Stats() MinerStats {
