@@ -84,21 +84,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Helper()
 		cfg := DefaultConfig()
 		mod(&cfg)
-		err := cfg.Validate()
-		if len(want) == 0 {
-			if err != nil {
-				t.Errorf("want no error, got %v", err)
-			}
-			return
-		}
-		if err == nil {
-			t.Fatalf("want errors %q, got none", want)
-		}
-		for _, s := range want {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("error %q does not mention %q", err, s)
-			}
-		}
+		wantErrors(t, cfg.Validate(), want...)
 		if _, err := NewShop(cfg); err == nil {
 			t.Errorf("NewShop accepted an invalid config")
 		}
@@ -591,4 +577,24 @@ func FuzzInject(f *testing.F) {
 			}
 		}
 	})
+}
+
+// wantErrors checks that err mentions each of want, or is nil when want is
+// empty.
+func wantErrors(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Errorf("want no error, got %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("want errors %q, got none", want)
+	}
+	for _, s := range want {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not mention %q", err, s)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -56,21 +55,7 @@ func TestTopologyValidate(t *testing.T) {
 		t.Helper()
 		topo := Shop()
 		mod(&topo)
-		err := topo.Validate()
-		if len(want) == 0 {
-			if err != nil {
-				t.Errorf("want no error, got %v", err)
-			}
-			return
-		}
-		if err == nil {
-			t.Fatalf("want errors %q, got none", want)
-		}
-		for _, s := range want {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("error %q does not mention %q", err, s)
-			}
-		}
+		wantErrors(t, topo.Validate(), want...)
 	}
 	f(func(*Topology) {})
 	f(func(t *Topology) { t.Services[0].Kind = "mainframe" }, "kind \"mainframe\"")
