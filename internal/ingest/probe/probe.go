@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/seerops/seer/internal/ingest/poll"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -123,34 +123,13 @@ func (p *Prober) Counts() (probes, failures uint64) { return p.probes.Load(), p.
 // Run probes every target each Interval, starting at once, and hands the
 // samples to sink, until ctx ends.
 func (p *Prober) Run(ctx context.Context, sink Sink) {
-	if len(p.cfg.Targets) == 0 {
-		return
-	}
-	t := time.NewTicker(p.cfg.Interval)
-	defer t.Stop()
-	for {
-		var wg sync.WaitGroup
-		for _, tg := range p.cfg.Targets {
-			wg.Go(func() {
-				smp, err := p.Probe(ctx, tg)
-				if err != nil && ctx.Err() == nil {
-					p.log.Debug("probe failed", "url", tg.URL, "entity", tg.Entity, "err", err)
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				if err := sink(ctx, &signal.Batch{Samples: smp}); err != nil && ctx.Err() == nil {
-					p.log.Warn("handing probe samples on", "entity", tg.Entity, "err", err)
-				}
-			})
-		}
-		wg.Wait()
-		select {
-		case <-ctx.Done():
+	poll.Run(ctx, p.cfg.Interval, p.cfg.Targets, p.Probe, sink, func(tg Target, read bool, err error) {
+		if read {
+			p.log.Debug("probe failed", "url", tg.URL, "entity", tg.Entity, "err", err)
 			return
-		case <-t.C:
 		}
-	}
+		p.log.Warn("handing probe samples on", "entity", tg.Entity, "err", err)
+	})
 }
 
 // Probe probes one target now and returns its samples; the error says why

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/seerops/seer/internal/ingest/delta"
+	"github.com/seerops/seer/internal/ingest/poll"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -78,40 +78,13 @@ func (s *Scraper) Stats() Stats {
 // Run scrapes every target each Interval, starting at once, and hands each
 // target's samples to sink, until ctx ends.
 func (s *Scraper) Run(ctx context.Context, sink Sink) {
-	if len(s.cfg.Targets) == 0 {
-		return
-	}
-	t := time.NewTicker(s.cfg.Interval)
-	defer t.Stop()
-	for {
-		s.round(ctx, sink)
-		select {
-		case <-ctx.Done():
+	poll.Run(ctx, s.cfg.Interval, s.cfg.Targets, s.Scrape, sink, func(tg Target, read bool, err error) {
+		if read {
+			s.log.Debug("scrape failed", "url", tg.URL, "entity", tg.Entity, "err", err)
 			return
-		case <-t.C:
 		}
-	}
-}
-
-// round scrapes the targets concurrently, so that one that hangs does not
-// delay the news from the others.
-func (s *Scraper) round(ctx context.Context, sink Sink) {
-	var wg sync.WaitGroup
-	for _, tg := range s.cfg.Targets {
-		wg.Go(func() {
-			smp, err := s.Scrape(ctx, tg)
-			if err != nil && ctx.Err() == nil {
-				s.log.Debug("scrape failed", "url", tg.URL, "entity", tg.Entity, "err", err)
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			if err := sink(ctx, &signal.Batch{Samples: smp}); err != nil && ctx.Err() == nil {
-				s.log.Warn("handing scraped samples on", "entity", tg.Entity, "err", err)
-			}
-		})
-	}
-	wg.Wait()
+		s.log.Warn("handing scraped samples on", "entity", tg.Entity, "err", err)
+	})
 }
 
 // Scrape scrapes one target now. It always returns the `up` and duration
