@@ -398,13 +398,18 @@ func (c *Correlator) enough(seq func(func(*signal.Observation) bool)) bool {
 	// Logs corroborate but do not accuse: healthy services log new and rare
 	// lines every hour, so unless one observation is strong, at least one
 	// metric, trace or alarm observation must reach MinScore.
-	distinct := map[key]bool{}
+	type pattern struct {
+		entity string
+		source signal.Source
+		name   string
+	}
+	distinct := map[pattern]bool{}
 	top, topNonLog := 0.0, 0.0
 	for o := range seq {
 		if o.Kind == signal.Change {
 			continue
 		}
-		distinct[key{o.Entity, signal.ObsKind(o.Kind.Source()), o.Name}] = true
+		distinct[pattern{o.Entity, o.Kind.Source(), o.Name}] = true
 		top = max(top, o.Score)
 		if o.Kind.Source() != signal.SourceLog {
 			topNonLog = max(topNonLog, o.Score)
