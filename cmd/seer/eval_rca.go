@@ -68,10 +68,16 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "%s: %d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", layout, rep.Cases, rep.AC1, rep.AC3, rep.Avg5)
 	for _, k := range slices.Sorted(maps.Keys(rep.Sets)) {
 		s := rep.Sets[k]
-		fmt.Fprintf(stdout, "  %-16s %3d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", k, s.Cases, s.AC1, s.AC3, s.Avg5)
+		line := fmt.Sprintf("  %-16s %3d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f", k, s.Cases, s.AC1, s.AC3, s.Avg5)
+		if rep.DiagnosisMaxS > 0 {
+			line += fmt.Sprintf("  diagnosed: median %3.0fs, %3.0f%% within 30s (%3.0f%% of impact)",
+				s.DiagnosisMedianS, 100*s.DiagnosedIn30s, 100*s.DiagnosedIn30sImpact)
+		}
+		fmt.Fprintln(stdout, line)
 	}
 	if rep.DiagnosisMaxS > 0 {
-		fmt.Fprintf(stdout, "  diagnosis: median %.0fs, worst %.0fs, %.0f%% within 30s\n", rep.DiagnosisMedianS, rep.DiagnosisMaxS, 100*rep.DiagnosedIn30s)
+		fmt.Fprintf(stdout, "  diagnosis: median %.0fs, worst %.0fs, %.0f%% within 30s of the onset, %.0f%% within 30s of the impact or before it\n",
+			rep.DiagnosisMedianS, rep.DiagnosisMaxS, 100*rep.DiagnosedIn30s, 100*rep.DiagnosedIn30sImpact)
 	}
 	if g := rep.Feedback; g != nil {
 		fmt.Fprintf(stdout, "  feedback on %d cases: held-out AC@1 %.3f → %.3f, AC@3 %.3f → %.3f, Avg@5 %.3f → %.3f\n",

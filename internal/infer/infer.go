@@ -230,8 +230,10 @@ func (i *Inferrer) window() time.Duration {
 // the noise's onset miss the fault. The significant observations (metric,
 // trace and alarm ones reaching the correlator's MinScore; logs corroborate
 // but do not date trouble) are split into bursts wherever they pause for
-// longer than the grouping window; the onset is the start of the first
-// burst that holds at least a quarter of the strongest burst's evidence.
+// longer than the grouping window; the onset is the start of the latest
+// burst that holds at least a quarter of the strongest burst's evidence:
+// an incident kept open by one problem that another joins later is
+// diagnosed on what is wrong now.
 // Without significant observations it is the incident's own onset.
 func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) time.Time {
 	minScore := i.cfg.Correlate.MinScore
@@ -248,7 +250,9 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 			continue
 		}
 		st := o.Start
-		if st.IsZero() || st.After(o.Time) {
+		if st.IsZero() || st.After(o.Time) || o.Kind == signal.MetricForecast {
+			// A forecast's start is that of the trend it fitted, not
+			// when anything went wrong.
 			st = o.Time
 		}
 		sig = append(sig, span{st, o.Time, o.Score})
@@ -273,8 +277,8 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 	for _, b := range bursts {
 		top = max(top, b.score)
 	}
-	for _, b := range bursts {
-		if b.score >= top/4 {
+	for j := len(bursts) - 1; j >= 0; j-- {
+		if b := bursts[j]; b.score >= top/4 {
 			if b.start.Before(fallback) {
 				return fallback
 			}

@@ -133,6 +133,11 @@ type Truth struct {
 	// Peer and Instance are the fault's, when it has them.
 	Peer     string `json:"peer,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// Impact is when the fault begins to hurt requests: for a deploy or a
+	// config change, when the regression begins; for a leak, a filling
+	// disk or a leaking pool, when the resource runs out (its trend was
+	// visible, and forecast, before); otherwise Start.
+	Impact time.Time `json:"impact"`
 }
 
 // fault is an injected fault resolved against the world.
@@ -143,6 +148,19 @@ type fault struct {
 	start, end int64 // unix ns; end 0 = open-ended
 	mag        float64
 	announced  bool // its change event was written
+}
+
+// impact is when the fault begins to hurt requests (see Truth.Impact).
+func (f *fault) impact() int64 {
+	switch f.kind {
+	case FaultDeploy:
+		return f.start + deployLag
+	case FaultConfig:
+		return f.start + configLag
+	case FaultLeak, FaultDisk, FaultPool:
+		return f.start + int64(f.mag*float64(time.Minute))
+	}
+	return f.start
 }
 
 func (f *fault) active(t int64) bool {

@@ -126,12 +126,22 @@ func (r *run) add(t time.Time, z, lim float64) {
 	r.n++
 }
 
-// since is the onset of the run if it deviates in direction s, else t.
+// runOnsetPoints is how many points of a run date its onset: a series
+// that drifted mildly off its level for many points before it broke out
+// began its anomaly where it broke out, not where it drifted.
+const runOnsetPoints = 4
+
+// since is the onset of the run if it deviates in direction s, else t: the
+// run's first point, or of a longer run its last runOnsetPoints points.
 func (r *run) since(t time.Time, s int8) time.Time {
-	if r.n > 0 && r.sign == s {
-		return r.start
+	if r.n <= 0 || r.sign != s {
+		return t
 	}
-	return t
+	if r.n > runOnsetPoints {
+		step := t.Sub(r.start) / time.Duration(r.n-1)
+		return t.Add(-step * (runOnsetPoints - 1))
+	}
+	return r.start
 }
 
 // Detector scores one series causally. It is not safe for concurrent use;

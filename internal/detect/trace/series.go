@@ -40,9 +40,11 @@ const (
 	// binomial test, because a baseline of a few errors in thousands is
 	// not known well enough to call three errors an anomaly.
 	ratioFloor = 0.01
-	// freshUnreachRatio: a caller→peer pair without a baseline still
-	// raises an observation when at least this share of calls fail.
-	freshUnreachRatio = 0.5
+	// freshRatio: a series without a baseline yet, or with a sparse one,
+	// still raises an observation when at least this share of calls fail:
+	// that is a fault whatever its baseline turns out to be, and learning
+	// it as the baseline would hide the fault once warm.
+	freshRatio = 0.5
 )
 
 // bucket accumulates the samples of one or more consecutive windows.
@@ -253,7 +255,15 @@ func (s *Stage) judge(sr *series, now int64) {
 			suspect = suspect || tail < math.Sqrt(c.ErrorAlpha)
 		}
 	} else if sr.key.kind == kindUnreach {
-		ratioUp = b.k >= int64(c.MinSamples) && ratio >= freshUnreachRatio
+		ratioUp = b.k >= int64(c.MinSamples) && ratio >= freshRatio
+	}
+	if sr.key.kind == kindOp && !ratioUp && ratio >= freshRatio && b.k >= int64(c.MinErrors) &&
+		binomTail(b.n, b.k, min(max(pBase, ratioFloor), 0.999)) < math.Sqrt(c.ErrorAlpha) {
+		// Half the calls failing: a fault, whether or not the baseline is
+		// warm. A sparse operation (an external API called a few times a
+		// minute) learns its baseline slowly and noisily, and the strict
+		// test cannot convict a handful of failures against it.
+		ratioUp = true
 	}
 
 	if latUp {

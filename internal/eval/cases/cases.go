@@ -36,7 +36,10 @@ type Case struct {
 	// learned from.
 	Split string
 	Onset time.Time
-	End   time.Time
+	// Impact is when the fault began to hurt requests, when the layout
+	// says (seer's does; see sim.Truth.Impact); zero otherwise.
+	Impact time.Time
+	End    time.Time
 	// Root is the ground-truth root-cause entity; Kind its fault kind.
 	Root string
 	Kind string
@@ -384,6 +387,7 @@ func loadSeer(root, d string) (Case, error) {
 	var meta struct {
 		System    string  `json:"system"`
 		Onset     float64 `json:"onset"`
+		Impact    float64 `json:"impact"`
 		End       float64 `json:"end"`
 		RootCause struct {
 			Entity string `json:"entity"`
@@ -398,6 +402,9 @@ func loadSeer(root, d string) (Case, error) {
 		return c, fmt.Errorf("%s/case.json: %w", c.Name, err)
 	}
 	c.Onset, c.End, c.Root, c.Kind, c.Set = unix(meta.Onset), unix(meta.End), meta.RootCause.Entity, meta.RootCause.Kind, meta.RootCause.Kind
+	if meta.Impact > 0 {
+		c.Impact = unix(meta.Impact)
+	}
 	if c.Samples, err = readLong(filepath.Join(d, "metrics.csv")); err != nil {
 		return c, err
 	}

@@ -59,8 +59,12 @@ type group struct {
 	first    time.Time      // oldest observation Time
 	newest   time.Time      // newest observation Time
 	overflow int
-	roots    []string // services no other service of the group explains
-	rootsOf  *pass
+	// lastSig and burst are the newest significant observation's Time and
+	// when the current burst of them began (after a pause of more than
+	// Window): what the incident is about now.
+	lastSig, burst time.Time
+	roots          []string // services no other service of the group explains
+	rootsOf        *pass
 }
 
 // pass holds what one Add or Tick computes from the topology, so that it is
@@ -458,11 +462,22 @@ func (g *group) add(o *signal.Observation, c *Correlator) {
 	if o.Time.After(g.newest) {
 		g.newest = o.Time
 	}
+	if o.Kind != signal.Change && o.Kind.Source() != signal.SourceLog && o.Score >= c.cfg.MinScore {
+		if g.lastSig.IsZero() || o.Time.Sub(g.lastSig) > c.cfg.Window {
+			g.burst = o.Time
+		}
+		if o.Time.After(g.lastSig) {
+			g.lastSig = o.Time
+		}
+	}
 	k := keyOf(o)
 	if e := g.entries[k]; e != nil {
 		e.count++
 		st := onset(&e.obs)
-		if onset(o).Before(st) {
+		if onset(o).Before(st) || e.obs.Time.Before(g.burst) {
+			// A symptom last raised before the current burst of trouble
+			// began is dated by its return: a blip minutes before a fault
+			// is not when the fault's symptom began.
 			st = onset(o)
 		}
 		last := e.obs.Time

@@ -156,7 +156,7 @@ func Rank(in Input, cfg Config) []signal.Cause {
 	first := time.Time{}
 	faults := 0
 	for _, s := range list {
-		s.summarise()
+		s.summarise(onset.Add(-cfg.Slack))
 		s.combine()
 		if s.fault {
 			faults++
@@ -206,8 +206,8 @@ func Rank(in Input, cfg Config) []signal.Cause {
 }
 
 // summarise derives the onset and the strength of each kind of evidence
-// from the clues.
-func (s *suspect) summarise() {
+// from the clues. trouble is when the incident's trouble began.
+func (s *suspect) summarise(trouble time.Time) {
 	named := make(map[string]float64)
 	strongest := 0.0
 	for _, c := range s.clues {
@@ -225,9 +225,18 @@ func (s *suspect) summarise() {
 			s.fault = true
 			// The onset is that of the significant clues (at least half the
 			// strongest): a faint blip minutes before the fault is noise,
-			// not its start. A forecast dates the trend it fitted, not the
-			// fault, so it gives the onset only when nothing else does.
-			if st >= 0.5*strongest && c.obs.Kind != signal.MetricForecast && (s.onset.IsZero() || start(c.obs).Before(s.onset)) {
+			// not its start. Once the trouble has begun, a clue need only
+			// not be faint: the strongest evidence (a sparse error ratio
+			// convicted late) may come minutes after the first. (Logs, whose
+			// counts are dated by the start of their window, are held to
+			// the stricter bar.) A forecast
+			// dates the trend it fitted, not the fault, so it gives the
+			// onset only when nothing else does.
+			floor := 0.5 * strongest
+			if !start(c.obs).Before(trouble) && c.obs.Kind.Source() != signal.SourceLog {
+				floor = 0.25 * strongest
+			}
+			if st >= floor && c.obs.Kind != signal.MetricForecast && (s.onset.IsZero() || start(c.obs).Before(s.onset)) {
 				s.onset = start(c.obs)
 			}
 		}
@@ -344,11 +353,21 @@ func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 		}
 		// Callers retry a crashed or unreachable callee: a rate rise that
 		// came with (or after) an outage below is the retries, not a surge.
+		// So is a rise that errors at or below it had begun before: a
+		// surge's own errors come with it or after it.
+		retried := func(p *suspect) bool {
+			at := p.onsetOr(s.loadOnset)
+			return p.byKind[KindUnavailable] >= 0.5 && !at.After(s.loadOnset.Add(cfg.Slack)) ||
+				p.byKind[KindErrors] >= 0.5 && at.Before(s.loadOnset)
+		}
 		for d := range g.Descendants(s.name, 0) {
-			if p := sus[d]; p != nil && p.byKind[KindUnavailable] >= 0.5 && !p.onsetOr(s.loadOnset).After(s.loadOnset.Add(cfg.Slack)) {
+			if p := sus[d]; p != nil && retried(p) {
 				entry = false
 				break
 			}
+		}
+		if retried(s) {
+			entry = false
 		}
 		if !entry {
 			continue

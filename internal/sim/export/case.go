@@ -136,8 +136,10 @@ type RootCause struct {
 
 // Truth is the ground truth of a case, as case.json holds it.
 type Truth struct {
-	System    string    `json:"system"`
-	Onset     int64     `json:"onset"`
+	System string `json:"system"`
+	Onset  int64  `json:"onset"`
+	// Impact is when the fault began to hurt requests (sim.Truth.Impact).
+	Impact    int64     `json:"impact"`
 	End       int64     `json:"end"`
 	RootCause RootCause `json:"root_cause"`
 	Affected  []string  `json:"affected"`
@@ -157,7 +159,7 @@ func TruthOf(system string, truths []sim.Truth, end time.Time) Truth {
 		return t
 	}
 	f := truths[0]
-	t.Onset, t.RootCause = f.Start.Unix(), RootCause{Entity: f.Target, Kind: string(f.Kind)}
+	t.Onset, t.Impact, t.RootCause = f.Start.Unix(), f.Impact.Unix(), RootCause{Entity: f.Target, Kind: string(f.Kind)}
 	t.End = end.Unix()
 	if !f.End.IsZero() && f.End.Before(end) {
 		t.End = f.End.Unix()
