@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -26,4 +27,17 @@ func TestTroubleOnset(t *testing.T) {
 	f(append([]signal.Observation{noise}, fault...), 9*time.Minute)
 	f([]signal.Observation{noise, at(30*time.Second, signal.MetricAnomaly, 0.9)}, 0)
 	f([]signal.Observation{at(0, signal.LogBurst, 0.95)}, 0) // logs alone: the incident's onset
+
+	// A first problem (a surge) and, after a pause, a second one of
+	// comparable weight: the diagnosis is about the second, what is wrong
+	// now. A faint later blip does not move it.
+	surge := []signal.Observation{at(0, signal.MetricAnomaly, 1), at(0, signal.MetricAnomaly, 1), at(10*time.Second, signal.TraceLatency, 1)}
+	second := []signal.Observation{at(13*time.Minute, signal.MetricAnomaly, 1), at(13*time.Minute, signal.TraceLatency, 0.9)}
+	f(append(slices.Clone(surge), second...), 13*time.Minute)
+	f(append(slices.Clone(surge), at(13*time.Minute, signal.MetricAnomaly, 0.55)), 0)
+
+	// A forecast dates nothing by the trend window it fitted.
+	fc := at(9*time.Minute, signal.MetricForecast, 0.9)
+	fc.Start = t0.Add(time.Minute)
+	f(append([]signal.Observation{noise}, fc), 9*time.Minute)
 }

@@ -282,6 +282,37 @@ func TestSparseQuiet(t *testing.T) {
 	}
 }
 
+// TestSparseFailing: the same sparse operation (an external API called
+// every 4 s) that starts failing half its calls is raised within two
+// minutes, whether its baseline had time to warm or not.
+func TestSparseFailing(t *testing.T) {
+	f := func(healthy time.Duration) {
+		t.Helper()
+		s := NewStage(Config{}, nil)
+		g := newShop(5)
+		fault := t0.Add(healthy)
+		for at := t0; at.Before(fault.Add(5 * time.Minute)); at = at.Add(4 * time.Second) {
+			x := sp(g.id(), "a", "", "ext", "POST /v1", float64(at.Sub(t0).Milliseconds()), 20*math.Exp(0.3*g.rng.NormFloat64()))
+			if p := 0.02; !at.Before(fault) && g.rng.Float64() < 0.5 || g.rng.Float64() < p {
+				x = failed(x)
+			}
+			s.Process([]signal.Span{x})
+			for _, o := range s.Tick(at.Add(time.Second)) {
+				if o.Kind != signal.TraceErrors || o.Entity != "ext" {
+					continue
+				}
+				if o.Start.Before(fault) || o.Time.Sub(fault) > 2*time.Minute {
+					t.Errorf("after %s healthy: raised at +%s (start %+v): %s", healthy, o.Time.Sub(fault), o.Start.Sub(fault), o.Summary)
+				}
+				return
+			}
+		}
+		t.Errorf("after %s healthy: failing half the calls never raised", healthy)
+	}
+	f(5*time.Minute) // not warm: 36 judged windows of a sparse series take longer
+	f(time.Hour)
+}
+
 func TestTimeoutObservation(t *testing.T) {
 	s := NewStage(Config{}, nil)
 	g := newShop(5)

@@ -265,3 +265,40 @@ func titles(ins []*signal.Incident) []string {
 	}
 	return out
 }
+
+// TestSymptomDatedByItsBurst: a symptom that blipped before the incident's
+// significant observations paused, and returns with a new burst of trouble,
+// is dated by its return; one raised on and off within a burst keeps its
+// first start.
+func TestSymptomDatedByItsBurst(t *testing.T) {
+	c := newShop(Config{})
+	lat := signal.MetricAnomaly
+	obs := dbFault(0)
+	// Logs keep the incident open through a quiet quarter of an hour.
+	for m := 2; m < 16; m += 2 {
+		obs = append(obs, ob(time.Duration(m)*time.Minute, "catalog", signal.LogRare, fmt.Sprint(m), 0.6))
+	}
+	// Then a new burst: catalog's p99 again, and its error ratio on and off.
+	obs = append(obs, ob(16*time.Minute, "catalog", lat, "latency_p99_ms", 0.9), ob(16*time.Minute, "catalog", lat, "error_ratio", 0.9),
+		ob(17*time.Minute, "gateway", lat, "error_ratio", 0.9), ob(18*time.Minute+30*time.Second, "catalog", lat, "error_ratio", 0.9))
+	for _, o := range obs {
+		c.Add([]signal.Observation{o})
+	}
+	open := c.Open()
+	if len(open) != 1 {
+		t.Fatalf("%d incidents, want 1", len(open))
+	}
+	starts := map[string]time.Duration{}
+	for _, o := range c.Observations(open[0]) {
+		starts[o.Entity+"/"+o.Name] = o.Start.Sub(t0)
+	}
+	f := func(key string, want time.Duration) {
+		t.Helper()
+		if starts[key] != want {
+			t.Errorf("%s starts at %s, want %s", key, starts[key], want)
+		}
+	}
+	f("catalog/latency_p99_ms", 16*time.Minute)
+	f("catalog/error_ratio", 16*time.Minute)
+	f("db/latency_p99_ms", 0)
+}

@@ -305,3 +305,28 @@ func TestSurgeExplainsOnlyWhatFollowsSoon(t *testing.T) {
 		t.Fatalf("top = %s/%s, want frontend/load right after a surge\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
 	}
 }
+
+// Callers retry failed calls, so the request rate into a service whose
+// callee began failing first rises too: that is retries, not a surge, and
+// the failing callee is the cause. The same rise with the errors after it
+// is a surge that made the callee fail.
+func TestRetriesAreNoSurge(t *testing.T) {
+	s := time.Second
+	f := func(errAt time.Duration, want, kind string) {
+		t.Helper()
+		obs := []signal.Observation{
+			ob(errAt, "payment", signal.TraceErrors, "charge", 0.9, "up"),
+			ob(errAt, "payment", signal.MetricAnomaly, "error_ratio", 0.95, "up"),
+			ob(10*s, "checkout", signal.MetricAnomaly, "request_rate", 0.95, "up"),
+			ob(10*s, "checkout", signal.MetricAnomaly, "error_ratio", 0.9, "up"),
+			ob(10*s, "checkout", signal.MetricAnomaly, "latency_p99_ms", 0.9, "up"),
+			ob(11*s, "gateway", signal.MetricAnomaly, "error_ratio", 0.8, "up"),
+		}
+		causes := Rank(Input{Observations: obs, Topology: shop()}, Config{})
+		if causes[0].Entity != want || causes[0].Kind != kind {
+			t.Errorf("errors at %s: top = %s/%s, want %s/%s\n%s", errAt, causes[0].Entity, causes[0].Kind, want, kind, dump(causes))
+		}
+	}
+	f(0, "payment", KindErrors)
+	f(12*s, "checkout", KindLoad)
+}
