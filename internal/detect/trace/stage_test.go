@@ -309,7 +309,7 @@ func TestSparseFailing(t *testing.T) {
 		}
 		t.Errorf("after %s healthy: failing half the calls never raised", healthy)
 	}
-	f(5*time.Minute) // not warm: 36 judged windows of a sparse series take longer
+	f(5 * time.Minute) // not warm: 36 judged windows of a sparse series take longer
 	f(time.Hour)
 }
 
