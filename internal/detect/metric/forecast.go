@@ -29,6 +29,11 @@ type window struct {
 
 	fired    bool
 	lastFire time.Time
+	// gate is the bucket mean below which no fit is needed: half of the
+	// way from the long-run mean to the excess a forecast requires (see
+	// Detector.exhausts), kept by Detector.baseline. A healthy series then
+	// costs no fits at all.
+	gate float64
 }
 
 // fit is a trend fitted on the window.
@@ -60,27 +65,29 @@ func (w *window) add(t time.Time, v float64) (fit, bool) {
 	w.count++
 	w.accT, w.accY, w.accN = 0, 0, 0
 	w.refit--
-	if w.count < n || w.refit > 0 {
+	if w.count < n || w.refit > 0 || w.y[(w.count-1)%n] < w.gate {
 		return fit{}, false
 	}
-	// Refitting every quarter of a window is ample for a horizon of minutes
+	// Refitting every eighth of a window is ample for a horizon of minutes
 	// and keeps the amortised cost per point low.
-	w.refit = max(1, n/4)
-	return w.fit(t.Sub(w.origin).Seconds()), true
+	w.refit = max(1, n/8)
+	return w.fit(t.Sub(w.origin).Seconds(), n), true
 }
 
-// fit computes the Theil-Sen slope, the Mann-Kendall z of the window and
-// the fitted level at now. The slope is the median over the pairs at least
-// half a window apart: those carry most of the information and are a
-// quarter of all pairs, which keeps the selection cheap.
-func (w *window) fit(now float64) fit {
-	n := len(w.t)
+// fit computes the Theil-Sen slope, the Mann-Kendall z and the fitted
+// level at now of the newest k buckets of the window. The slope is the
+// median over the pairs at least half of them apart: those carry most of
+// the information and are a quarter of all pairs, which keeps the
+// selection cheap.
+func (w *window) fit(now float64, k int) fit {
+	size := len(w.t)
+	n := min(k, size)
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	tt, yy, slopes := sc.t[:n], sc.y[:n], sc.slopes[:]
-	old := w.count % n
+	old := (w.count - n) % size
 	for i := range n {
-		tt[i], yy[i] = w.t[(old+i)%n], w.y[(old+i)%n]
+		tt[i], yy[i] = w.t[(old+i)%size], w.y[(old+i)%size]
 	}
 	s, m := 0, 0
 	for i := range n {
@@ -129,22 +136,23 @@ func (w *window) fit(now float64) fit {
 // the residual noise and the series' usual range (a GC sawtooth rises
 // steadily for a while too, but only within its range), reaching the limit
 // within the horizon, and not reported recently.
+//
+// A fast leak shows on the newer half of the window minutes before it
+// dominates the whole (the Theil-Sen slope of a window that is half flat is
+// still flat), so the newer half is fitted too when the whole does not
+// convince; its rise must clear the same bars.
 func (d *Detector) forecast(t time.Time, f fit) Forecast {
 	cfg := &d.cfg
-	if f.z < cfg.ForecastZ || !(f.slope > 0) || f.level >= cfg.ForecastLimit {
-		return Forecast{}
-	}
-	usual := max(k1*d.baseDev, cfg.MinScale)
-	if f.rise < cfg.ForecastRise*max(usual, f.spread) || f.level < d.base+cfg.ForecastRise*usual {
-		return Forecast{}
-	}
-	eta := (cfg.ForecastLimit - f.level) / f.slope
-	if eta > cfg.ForecastHorizon.Seconds() {
-		return Forecast{}
-	}
 	w := d.trendW
 	if w.fired && t.Sub(w.lastFire) < cfg.ForecastSuppress {
 		return Forecast{}
+	}
+	eta, ok := d.exhausts(f)
+	if !ok {
+		f = w.fit(t.Sub(w.origin).Seconds(), len(w.t)/2)
+		if eta, ok = d.exhausts(f); !ok {
+			return Forecast{}
+		}
 	}
 	w.fired, w.lastFire = true, t
 	return Forecast{
@@ -155,6 +163,21 @@ func (d *Detector) forecast(t time.Time, f fit) Forecast {
 		Z:     f.z,
 		Since: w.origin.Add(time.Duration(f.since * float64(time.Second))),
 	}
+}
+
+// exhausts tells whether the fitted trend reaches the limit within the
+// horizon and stands out, and in how many seconds.
+func (d *Detector) exhausts(f fit) (eta float64, ok bool) {
+	cfg := &d.cfg
+	if f.z < cfg.ForecastZ || !(f.slope > 0) || f.level >= cfg.ForecastLimit {
+		return 0, false
+	}
+	usual := max(k1*d.baseDev, cfg.MinScale)
+	if f.rise < cfg.ForecastRise*max(usual, f.spread) || f.level < d.base+cfg.ForecastRise*usual {
+		return 0, false
+	}
+	eta = (cfg.ForecastLimit - f.level) / f.slope
+	return eta, eta <= cfg.ForecastHorizon.Seconds()
 }
 
 // median returns the middle element of a (the upper one for even lengths),
@@ -208,4 +231,7 @@ func (d *Detector) baseline(v float64) {
 	}
 	d.base += a * dev
 	d.baseDev += a * (math.Abs(dev) - d.baseDev)
+	if d.trendW != nil {
+		d.trendW.gate = d.base + cfg.ForecastRise*max(k1*d.baseDev, cfg.MinScale)/2
+	}
 }
