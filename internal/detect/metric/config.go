@@ -76,6 +76,20 @@ type Config struct {
 	// must reach to be a new alert rather than more of what the series has
 	// already been alerted on.
 	AlertGain float64 `yaml:"alert_gain"`
+	// AlertRepeat is by how much each earlier level model alert at least
+	// as strong, decayed with RepeatHalfLife, discounts a new one:
+	// Alert is divided by 1 + AlertRepeat·count, so that a series whose
+	// bursts are its daily habit stops alerting on them while a rare one
+	// alerts in full; 0 disables the discount.
+	AlertRepeat float64 `yaml:"alert_repeat"`
+	// RepeatHalfLife is the number of points after which an earlier
+	// alert counts half in that discount.
+	RepeatHalfLife int `yaml:"repeat_half_life"`
+	// SeasonRepeat is AlertRepeat for the seasonal model's alerts: they are
+	// discounted by the same count of level model alerts, so that a short
+	// period found on a bursty series does not alert on its bursts afresh;
+	// 0 disables it.
+	SeasonRepeat float64 `yaml:"season_repeat"`
 
 	// RangeK is how many times the width of the series' long-run range a
 	// value's excess beyond it is scored: score = RangeK·excess/width, the
@@ -170,6 +184,9 @@ func DefaultConfig() Config {
 		AlertHabit:         175,
 		AlertMemory:        2000,
 		AlertGain:          1.2,
+		AlertRepeat:        0.04,
+		RepeatHalfLife:     10000,
+		SeasonRepeat:       0.5,
 		RangeK:             10,
 		RangeDecay:         0.0003,
 		RangeWarmUp:        1000,
@@ -257,6 +274,15 @@ func (c Config) Validate() error {
 	}
 	if c.AlertHabit < 0 {
 		bad("AlertHabit", c.AlertHabit, ">= 0")
+	}
+	if !(c.AlertRepeat >= 0 && c.AlertRepeat <= 100) {
+		bad("AlertRepeat", c.AlertRepeat, "in [0,100]")
+	}
+	if !(c.SeasonRepeat >= 0 && c.SeasonRepeat <= 100) {
+		bad("SeasonRepeat", c.SeasonRepeat, "in [0,100]")
+	}
+	if c.RepeatHalfLife < 1 {
+		bad("RepeatHalfLife", c.RepeatHalfLife, ">= 1")
 	}
 	if c.AlertMemory < 1 {
 		bad("AlertMemory", c.AlertMemory, ">= 1")

@@ -73,7 +73,11 @@ type Result struct {
 	// times that family's record score, which decays with AlertHalfLife
 	// (RangeAlertHalfLife) points, lengthened by AlertHabit points for each
 	// recent strong alert, unless the other family alerted within
-	// the last few points; 0 otherwise. It never exceeds Score. Unlike
+	// the last few points; 0 otherwise. A level model alert (spike or
+	// level) is then divided by 1 + AlertRepeat times the decayed number of
+	// earlier ones at least as strong, a seasonal one by 1 + SeasonRepeat
+	// times that number, so that bursts a series makes every day or two
+	// stop alerting. It never exceeds Score. Unlike
 	// Alarm it needs no threshold: at any threshold, the
 	// points whose Alert reaches it are the ones where the series first
 	// scores that high since its record last did, so an ongoing anomaly, a
@@ -173,11 +177,11 @@ type Detector struct {
 	held          bool    // the last point was a first deviation held for confirmation
 
 	inRun     bool
+	alarmed   bool
 	quiet     int // in-range points since the last anomalous one
 	runPoints int
 	runStart  time.Time
 	lastAlarm time.Time
-	alarmed   bool
 	record    float64 // the highest score, decayed by recDecay per point
 	recDecay  float64
 	// The recent strong alerts, each weighted by its score to the
@@ -191,6 +195,11 @@ type Detector struct {
 	lastAlert            int8 // the feature family of the last alert
 	alertN               int  // the point of the last alert
 	rangeRec, rangeDecay float64
+	// The level model's past alerts by strength, decayed with
+	// RepeatHalfLife as of point repN: how often the series has been
+	// alerted at least as strongly (see repeats).
+	rep  [repeatBins]float32
+	repN int
 
 	season *season
 	trendW *window
@@ -402,15 +411,22 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		if rng && (d.lastAlert != levelAlert || d.n-d.alertN > alertGap) {
 			r.Alert = max(r.Alert, rangeScore)
 		}
-		if r.Alert > 0 {
-			d.learnHabit(r.Alert)
-		}
 		switch {
 		case r.Alert == 0:
 		case r.Alert == levelScore && lvl:
 			d.lastAlert, d.alertN = levelAlert, d.n
 		default:
 			d.lastAlert, d.alertN = rangeAlert, d.n
+		}
+		if r.Alert > 0 {
+			d.learnHabit(r.Alert)
+			switch r.Feature {
+			case FeatureRange:
+			case FeatureSeasonal:
+				r.Alert = d.repeats(r.Alert, cfg.SeasonRepeat, false)
+			default:
+				r.Alert = d.repeats(r.Alert, cfg.AlertRepeat, true)
+			}
 		}
 	}
 	// A series that has never moved beyond float noise (an error ratio
@@ -495,6 +511,44 @@ func (d *Detector) learnHabit(a float64) {
 	d.habitN = d.n
 	d.recDecay = math.Exp2(-1 / (float64(cfg.AlertHalfLife) + float64(cfg.AlertHabit)*d.habit))
 	d.habit += math.Pow(a, habitPower)
+}
+
+// repeatBins is the number of strength bins over [0,1] of repeats' counts;
+// more would move a Detector up an allocation size class (256 bytes more).
+const repeatBins = 36
+
+// repeats returns alert a divided by 1 + g times the decayed number of
+// earlier level model alerts at least as strong (RepeatHalfLife), and
+// counts a if count is set.
+//
+// A count series whose bursts the level model flags every day or two makes
+// them as its way of life, however large each is against the last few
+// hours' noise, as Numenta's anomaly likelihood learns a series' usual rate
+// of raw anomalies. The record's habit (learnHabit) forgets within
+// AlertMemory points, the count here over days. A seasonal model found on
+// such a series (often a short, passing period, its tail young) alerts on
+// the same bursts, so its alerts are discounted by the same count; they are
+// not counted, nor are the long-run range's: on a truly seasonal series the
+// seasonal model's few alerts are the anomalies themselves, and the range
+// already judges a point against what the series has done for a long while.
+func (d *Detector) repeats(a, g float64, count bool) float64 {
+	if g == 0 && !count {
+		return a
+	}
+	f := float32(math.Exp2(-float64(d.n-d.repN) / float64(d.cfg.RepeatHalfLife)))
+	d.repN = d.n
+	b := min(int(a*repeatBins), repeatBins-1)
+	var c float32
+	for i := range d.rep {
+		d.rep[i] *= f
+		if i >= b {
+			c += d.rep[i]
+		}
+	}
+	if count {
+		d.rep[b]++
+	}
+	return a / (1 + g*float64(c))
 }
 
 // learnTails teaches the tails the point's deviations if it was calm.

@@ -535,3 +535,48 @@ func TestSeasonalEdgesLearned(t *testing.T) {
 		t.Errorf("second half: %d alerts, longest deviant stretch %d points; want none and at most %d", alerts, longest, period/4)
 	}
 }
+
+// TestAlertRepeat: a level model alert is discounted by the decayed number
+// of earlier ones at least as strong, so that bursts a series makes every
+// day fade while a stronger one, or one long after, alerts in full.
+func TestAlertRepeat(t *testing.T) {
+	cfg := DefaultConfig()
+	d := NewDetector(cfg)
+	g := cfg.AlertRepeat
+	f := func(n int, a, want float64) {
+		t.Helper()
+		d.n = n
+		if got := d.repeats(a, g, true); math.Abs(got-want) > 1e-6 {
+			t.Errorf("point %d: alert %.2f discounted to %.6f, want %.6f", n, a, got, want)
+		}
+	}
+	// w is the decayed count at point n of earlier alerts at points ps.
+	w := func(n int, ps ...int) (c float64) {
+		for _, p := range ps {
+			c += math.Exp2(-float64(n-p) / float64(cfg.RepeatHalfLife))
+		}
+		return c
+	}
+	f(1000, 0.5, 0.5)                           // the first of its strength
+	f(1100, 0.5, 0.5/(1+g*w(1100, 1000)))       // one as strong before it
+	f(1200, 0.3, 0.3/(1+g*w(1200, 1000, 1100))) // two stronger before it
+	f(1300, 0.9, 0.9)                           // stronger than any before
+	// Three half-lives on, the four earlier alerts count about an eighth each.
+	n := 1300 + 3*cfg.RepeatHalfLife
+	f(n, 0.2, 0.2/(1+g*w(n, 1000, 1100, 1200, 1300)))
+
+	// A seasonal alert is discounted by the same count (here with
+	// SeasonRepeat) but not counted.
+	n += 100
+	d.n = n
+	want := 0.9 / (1 + cfg.SeasonRepeat*w(n, 1300))
+	if got := d.repeats(0.9, cfg.SeasonRepeat, false); math.Abs(got-want) > 1e-6 {
+		t.Errorf("seasonal alert 0.9 discounted to %.6f, want %.6f", got, want)
+	}
+	f(n, 0.9, 0.9/(1+g*w(n, 1300)))
+
+	g = 0
+	d = NewDetector(cfg)
+	f(1000, 0.5, 0.5)
+	f(1001, 0.5, 0.5) // disabled
+}
