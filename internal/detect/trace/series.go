@@ -181,7 +181,7 @@ func (s *Stage) closeWindows(now int64) {
 			continue
 		}
 		switch {
-		case b.n >= int64(s.cfg.MinSamples):
+		case b.n >= int64(s.cfg.MinSamples) || s.overwhelming(sr):
 			s.judge(sr, now)
 			*b = bucket{}
 		case (b.first+int64(s.cfg.MaxMergeWindows))*win+grace <= now:
@@ -325,6 +325,24 @@ func (s *Stage) ratioAnomalous(n, k int64, p float64) (anomalous bool, tail floa
 		return false, tail
 	}
 	return tail < c.ErrorAlpha, tail
+}
+
+// overwhelming tells whether sr's open bucket, too sparse to be judged yet,
+// already holds failures no baseline explains: half or more of its calls,
+// at least MinErrors, improbable under the baseline. A sparse operation (an
+// external API called a few times a minute) would otherwise wait for
+// MinSamples calls, half a minute or more, while its callers' error ratios
+// already say something is wrong.
+func (s *Stage) overwhelming(sr *series) bool {
+	b := &sr.b
+	if sr.key.kind != kindOp || b.k < int64(s.cfg.MinErrors) || float64(b.k) < freshRatio*float64(b.n) {
+		return false
+	}
+	p := 0.0
+	if sr.en > 0 {
+		p = sr.ek / sr.en
+	}
+	return binomTail(b.n, b.k, min(max(p, ratioFloor), 0.999)) < math.Sqrt(s.cfg.ErrorAlpha)
 }
 
 // binomTail is P(X >= k) for X ~ Binomial(n, p), for k above the mean.

@@ -184,9 +184,13 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 	}
 	var mu sync.Mutex
 	incidents := map[int64]signal.Incident{}
+	active := map[int64]time.Time{} // each incident's newest observation
 	e, err := engine.New(ctx, cfg, logger, engine.Hooks{Incident: func(in signal.Incident) {
 		mu.Lock()
 		incidents[in.ID] = in
+		if in.Status != signal.IncidentResolved && in.Updated.After(active[in.ID]) {
+			active[in.ID] = in.Updated
+		}
 		mu.Unlock()
 	}})
 	if err != nil {
@@ -210,7 +214,7 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 	mu.Lock()
 	defer mu.Unlock()
 	ids := slices.Sorted(maps.Keys(incidents))
-	pick := pickIncident(incidents, ids, c.Onset, c.End)
+	pick := pickIncident(incidents, active, ids, c.Onset, c.End)
 	if pick == nil {
 		return nil, -1, nil
 	}
@@ -227,16 +231,17 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 // still open at the onset, because the fault's observations may join an
 // incident that earlier trouble or noise had opened), the one holding the
 // most observations, the earliest on a tie. That is the incident an
-// operator would look at; incidents resolved before the onset had nothing
-// to do with the fault and are never picked.
-func pickIncident(incidents map[int64]signal.Incident, ids []int64, onset, end time.Time) *signal.Incident {
+// operator would look at; incidents resolved before the onset, or that
+// nothing joined after it (active holds each one's newest observation
+// time), had nothing to do with the fault and are never picked.
+func pickIncident(incidents map[int64]signal.Incident, active map[int64]time.Time, ids []int64, onset, end time.Time) *signal.Incident {
 	var pick *signal.Incident
 	for _, id := range ids {
 		in := incidents[id]
 		if !end.IsZero() && in.Opened.After(end) {
 			continue
 		}
-		if in.Opened.Before(onset.Add(-time.Minute)) && !in.Resolved.IsZero() && in.Resolved.Before(onset) {
+		if in.Opened.Before(onset.Add(-time.Minute)) && (!in.Resolved.IsZero() && in.Resolved.Before(onset) || active[id].Before(onset)) {
 			continue
 		}
 		if pick == nil || len(in.ObservationIDs) > len(pick.ObservationIDs) {

@@ -411,7 +411,15 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 		}
 		for _, d := range sortedKeys(g.Descendants(s.name, 0)) {
 			p := sus[d]
-			if p == nil || !p.fault || p.own < 0.15 || p.onset.After(s.onset.Add(cfg.Slack)) {
+			if p == nil || !p.fault || p.own < 0.15 {
+				continue
+			}
+			// A callee whose own symptoms were convicted later still
+			// explains a caller that logged failed calls naming it from
+			// the start: a sparse dependency (an external API called a few
+			// times a minute) shows in its callers' errors before its own
+			// telemetry has enough calls to judge.
+			if p.onset.After(s.onset.Add(cfg.Slack)) && !(p.namedBy(s.name) && !p.onset.After(s.onset.Add(cfg.LoadLag))) {
 				continue
 			}
 			if p.victimOf != "" && sus[p.victimOf].loadEntry && p.victimOf == s.name {
@@ -428,6 +436,16 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 			}
 		}
 	}
+}
+
+// namedBy tells whether caller logged failed calls naming the suspect.
+func (s *suspect) namedBy(caller string) bool {
+	for _, c := range s.clues {
+		if c.role == roleNamed && c.via == caller {
+			return true
+		}
+	}
+	return false
 }
 
 // resourceKinds are the kinds of evidence that stay where the fault is: a

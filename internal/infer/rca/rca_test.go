@@ -2,6 +2,7 @@ package rca
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -329,4 +330,29 @@ func TestRetriesAreNoSurge(t *testing.T) {
 	}
 	f(0, "payment", KindErrors)
 	f(12*s, "checkout", KindLoad)
+}
+
+// A dependency called a few times a minute shows in its caller's errors and
+// logs before its own telemetry convicts it: the caller that named it in
+// failed calls from the start is its victim, even though the callee's own
+// errors were raised a minute later.
+func TestNamedSparseCallee(t *testing.T) {
+	s := time.Second
+	obs := []signal.Observation{
+		ob(0, "payment", signal.MetricAnomaly, "error_ratio", 0.95, "up"),
+		ob(0, "payment", signal.MetricAnomaly, "latency_p95_ms", 0.9, "up"),
+		logOb(2*s, "payment", signal.LogErrorBurst, "POST https://db:5432/charge failed: upstream_error calling db"),
+		ob(s, "checkout", signal.MetricAnomaly, "error_ratio", 0.9, "up"),
+		ob(2*s, "gateway", signal.MetricAnomaly, "error_ratio", 0.8, "up"),
+		ob(60*s, "db", signal.TraceErrors, "charge", 0.85, "up"),
+	}
+	causes := Rank(Input{Observations: obs, Topology: shop()}, Config{})
+	if causes[0].Entity != "db" {
+		t.Fatalf("top = %s/%s, want db: payment named it in its failed calls\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
+	// Without the naming, db's errors a minute later do not explain payment.
+	obs = slices.Delete(obs, 2, 3)
+	if causes := Rank(Input{Observations: obs, Topology: shop()}, Config{}); causes[0].Entity != "payment" {
+		t.Fatalf("top = %s/%s, want payment when nothing named db\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
 }
