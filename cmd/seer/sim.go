@@ -127,7 +127,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// runSimSuite writes labelled cases on random topologies, in parallel.
+// runSimSuite writes labelled cases on random topologies (or one), in parallel.
 func runSimSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("seer sim suite", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -135,13 +135,14 @@ func runSimSuite(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Int64("seed", 1, "the seed of the suite: the same seed, the same cases")
 	out := fs.String("out", "", "the directory to write the cases under")
 	par := fs.Int("parallel", runtime.GOMAXPROCS(0), "how many cases to simulate at once")
+	one := fs.Bool("one-system", false, "put every case on one random system (one platform's incidents: what feedback can learn from), not each on its own")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" || *n <= 0 || *par <= 0 {
 		return fmt.Errorf("%w: seer sim suite needs --out DIR, --cases N > 0 and --parallel > 0", errUsage)
 	}
-	scs, err := scenario.Suite(*n, *seed)
+	scs, err := scenario.Suite(*n, *seed, *one)
 	if err != nil {
 		return err
 	}

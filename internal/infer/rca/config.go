@@ -25,6 +25,10 @@ type Config struct {
 	// begin and still be the surge's doing; a slowdown minutes after a rise
 	// in traffic has another cause.
 	LoadLag time.Duration `yaml:"load_lag"`
+	// Propagation is how long before a caller's anomalies a callee's may
+	// have begun (or peaked) and still explain them: trouble reaches
+	// callers within a minute or two, not a quarter of an hour later.
+	Propagation time.Duration `yaml:"propagation"`
 	// ShiftFloor is the robust change score below which a metric's shift
 	// around the onset is noise, not evidence.
 	ShiftFloor float64 `yaml:"shift_floor"`
@@ -40,6 +44,7 @@ func DefaultConfig() Config {
 		VictimFactor: 0.4,
 		ShiftFloor:   3,
 		LoadLag:      90 * time.Second,
+		Propagation:  3 * time.Minute,
 	}
 }
 
@@ -67,6 +72,9 @@ func (c Config) withDefaults() Config {
 	if c.LoadLag == 0 {
 		c.LoadLag = d.LoadLag
 	}
+	if c.Propagation == 0 {
+		c.Propagation = d.Propagation
+	}
 	return c
 }
 
@@ -90,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.LoadLag < 0 {
 		errs = append(errs, fmt.Errorf("rca.load_lag must not be negative, got %s", c.LoadLag))
+	}
+	if c.Propagation < 0 {
+		errs = append(errs, fmt.Errorf("rca.propagation must not be negative, got %s", c.Propagation))
 	}
 	if c.ShiftFloor < 0 {
 		errs = append(errs, fmt.Errorf("rca.shift_floor must not be negative, got %g", c.ShiftFloor))

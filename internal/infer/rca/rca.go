@@ -29,7 +29,8 @@ type suspect struct {
 	name   string
 	clues  []clue // roleFault and roleNamed
 	onset  time.Time
-	fault  bool // has a symptom of its own or is blamed by a victim's log
+	peak   time.Time // when its strongest clue began
+	fault  bool      // has a symptom of its own or is blamed by a victim's log
 	byKind map[string]float64
 	own    float64
 
@@ -43,6 +44,7 @@ type suspect struct {
 	victimGap time.Duration
 	explains  []string // anomalous callers this one explains
 	change    *signal.Event
+	changeTo  time.Time // the onset, or the worst symptoms, the change came before
 	score     float64
 	kind      string
 }
@@ -171,11 +173,11 @@ func Rank(in Input, cfg Config) []signal.Cause {
 	hosts(list)
 
 	for _, s := range list {
-		s.change = lastChange(changes, s, first, cfg)
+		s.change, s.changeTo = lastChange(changes, s, first, cfg)
 		s.kind = s.pickKind()
 		own := s.own
 		if s.change != nil {
-			prox := 1 - 0.5*float64(s.onsetOr(first).Sub(s.change.Time))/float64(cfg.ChangeWindow)
+			prox := 1 - 0.5*float64(s.changeTo.Sub(s.change.Time))/float64(cfg.ChangeWindow)
 			own = 1 - (1-own)*(1-0.5*clamp01(prox))
 		}
 		victim := 1 - (1-cfg.VictimFactor)*s.victimBy
@@ -210,6 +212,11 @@ func Rank(in Input, cfg Config) []signal.Cause {
 func (s *suspect) summarise(trouble time.Time) {
 	named := make(map[string]float64)
 	strongest := 0.0
+	for _, c := range s.clues {
+		if c.role != roleNamed && c.obs.Kind != signal.MetricForecast && c.strength() > strongest {
+			strongest, s.peak = c.strength(), start(c.obs)
+		}
+	}
 	for _, c := range s.clues {
 		if c.role != roleNamed {
 			strongest = max(strongest, c.strength())
@@ -372,9 +379,12 @@ func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 		if !entry {
 			continue
 		}
-		// A surge explains the faults that began with it or soon after.
+		// A surge explains the faults that began with it or soon after,
+		// and whose worst came soon after too: a backend that slowed a
+		// little with the surge and failed minutes later failed on its own.
 		follows := func(p *suspect) bool {
-			return p.fault && !p.onset.Before(s.loadOnset.Add(-cfg.Slack)) && !p.onset.After(s.loadOnset.Add(cfg.LoadLag))
+			return p.fault && !p.onset.Before(s.loadOnset.Add(-cfg.Slack)) && !p.onset.After(s.loadOnset.Add(cfg.LoadLag)) &&
+				!p.peak.After(s.loadOnset.Add(cfg.LoadLag))
 		}
 		down := []string{}
 		if follows(s) {
@@ -420,6 +430,12 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 			// times a minute) shows in its callers' errors before its own
 			// telemetry has enough calls to judge.
 			if p.onset.After(s.onset.Add(cfg.Slack)) && !(p.namedBy(s.name) && !p.onset.After(s.onset.Add(cfg.LoadLag))) {
+				continue
+			}
+			// Trouble spreads to callers within a minute or two: a callee
+			// that has been anomalous for far longer, and at its worst
+			// long before, did not cause what its caller just began.
+			if from := s.onset.Add(-cfg.Propagation); p.onset.Before(from) && p.peak.Before(from) {
 				continue
 			}
 			if p.victimOf != "" && sus[p.victimOf].loadEntry && p.victimOf == s.name {
@@ -499,22 +515,41 @@ func isChange(k signal.EventKind) bool {
 }
 
 // lastChange is the change to the suspect nearest before its onset.
-func lastChange(changes []signal.Event, s *suspect, first time.Time, cfg Config) *signal.Event {
+// Failing that, the change made after the onset shortly before the
+// suspect's worst symptoms began: a deploy that broke a service already
+// slowed by something else. It returns the change and the time it came
+// before.
+func lastChange(changes []signal.Event, s *suspect, first time.Time, cfg Config) (*signal.Event, time.Time) {
 	onset := s.onsetOr(first)
 	if onset.IsZero() {
-		return nil
+		return nil, time.Time{}
 	}
-	var best *signal.Event
-	for i := range changes {
-		e := &changes[i]
-		if Service(e.Entity) != s.name || e.Time.After(onset.Add(cfg.Slack)) || e.Time.Before(onset.Add(-cfg.ChangeWindow)) {
-			continue
+	find := func(from, to time.Time) *signal.Event {
+		var best *signal.Event
+		for i := range changes {
+			e := &changes[i]
+			if Service(e.Entity) != s.name || e.Time.After(to) || e.Time.Before(from) {
+				continue
+			}
+			if best == nil || e.Time.After(best.Time) {
+				best = e
+			}
 		}
-		if best == nil || e.Time.After(best.Time) {
-			best = e
+		return best
+	}
+	if e := find(onset.Add(-cfg.ChangeWindow), onset.Add(cfg.Slack)); e != nil {
+		return e, onset
+	}
+	if s.peak.After(onset.Add(cfg.Slack)) {
+		from := s.peak.Add(-cfg.LoadLag)
+		if from.Before(onset.Add(cfg.Slack)) {
+			from = onset.Add(cfg.Slack + 1)
+		}
+		if e := find(from, s.peak.Add(cfg.Slack)); e != nil {
+			return e, s.peak
 		}
 	}
-	return best
+	return nil, time.Time{}
 }
 
 // pickKind names the fault from the suspect's own evidence: an outage beats
@@ -645,7 +680,11 @@ func (s *suspect) evidence(sus map[string]*suspect, first time.Time) []string {
 		out = append(out, fmt.Sprintf("%s %s %s, anomalous %s before it: likely a victim", s.name, rel, s.victimOf, s.victimGap))
 	}
 	if s.change != nil {
-		line := fmt.Sprintf("%s on %s at %s, %s before its onset", s.change.Kind, s.change.Entity, clock(s.change.Time), s.onsetOr(first).Sub(s.change.Time))
+		what := "its onset"
+		if !s.changeTo.Equal(s.onsetOr(first)) {
+			what = "its worst symptoms"
+		}
+		line := fmt.Sprintf("%s on %s at %s, %s before %s", s.change.Kind, s.change.Entity, clock(s.change.Time), s.changeTo.Sub(s.change.Time), what)
 		if s.change.Text != "" {
 			line += ": " + cut(s.change.Text, 80)
 		}

@@ -356,3 +356,31 @@ func TestNamedSparseCallee(t *testing.T) {
 		t.Fatalf("top = %s/%s, want payment when nothing named db\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
 	}
 }
+
+// A traffic burst slowed the backends a little; ten minutes later, while
+// it goes on, a deploy breaks checkout. The burst explains neither the new
+// errors (they came long after it) nor does cart, slow since the burst,
+// explain its caller's new failures: the deploy does.
+func TestDeployDuringSurge(t *testing.T) {
+	s := time.Second
+	later := 10 * time.Minute
+	obs := []signal.Observation{ob(0, "frontend", signal.MetricAnomaly, "request_rate", 0.95, "up")}
+	for i, e := range []string{"gateway", "cart", "checkout"} {
+		d := time.Duration(i) * s
+		obs = append(obs, ob(d, e, signal.MetricAnomaly, "request_rate", 0.9, "up"),
+			ob(d+10*s, e, signal.MetricAnomaly, "cpu_utilization", 0.7, "up"))
+	}
+	obs = append(obs, ob(10*s, "cart", signal.TraceLatency, "get", 0.8, "up"),
+		ob(later, "checkout", signal.MetricAnomaly, "error_ratio", 1, "up"),
+		ob(later, "checkout", signal.TraceErrors, "place", 0.95, "up"),
+		ob(later+5*s, "gateway", signal.MetricAnomaly, "error_ratio", 0.9, "up"),
+		ob(later+6*s, "frontend", signal.MetricAnomaly, "error_ratio", 0.85, "up"))
+	deploy := signal.Event{Time: t0.Add(later - 30*s), Entity: "checkout", Kind: signal.EventDeploy, Text: "checkout 2.5.0"}
+	causes := Rank(Input{Observations: obs, Topology: shop(), Events: []signal.Event{deploy}}, Config{})
+	if causes[0].Entity != "checkout" || causes[0].Kind != KindChange {
+		t.Fatalf("top = %s/%s, want checkout/change\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
+	if all := strings.Join(causes[0].Evidence, "\n"); !strings.Contains(all, "deploy on checkout") {
+		t.Errorf("the deploy is not in the evidence:\n%s", all)
+	}
+}

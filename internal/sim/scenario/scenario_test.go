@@ -59,7 +59,7 @@ func TestParseErrors(t *testing.T) {
 // TestCaseDeterminism writes the same suite case twice and compares the
 // files byte for byte, and checks that the ground truth is what was injected.
 func TestCaseDeterminism(t *testing.T) {
-	scs, err := Suite(15, 3)
+	scs, err := Suite(15, 3, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,4 +131,30 @@ func FuzzParse(f *testing.F) {
 			w.Step()
 		}
 	})
+}
+
+// TestSuiteOneSystem: a one-system suite puts every case on the same
+// random topology, and still covers every kind of fault.
+func TestSuiteOneSystem(t *testing.T) {
+	scs, err := Suite(28, 5, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, sc := range scs {
+		kinds[string(sc.Faults[0].Kind)]++
+		if r, r0 := sc.Topology, scs[0].Topology; r.Random == nil || *r.Random != *r0.Random || r.RandomSeed != r0.RandomSeed {
+			t.Fatalf("%s is on %+v, %s on %+v", sc.Name, r, scs[0].Name, r0)
+		}
+	}
+	if len(kinds) != 14 {
+		t.Errorf("28 cases cover %d kinds of fault, want 14: %v", len(kinds), kinds)
+	}
+	other, err := Suite(28, 5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other[1].Topology.RandomSeed == other[0].Topology.RandomSeed {
+		t.Errorf("without one-system, two cases share a topology")
+	}
 }

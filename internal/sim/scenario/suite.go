@@ -24,11 +24,47 @@ const (
 var suiteLogRate = 1.0
 
 // Suite generates n labelled scenarios from a seed, cycling through every
-// kind of fault, each on a random topology of its own, with seasonal, noisy,
-// bursty traffic and, in half the cases, a change event that causes nothing.
-func Suite(n int, seed int64) ([]Scenario, error) {
+// kind of fault, each on a random topology of its own (or, with oneSystem,
+// all on one random system, as one platform's incidents are), with
+// seasonal, noisy, bursty traffic and, in half the cases, a change event
+// that causes nothing.
+func Suite(n int, seed int64, oneSystem bool) ([]Scenario, error) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5017e))
 	kinds := sim.AllFaultKinds()
+	var (
+		sysSpec  sim.RandomSpec
+		sysSeed  int64
+		sysTopo  sim.Topology
+		haveOne  bool
+		drawOnce = func() error {
+			// One system with a target for every kind of fault.
+			for try := range 200 {
+				spec := sim.RandomSpec{Services: 16 + rng.IntN(15), Depth: 3 + rng.IntN(2), FanOut: 2 + rng.IntN(2)}
+				tseed := rng.Int64N(1 << 40)
+				topo, err := sim.Random(spec, tseed)
+				if err != nil {
+					return err
+				}
+				all := true
+				for _, k := range kinds {
+					if _, ok := pickFault(rand.New(rand.NewPCG(uint64(try), 1)), topo, k); !ok {
+						all = false
+						break
+					}
+				}
+				if all {
+					sysSpec, sysSeed, sysTopo, haveOne = spec, tseed, topo, true
+					return nil
+				}
+			}
+			return fmt.Errorf("scenario: no random topology has a target for every kind of fault")
+		}
+	)
+	if oneSystem {
+		if err := drawOnce(); err != nil {
+			return nil, err
+		}
+	}
 	var out []Scenario
 	for i := range n {
 		kind := kinds[i%len(kinds)]
@@ -41,6 +77,10 @@ func Suite(n int, seed int64) ([]Scenario, error) {
 			f     Fault
 			ok    bool
 		)
+		if haveOne {
+			spec, tseed, topo = sysSpec, sysSeed, sysTopo
+			f, ok = pickFault(rng, topo, kind)
+		}
 		for try := 0; !ok; try++ {
 			if try == 50 {
 				return nil, fmt.Errorf("scenario: no random topology has a target for a %s fault", kind)
