@@ -76,6 +76,12 @@ type Config struct {
 	// must reach to be a new alert rather than more of what the series has
 	// already been alerted on.
 	AlertGain float64 `yaml:"alert_gain"`
+	// AlertEscalate is how many times the level model's last alert a
+	// score within two points of it must reach to alert again: a shift or
+	// burst that grows over its first few points is one onset, not one
+	// alert per point, while one that jumps well beyond its first alert
+	// is news.
+	AlertEscalate float64 `yaml:"alert_escalate"`
 	// AlertRepeat is by how much each earlier level model alert at least
 	// as strong, decayed with RepeatHalfLife, discounts a new one:
 	// Alert is divided by 1 + AlertRepeat·count, so that a series whose
@@ -184,8 +190,9 @@ func DefaultConfig() Config {
 		AlertHabit:         175,
 		AlertMemory:        2000,
 		AlertGain:          1.2,
+		AlertEscalate:      1.4,
 		AlertRepeat:        0.04,
-		RepeatHalfLife:     10000,
+		RepeatHalfLife:     40000,
 		SeasonRepeat:       0.5,
 		RangeK:             10,
 		RangeDecay:         0.0003,
@@ -274,6 +281,9 @@ func (c Config) Validate() error {
 	}
 	if c.AlertHabit < 0 {
 		bad("AlertHabit", c.AlertHabit, ">= 0")
+	}
+	if !(c.AlertEscalate >= 1 && c.AlertEscalate <= 100) {
+		bad("AlertEscalate", c.AlertEscalate, "in [1,100]")
 	}
 	if !(c.AlertRepeat >= 0 && c.AlertRepeat <= 100) {
 		bad("AlertRepeat", c.AlertRepeat, "in [0,100]")

@@ -40,6 +40,11 @@ const (
 // other still counts as the same anomaly.
 const alertGap = 10
 
+// escalateGap is how many points after a level model alert a stronger
+// score is still the same onset growing, which must reach AlertEscalate
+// times that alert to alert again.
+const escalateGap = 2
+
 // maxAbs bounds accepted values; beyond it squares overflow and state would
 // be poisoned, so such values are skipped like NaN.
 const maxAbs = 1e150
@@ -73,7 +78,9 @@ type Result struct {
 	// times that family's record score, which decays with AlertHalfLife
 	// (RangeAlertHalfLife) points, lengthened by AlertHabit points for each
 	// recent strong alert, unless the other family alerted within
-	// the last few points; 0 otherwise. A level model alert (spike or
+	// the last few points, or the last alert was the level model's, at most
+	// escalateGap points ago, and the score is less than AlertEscalate
+	// times that alert's; 0 otherwise. A level model alert (spike or
 	// level) is then divided by 1 + AlertRepeat times the decayed number of
 	// earlier ones at least as strong, a seasonal one by 1 + SeasonRepeat
 	// times that number, so that bursts a series makes every day or two
@@ -178,7 +185,9 @@ type Detector struct {
 
 	inRun     bool
 	alarmed   bool
-	quiet     int // in-range points since the last anomalous one
+	lastAlert int8    // the feature family of the last alert
+	lastLevel float32 // the score of the last level model alert, in the padding
+	quiet     int     // in-range points since the last anomalous one
 	runPoints int
 	runStart  time.Time
 	lastAlarm time.Time
@@ -192,8 +201,7 @@ type Detector struct {
 	// The series' long-run range, each end drawn towards the middle by
 	// RangeDecay per point, and the range feature's own decayed record.
 	lo, hi, rangePrev    float64
-	lastAlert            int8 // the feature family of the last alert
-	alertN               int  // the point of the last alert
+	alertN               int // the point of the last alert
 	rangeRec, rangeDecay float64
 	// The level model's past alerts by strength, decayed with
 	// RepeatHalfLife as of point repN: how often the series has been
@@ -402,11 +410,18 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		d.record *= d.recDecay
 		lvl := levelScore > cfg.AlertGain*d.record
 		d.record = max(d.record, levelScore)
+		// A deviation that grows over its first points (a shift settling
+		// in, a burst building up) beats the record at each: within
+		// escalateGap points of the last alert it is the same onset, news
+		// again only once it is AlertEscalate times as strong.
+		if lvl && d.lastAlert == levelAlert && d.n-d.alertN <= escalateGap && levelScore < cfg.AlertEscalate*float64(d.lastLevel) {
+			lvl = false
+		}
 		d.rangeRec *= d.rangeDecay
 		rng := rangeScore > cfg.AlertGain*d.rangeRec
 		d.rangeRec = max(d.rangeRec, rangeScore)
 		if lvl && (d.lastAlert != rangeAlert || d.n-d.alertN > alertGap) {
-			r.Alert = levelScore
+			r.Alert, d.lastLevel = levelScore, float32(levelScore)
 		}
 		if rng && (d.lastAlert != levelAlert || d.n-d.alertN > alertGap) {
 			r.Alert = max(r.Alert, rangeScore)
@@ -525,12 +540,14 @@ const repeatBins = 36
 // them as its way of life, however large each is against the last few
 // hours' noise, as Numenta's anomaly likelihood learns a series' usual rate
 // of raw anomalies. The record's habit (learnHabit) forgets within
-// AlertMemory points, the count here over days. A seasonal model found on
-// such a series (often a short, passing period, its tail young) alerts on
-// the same bursts, so its alerts are discounted by the same count; they are
-// not counted, nor are the long-run range's: on a truly seasonal series the
-// seasonal model's few alerts are the anomalies themselves, and the range
-// already judges a point against what the series has done for a long while.
+// AlertMemory points, the count here over weeks of 5-minute points: a burst
+// the series made a week ago still says what it does. A seasonal model
+// found on such a series (often a short, passing period, its tail young)
+// alerts on the same bursts, so its alerts are discounted by the same
+// count; they are not counted, nor are the long-run range's: on a truly
+// seasonal series the seasonal model's few alerts are the anomalies
+// themselves, and the range already judges a point against what the series
+// has done for a long while.
 func (d *Detector) repeats(a, g float64, count bool) float64 {
 	if g == 0 && !count {
 		return a

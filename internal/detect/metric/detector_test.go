@@ -580,3 +580,54 @@ func TestAlertRepeat(t *testing.T) {
 	f(1000, 0.5, 0.5)
 	f(1001, 0.5, 0.5) // disabled
 }
+
+// TestAlertEscalate: a shift that builds up over its first points beats the
+// series' record at each, but within escalateGap points of its last alert
+// it alerts again only once AlertEscalate times as strong.
+func TestAlertEscalate(t *testing.T) {
+	type alert struct {
+		i int
+		a float64
+	}
+	run := func(escalate float64) []alert {
+		cfg := DefaultConfig()
+		cfg.AlertRepeat, cfg.SeasonRepeat, cfg.AlertEscalate = 0, 0, escalate
+		rng := rand.New(rand.NewSource(3))
+		d := NewDetector(cfg)
+		var alerts []alert
+		for i := range 1100 {
+			v := 100.0
+			if i >= 1000 { // a ramp of 2% a point, then a plateau
+				v += 2 * float64(min(i-999, 20))
+			}
+			r := d.Observe(at(i), v*(1+0.01*rng.NormFloat64()))
+			if r.Alert > r.Score {
+				t.Fatalf("point %d: alert %v above score %v", i, r.Alert, r.Score)
+			}
+			if r.Alert > 0 && i >= 1000 {
+				alerts = append(alerts, alert{i, r.Alert})
+			}
+		}
+		return alerts
+	}
+	for _, g := range []float64{0.5, math.NaN()} {
+		c := DefaultConfig()
+		c.AlertEscalate = g
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "AlertEscalate ") {
+			t.Errorf("AlertEscalate %v: error %v, want one naming it", g, err)
+		}
+	}
+	all, some := run(1), run(DefaultConfig().AlertEscalate)
+	if len(some) == 0 || some[0].i > 1003 {
+		t.Fatalf("alerts %v, want the ramp's onset alerted", some)
+	}
+	if len(some) >= len(all) {
+		t.Errorf("%d alerts on the ramp with AlertEscalate, %d without; want fewer", len(some), len(all))
+	}
+	for k := 1; k < len(some); k++ {
+		p, q := some[k-1], some[k]
+		if q.i-p.i <= escalateGap && q.a < DefaultConfig().AlertEscalate*p.a {
+			t.Errorf("alert %.3f at point %d only %.2f times the one %d points before", q.a, q.i, q.a/p.a, q.i-p.i)
+		}
+	}
+}

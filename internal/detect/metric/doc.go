@@ -21,10 +21,12 @@
 //
 // Score stays high for as long as a series is out of range. Consumers that
 // act on each alert once (NAB's scorer) use Result.Alert instead: the score
-// of a point that beats the series' decayed record score, 0 otherwise,
-// discounted when the level model has alerted as strongly on the series
-// often over the last days (a count series' routine bursts), as Numenta's
-// anomaly likelihood learns a series' usual rate of anomalies.
+// of a point that beats the series' decayed record score, 0 otherwise (and
+// within two points of an alert, a score short of AlertEscalate times it: a
+// shift building up over its first points is one onset), discounted when
+// the level model has often alerted as strongly on the series over the last
+// weeks (a count series' routine bursts), as Numenta's anomaly likelihood
+// learns a series' usual rate of anomalies.
 //
 // Utilization series also keep a decimated window whose Theil-Sen slope and
 // Mann-Kendall statistic give a time to exhaustion, reported only when the

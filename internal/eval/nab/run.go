@@ -25,12 +25,15 @@ type Detector func(t time.Time, v float64) float64
 // observation when a run starts, then at most one per Repeat); the row score
 // is the threshold-free form of that: Result.Alert, which is the score of
 // a feature family (level/spike/seasonal, or the long-run range) when it
-// beats that family's decayed record score by AlertGain (discounted by how
-// often the series' level model has alerted as strongly: AlertRepeat), and
-// 0 otherwise; it never exceeds Result.Score, on which production alarms. At the production threshold a row alerts when the series first
-// reaches it since its record did; NAB's threshold sweep then asks the same
-// question at every other threshold. Nothing in the mapping depends on the
-// file: one Config, no look-ahead, no knowledge of the series' length.
+// beats that family's decayed record score by AlertGain (and, within two
+// points of the level model's last alert, that alert by AlertEscalate;
+// discounted by how often the series' level model has alerted as strongly:
+// AlertRepeat), and 0 otherwise; it never exceeds Result.Score, on which
+// production alarms. At the production threshold a row alerts when the
+// series first reaches it since its record did; NAB's threshold sweep then
+// asks the same question at every other threshold. Nothing in the mapping
+// depends on the file: one Config, no look-ahead, no knowledge of the
+// series' length.
 func MetricDetector(cfg metric.Config) func() Detector {
 	return func() Detector {
 		d := metric.NewDetector(cfg)
