@@ -152,6 +152,11 @@ func (e *Engine) Store() knowledge.Store { return e.store }
 // Handler serves the HTTP API, /metrics and the health checks.
 func (e *Engine) Handler() http.Handler { return e.api }
 
+// SetWeights replaces the ranking weights operators' feedback has learned
+// with w: what was learned on another instance, or, in an evaluation, on
+// other cases.
+func (e *Engine) SetWeights(w infer.Weights) { e.inferrer.SetWeights(w) }
+
 // Topology is the service graph discovered from traces.
 func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 

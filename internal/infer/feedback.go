@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seerops/seer/internal/infer/rca"
 	"github.com/seerops/seer/internal/infer/rules"
 	"github.com/seerops/seer/internal/signal"
 )
@@ -105,17 +106,99 @@ func splitList(s string) []string {
 }
 
 // Weights are the ranking weights feedback has learned: how often each
-// entity was confirmed and rejected as a root cause.
+// entity was confirmed and rejected as a root cause, and each verdict with
+// the services its incident affected.
 type Weights struct {
 	Confirmed map[string]int `json:"confirmed"`
 	Rejected  map[string]int `json:"rejected"`
+	Verdicts  []Verdict      `json:"verdicts,omitempty"`
 }
 
-// Factor is what an entity's score is multiplied by: each confirmation
-// raises it and each rejection lowers it by a third, within [0.25, 2].
-func (w Weights) Factor(entity string) float64 {
+// Verdict is one incident's feedback with what the incident looked like.
+type Verdict struct {
+	// Services are the services the incident affected, sorted.
+	Services  []string `json:"services"`
+	Confirmed string   `json:"confirmed,omitempty"`
+	Rejected  []string `json:"rejected,omitempty"`
+}
+
+// similarVerdict is how alike (Jaccard over affected services) a past
+// incident must be for its verdict to bear on a new one: nearly the same
+// services, the same trouble recurring. Looser likeness lets a verdict on
+// one service's fault raise it in a neighbour's, where it is the victim.
+const similarVerdict = 0.8
+
+// Factor is what an entity's score is multiplied by in an incident that
+// affected services.
+//
+// Verdicts on similar past incidents speak first: each one that confirmed
+// the entity raises it, each that rejected it lowers it, in proportion to
+// the likeness. On a platform where faults strike every service in turn, a
+// service confirmed as the cause of unrelated incidents is no likelier to
+// be the cause of this one, and raising it would rank it above the cause
+// whenever it is the victim; a service rejected when the same services
+// were troubled is likely a victim again. Without verdicts on similar
+// incidents (or without their services) the plain counts decide: each
+// confirmation raises it and each rejection lowers it by a third.
+// The factor stays within [0.25, 2].
+func (w Weights) Factor(entity string, services []string) float64 {
+	if len(w.Verdicts) > 0 && len(services) > 0 {
+		d, similar := 0.0, false
+		for _, v := range w.Verdicts {
+			sim := jaccard(services, v.Services)
+			if sim < similarVerdict {
+				continue
+			}
+			similar = true
+			if v.Confirmed == entity {
+				d += sim
+			}
+			if slices.Contains(v.Rejected, entity) {
+				d -= sim
+			}
+		}
+		if similar {
+			return min(2, max(0.25, math.Pow(1.5, d)))
+		}
+		return 1
+	}
 	d := float64(w.Confirmed[entity] - w.Rejected[entity])
 	return min(2, max(0.25, math.Pow(1.5, d)))
+}
+
+// jaccard is the likeness of two sorted sets.
+func jaccard(a, b []string) float64 {
+	inter, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
+}
+
+// servicesOf is the sorted set of services an incident's entities name.
+func servicesOf(entities []string) []string {
+	var out []string
+	for _, e := range entities {
+		s := rca.Service(e)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Learn takes an operator's verdict: the confirmed and rejected entities
@@ -133,6 +216,9 @@ func (i *Inferrer) Learn(f Feedback, in signal.Incident) []signal.Rule {
 	}
 	for _, r := range f.Reject {
 		i.weights.Rejected[r]++
+	}
+	if svc := servicesOf(in.Entities); len(svc) > 0 {
+		i.weights.Verdicts = append(i.weights.Verdicts, Verdict{Services: svc, Confirmed: f.Confirm, Rejected: slices.Clone(f.Reject)})
 	}
 	if f.Confirm == "" {
 		return nil
@@ -175,6 +261,9 @@ func (i *Inferrer) LoadFeedback(incidents []signal.Incident) {
 		for _, r := range f.Reject {
 			i.weights.Rejected[r]++
 		}
+		if svc := servicesOf(in.Entities); len(svc) > 0 && (f.Confirm != "" || len(f.Reject) > 0) {
+			i.weights.Verdicts = append(i.weights.Verdicts, Verdict{Services: svc, Confirmed: f.Confirm, Rejected: f.Reject})
+		}
 	}
 }
 
@@ -182,7 +271,7 @@ func (i *Inferrer) LoadFeedback(incidents []signal.Incident) {
 func (i *Inferrer) Weights() Weights {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	return Weights{Confirmed: maps.Clone(i.weights.Confirmed), Rejected: maps.Clone(i.weights.Rejected)}
+	return Weights{Confirmed: maps.Clone(i.weights.Confirmed), Rejected: maps.Clone(i.weights.Rejected), Verdicts: slices.Clone(i.weights.Verdicts)}
 }
 
 // SetRules replaces the rules applied to incidents (mined and hand-written,
@@ -208,16 +297,21 @@ func (i *Inferrer) adjust(in *signal.Incident, obs []signal.Observation, causes 
 	}
 	if len(i.weights.Confirmed)+len(i.weights.Rejected) > 0 {
 		top := 0.0
+		services := servicesOf(in.Entities)
 		for k := range causes {
-			f := i.weights.Factor(causes[k].Entity)
+			f := i.weights.Factor(causes[k].Entity, services)
 			if f != 1 {
 				causes[k].Score *= f
 				verb := "confirmed"
 				if f < 1 {
 					verb = "rejected"
 				}
-				causes[k].Evidence = append(causes[k].Evidence, fmt.Sprintf("operators %s %s as a root cause before (%d confirmed, %d rejected): weight %.2f",
-					verb, causes[k].Entity, i.weights.Confirmed[causes[k].Entity], i.weights.Rejected[causes[k].Entity], f))
+				where := ""
+				if len(i.weights.Verdicts) > 0 && len(services) > 0 {
+					where = " in incidents like this one"
+				}
+				causes[k].Evidence = append(causes[k].Evidence, fmt.Sprintf("operators %s %s as a root cause%s before (%d confirmed, %d rejected in all): weight %.2f",
+					verb, causes[k].Entity, where, i.weights.Confirmed[causes[k].Entity], i.weights.Rejected[causes[k].Entity], f))
 			}
 			top = max(top, causes[k].Score)
 		}
@@ -254,7 +348,7 @@ func (i *Inferrer) adjust(in *signal.Incident, obs []signal.Observation, causes 
 func (i *Inferrer) SetWeights(w Weights) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	i.weights = Weights{Confirmed: maps.Clone(w.Confirmed), Rejected: maps.Clone(w.Rejected)}
+	i.weights = Weights{Confirmed: maps.Clone(w.Confirmed), Rejected: maps.Clone(w.Rejected), Verdicts: slices.Clone(w.Verdicts)}
 	if i.weights.Confirmed == nil {
 		i.weights.Confirmed = map[string]int{}
 	}

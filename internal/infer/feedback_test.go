@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,32 @@ func BenchmarkWindowShifts(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w.Shifts(t0.Add(200*time.Second), t0.Add(300*time.Second), nil)
+	}
+}
+
+// TestVerdictsBearOnSimilarIncidents: a verdict weighs on incidents that
+// troubled the same services, and not on unrelated ones; without verdicts
+// the plain counts decide.
+func TestVerdictsBearOnSimilarIncidents(t *testing.T) {
+	w := Weights{Confirmed: map[string]int{"db": 1}, Rejected: map[string]int{"cache": 1},
+		Verdicts: []Verdict{{Services: []string{"cache", "db", "frontend", "gateway"}, Confirmed: "db", Rejected: []string{"cache"}}}}
+	f := func(entity string, services []string, want float64) {
+		t.Helper()
+		if got := w.Factor(entity, services); math.Abs(got-want) > 1e-9 {
+			t.Errorf("Factor(%s, %v) = %.3f, want %.3f", entity, services, got, want)
+		}
+	}
+	like := []string{"cache", "db", "frontend", "gateway"}
+	f("db", like, 1.5)
+	f("cache", like, 1/1.5)
+	f("gateway", like, 1)
+	f("db", []string{"cart", "checkout", "frontend", "payment"}, 1) // unrelated: no verdict bears on it
+	f("db", nil, 1.5)                                                 // no services: the counts
+	f("cache", nil, 1/1.5)
+	if got := jaccard([]string{"a", "b", "c"}, []string{"b", "c", "d"}); got != 0.5 {
+		t.Errorf("jaccard = %g, want 0.5", got)
+	}
+	if got := servicesOf([]string{"db/db-0", "db", "cart"}); strings.Join(got, ",") != "cart,db" {
+		t.Errorf("servicesOf = %v", got)
 	}
 }

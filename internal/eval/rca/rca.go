@@ -35,6 +35,9 @@ type Result struct {
 	// requests, when the case says (a deploy's regression begins later, a
 	// leak hurts when the memory runs out); 0 otherwise.
 	ImpactAfter time.Duration `json:"impact_after_ns,omitempty"`
+	// Entities are those of the incident diagnosed (engine replays only):
+	// what an operator's verdict on it is remembered with.
+	Entities []string `json:"-"`
 }
 
 // sinceImpact is the time from the fault's impact to the diagnosis,
@@ -118,7 +121,7 @@ func Diagnose(ctx context.Context, c cases.Case, o Options) (Result, error) {
 	var causes []signal.Cause
 	if len(c.Spans) > 0 || len(c.Logs) > 0 {
 		var err error
-		causes, res.DiagnosedAfter, err = replay(ctx, c, o)
+		causes, res.Entities, res.DiagnosedAfter, err = replay(ctx, c, o)
 		if err != nil {
 			return res, err
 		}
@@ -168,10 +171,10 @@ func alarm(c cases.Case, o Options) []signal.Cause {
 // replay runs the case's signals in time order, a second at a time,
 // through an engine with a synchronous bus in a temporary directory, and
 // takes the causes of the incident pickIncident chooses.
-func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.Duration, error) {
+func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []string, time.Duration, error) {
 	dir, err := os.MkdirTemp("", "seer-eval-rca-")
 	if err != nil {
-		return nil, -1, err
+		return nil, nil, -1, err
 	}
 	defer os.RemoveAll(dir)
 	cfg := engine.Default()
@@ -194,21 +197,24 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 		mu.Unlock()
 	}})
 	if err != nil {
-		return nil, -1, err
+		return nil, nil, -1, err
 	}
 	defer e.Close()
+	if len(o.Weights.Confirmed)+len(o.Weights.Rejected) > 0 {
+		e.SetWeights(o.Weights)
+	}
 
 	batches := bySecond(c)
 	for _, sec := range slices.Sorted(maps.Keys(batches)) {
 		if err := ctx.Err(); err != nil {
-			return nil, -1, err
+			return nil, nil, -1, err
 		}
 		b := batches[sec]
 		if err := e.Ingest(ctx, b); err != nil {
-			return nil, -1, fmt.Errorf("%s: ingesting: %w", c.Name, err)
+			return nil, nil, -1, fmt.Errorf("%s: ingesting: %w", c.Name, err)
 		}
 		if err := e.Tick(ctx, time.Unix(sec+1, 0).UTC()); err != nil {
-			return nil, -1, fmt.Errorf("%s: ticking: %w", c.Name, err)
+			return nil, nil, -1, fmt.Errorf("%s: ticking: %w", c.Name, err)
 		}
 	}
 	mu.Lock()
@@ -216,13 +222,13 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, time.
 	ids := slices.Sorted(maps.Keys(incidents))
 	pick := pickIncident(incidents, active, ids, c.Onset, c.End)
 	if pick == nil {
-		return nil, -1, nil
+		return nil, nil, -1, nil
 	}
 	after := time.Duration(-1)
 	if !pick.Diagnosed.IsZero() {
 		after = max(0, pick.Diagnosed.Sub(c.Onset))
 	}
-	return pick.Causes, after, nil
+	return pick.Causes, pick.Entities, after, nil
 }
 
 // pickIncident is the incident a case is scored by, chosen without the
@@ -378,7 +384,7 @@ func Feedback(ctx context.Context, cs []cases.Case, o Options) (Gain, error) {
 			}
 			f.Reject = append(f.Reject, e)
 		}
-		learner.Learn(f, signal.Incident{})
+		learner.Learn(f, signal.Incident{Entities: r.Entities})
 	}
 	before, err := diagnoseAll(ctx, b, o)
 	if err != nil {

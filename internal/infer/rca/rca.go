@@ -362,10 +362,12 @@ func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 		// came with (or after) an outage below is the retries, not a surge.
 		// So is a rise that errors at or below it had begun before: a
 		// surge's own errors come with it or after it.
+		// (Errors that are the failing entity's main trouble: a service
+		// saturated by a surge fails some requests too, but is mostly slow.)
 		retried := func(p *suspect) bool {
-			at := p.onsetOr(s.loadOnset)
+			at, e := p.onsetOr(s.loadOnset), p.byKind[KindErrors]
 			return p.byKind[KindUnavailable] >= 0.5 && !at.After(s.loadOnset.Add(cfg.Slack)) ||
-				p.byKind[KindErrors] >= 0.5 && at.Before(s.loadOnset)
+				e >= 0.5 && e >= p.byKind[KindSaturation] && e >= p.byKind[KindLatency] && at.Before(s.loadOnset)
 		}
 		for d := range g.Descendants(s.name, 0) {
 			if p := sus[d]; p != nil && retried(p) {
