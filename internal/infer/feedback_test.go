@@ -92,7 +92,7 @@ func TestVerdictsBearOnSimilarIncidents(t *testing.T) {
 	f("cache", like, 1/1.5)
 	f("gateway", like, 1)
 	f("db", []string{"cart", "checkout", "frontend", "payment"}, 1) // unrelated: no verdict bears on it
-	f("db", nil, 1.5)                                                 // no services: the counts
+	f("db", nil, 1.5)                                               // no services: the counts
 	f("cache", nil, 1/1.5)
 	if got := jaccard([]string{"a", "b", "c"}, []string{"b", "c", "d"}); got != 0.5 {
 		t.Errorf("jaccard = %g, want 0.5", got)
