@@ -96,6 +96,13 @@ type Config struct {
 	// period found on a bursty series does not alert on its bursts afresh;
 	// 0 disables it.
 	SeasonRepeat float64 `yaml:"season_repeat"`
+	// SeasonWeakRepeat is SeasonRepeat for a seasonal model whose period
+	// barely reached SeasonMinACF, falling linearly to SeasonRepeat at an
+	// autocorrelation of 0.8 (a period surely the series' cycle): a period a
+	// bursty series happened to line its bursts up into is weak evidence of
+	// a cycle, and its alerts are mostly the same bursts again. At or below
+	// SeasonRepeat it is off.
+	SeasonWeakRepeat float64 `yaml:"season_weak_repeat"`
 
 	// RangeK is how many times the width of the series' long-run range a
 	// value's excess beyond it is scored: score = RangeK·excess/width, the
@@ -194,6 +201,7 @@ func DefaultConfig() Config {
 		AlertRepeat:        0.04,
 		RepeatHalfLife:     40000,
 		SeasonRepeat:       0.5,
+		SeasonWeakRepeat:   5,
 		RangeK:             10,
 		RangeDecay:         0.0003,
 		RangeWarmUp:        1000,
@@ -290,6 +298,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.SeasonRepeat >= 0 && c.SeasonRepeat <= 100) {
 		bad("SeasonRepeat", c.SeasonRepeat, "in [0,100]")
+	}
+	if !(c.SeasonWeakRepeat >= 0 && c.SeasonWeakRepeat <= 100) {
+		bad("SeasonWeakRepeat", c.SeasonWeakRepeat, "in [0,100]")
 	}
 	if c.RepeatHalfLife < 1 {
 		bad("RepeatHalfLife", c.RepeatHalfLife, ">= 1")

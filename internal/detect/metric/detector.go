@@ -83,9 +83,9 @@ type Result struct {
 	// times that alert's; 0 otherwise. A level model alert (spike or
 	// level) is then divided by 1 + AlertRepeat times the decayed number of
 	// earlier ones at least as strong, a seasonal one by 1 + SeasonRepeat
-	// times that number, so that bursts a series makes every day or two
-	// stop alerting. It never exceeds Score. Unlike
-	// Alarm it needs no threshold: at any threshold, the
+	// (up to SeasonWeakRepeat for a weak period) times that number, so that
+	// bursts a series makes every day or two stop alerting. It never
+	// exceeds Score. Unlike Alarm it needs no threshold: at any threshold, the
 	// points whose Alert reaches it are the ones where the series first
 	// scores that high since its record last did, so an ongoing anomaly, a
 	// flapping series or a repeated blip of the same size alerts once, and a
@@ -115,8 +115,8 @@ type Forecast struct {
 // run tracks consecutive points deviating the same way, to date onsets.
 type run struct {
 	start time.Time
+	n     int32 // not int, so that sign shares its word: 8 bytes a run
 	sign  int8
-	n     int
 }
 
 func (r *run) add(t time.Time, z, lim float64) {
@@ -134,7 +134,9 @@ func (r *run) add(t time.Time, z, lim float64) {
 	if r.n == 0 || r.sign != s {
 		r.start, r.sign, r.n = t, s, 0
 	}
-	r.n++
+	if r.n < math.MaxInt32 {
+		r.n++
+	}
 }
 
 // runOnsetPoints is how many points of a run date its onset: a series
@@ -438,7 +440,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 			switch r.Feature {
 			case FeatureRange:
 			case FeatureSeasonal:
-				r.Alert = d.repeats(r.Alert, cfg.SeasonRepeat, false)
+				r.Alert = d.repeats(r.Alert, d.seasonRepeat(), false)
 			default:
 				r.Alert = d.repeats(r.Alert, cfg.AlertRepeat, true)
 			}
@@ -566,6 +568,32 @@ func (d *Detector) repeats(a, g float64, count bool) float64 {
 		d.rep[b]++
 	}
 	return a / (1 + g*float64(c))
+}
+
+// firmACF is the autocorrelation, corrected for the lag's overlap, at which
+// a period is surely the series' cycle: a daily cycle with noise on top.
+const firmACF = 0.8
+
+// seasonRepeat is the weight of the level model's repeat count in
+// discounting a seasonal alert: SeasonRepeat for a period the series
+// follows surely (autocorrelation firmACF or more), rising linearly to
+// SeasonWeakRepeat for one that barely passed SeasonMinACF.
+//
+// A bursty series can line its bursts up for a while into a period just
+// good enough to be taken, whose seasonal model then alerts on the next
+// burst as if it broke a pattern; the weaker the period, the likelier its
+// alerts are the level model's routine bursts seen again, so the more the
+// series' habit of bursts discounts them. A truly seasonal series (a daily
+// cycle) has a strong period and keeps its seasonal alerts.
+func (d *Detector) seasonRepeat() float64 {
+	cfg := &d.cfg
+	g, weak := cfg.SeasonRepeat, cfg.SeasonWeakRepeat
+	span := firmACF - cfg.SeasonMinACF
+	if weak <= g || span <= 0 {
+		return g
+	}
+	doubt := min(1, max(0, (firmACF-float64(d.season.acf))/span))
+	return g + (weak-g)*doubt
 }
 
 // learnTails teaches the tails the point's deviations if it was calm.

@@ -581,6 +581,49 @@ func TestAlertRepeat(t *testing.T) {
 	f(1001, 0.5, 0.5) // disabled
 }
 
+// TestSeasonRepeat: a seasonal alert is discounted by the level model's
+// repeat count with SeasonRepeat when its period is firm, and more, up to
+// SeasonWeakRepeat, the closer the period came to not being found at all.
+func TestSeasonRepeat(t *testing.T) {
+	cfg := DefaultConfig()
+	lo, hi := cfg.SeasonRepeat, cfg.SeasonWeakRepeat
+	if hi <= lo || firmACF <= cfg.SeasonMinACF {
+		t.Fatalf("defaults SeasonRepeat %v, SeasonWeakRepeat %v, ACF %v..%v: want a rising discount", lo, hi, cfg.SeasonMinACF, firmACF)
+	}
+	mid := float32((cfg.SeasonMinACF + firmACF) / 2)
+	f := func(c Config, acf float32, want float64) {
+		t.Helper()
+		d := NewDetector(c)
+		d.season.acf = acf
+		if got := d.seasonRepeat(); math.Abs(got-want) > 1e-6 {
+			t.Errorf("period ACF %.3f: repeat weight %.4f, want %.4f", acf, got, want)
+		}
+	}
+	f(cfg, 0.95, lo)                      // a firm daily cycle
+	f(cfg, firmACF, lo)                   // just firm
+	f(cfg, mid, (lo+hi)/2)                // half-way
+	f(cfg, float32(cfg.SeasonMinACF), hi) // barely a period
+	off := cfg
+	off.SeasonWeakRepeat = 0
+	f(off, float32(cfg.SeasonMinACF), lo) // disabled
+
+	bad := cfg
+	bad.SeasonWeakRepeat = -1
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "SeasonWeakRepeat ") {
+		t.Errorf("SeasonWeakRepeat -1: error %v, want one naming it", err)
+	}
+
+	// On a clean daily cycle the period is found firm.
+	rng := rand.New(rand.NewSource(1))
+	d := NewDetector(cfg)
+	for i := range cfg.SeasonBucket * cfg.SeasonBuckets * 2 {
+		d.Observe(at(i), 100*(1+0.3*math.Sin(2*math.Pi*float64(i)/360))*(1+0.03*rng.NormFloat64()))
+	}
+	if d.season.period == 0 || d.season.acf < firmACF {
+		t.Errorf("sine of 360 points: period %d, ACF %.3f; want a period with ACF >= %.2f", d.season.period, d.season.acf, firmACF)
+	}
+}
+
 // TestAlertEscalate: a shift that builds up over its first points beats the
 // series' record at each, but within escalateGap points of its last alert
 // it alerts again only once AlertEscalate times as strong.

@@ -26,7 +26,9 @@
 // shift building up over its first points is one onset), discounted when
 // the level model has often alerted as strongly on the series over the last
 // weeks (a count series' routine bursts), as Numenta's anomaly likelihood
-// learns a series' usual rate of anomalies.
+// learns a series' usual rate of anomalies. A seasonal alert is discounted by
+// the same count, the more so the weaker the autocorrelation at its period:
+// a period a bursty series happened to line its bursts up into is no cycle.
 //
 // Utilization series also keep a decimated window whose Theil-Sen slope and
 // Mann-Kendall statistic give a time to exhaustion, reported only when the

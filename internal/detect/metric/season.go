@@ -26,7 +26,11 @@ type season struct {
 	r, scale  float64 // residual and scale of the point being observed
 	e         float64 // its residual from the interpolated prediction
 	ok        bool
-	tail      tail // of the normal points' residuals since the period was adopted
+	// acf is the autocorrelation at the period when it was last looked for,
+	// corrected for the lag's overlap: how surely the series repeats itself
+	// (see Detector.seasonRepeat).
+	acf  float32
+	tail tail // of the normal points' residuals since the period was adopted
 }
 
 func newSeason(buckets, bucket int) *season {
@@ -128,16 +132,18 @@ func (s *season) learn(v float64, normal bool, cfg *Config) {
 	if s.count >= n {
 		s.checkIn = n / 4
 	}
-	if p := s.detect(cfg.SeasonMinACF); p != s.period {
+	p, acf := s.detect(cfg.SeasonMinACF)
+	if p != s.period {
 		s.period, s.off, s.absR, s.n = p, 0, 0, 0
 		s.tail.reset()
 	}
+	s.acf = float32(acf)
 }
 
 // detect returns the lag, in buckets, with the highest local peak of the
-// autocorrelation of the linearly detrended history, or 0 when no peak
-// reaches minACF.
-func (s *season) detect(minACF float64) int {
+// autocorrelation of the linearly detrended history, and that peak
+// corrected for the lag's shorter overlap; or 0 when no peak reaches minACF.
+func (s *season) detect(minACF float64) (int, float64) {
 	size := len(s.buf)
 	n := min(s.count, size)
 	var x [maxSeasonBuckets]float64
@@ -160,7 +166,7 @@ func (s *season) detect(minACF float64) int {
 		c0 += x[k] * x[k]
 	}
 	if !(c0 > 0) {
-		return 0
+		return 0, 0
 	}
 	top := n/2 + 1
 	for l := minLag - 1; l <= top; l++ {
@@ -176,5 +182,11 @@ func (s *season) detect(minACF float64) int {
 			best, lag = acf[l], l
 		}
 	}
-	return lag
+	if lag == 0 {
+		return 0, 0
+	}
+	// The sum at lag l has n-l terms against c0's n, so a perfect cycle of
+	// l buckets scores only (n-l)/n: a daily cycle of 5-minute points,
+	// 48 buckets of a full history of 256, could never look firm.
+	return lag, best * fn / (fn - float64(lag))
 }
