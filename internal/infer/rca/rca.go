@@ -211,15 +211,17 @@ func Rank(in Input, cfg Config) []signal.Cause {
 // from the clues. trouble is when the incident's trouble began.
 func (s *suspect) summarise(trouble time.Time) {
 	named := make(map[string]float64)
-	strongest := 0.0
+	// The peak is when the strongest clue began (a forecast dates a trend,
+	// not trouble, so it has none).
+	strongest, peak := 0.0, 0.0
 	for _, c := range s.clues {
-		if c.role != roleNamed && c.obs.Kind != signal.MetricForecast && c.strength() > strongest {
-			strongest, s.peak = c.strength(), start(c.obs)
+		if c.role == roleNamed {
+			continue
 		}
-	}
-	for _, c := range s.clues {
-		if c.role != roleNamed {
-			strongest = max(strongest, c.strength())
+		st := c.strength()
+		strongest = max(strongest, st)
+		if c.obs.Kind != signal.MetricForecast && st > peak {
+			peak, s.peak = st, start(c.obs)
 		}
 	}
 	for _, c := range s.clues {
