@@ -257,12 +257,13 @@ func (s *Stage) judge(sr *series, now int64) {
 	} else if sr.key.kind == kindUnreach {
 		ratioUp = b.k >= int64(c.MinSamples) && ratio >= freshRatio
 	}
-	if sr.key.kind == kindOp && !ratioUp && ratio >= freshRatio && b.k >= int64(c.MinErrors) &&
+	if (sr.key.kind == kindOp || sr.key.kind == kindUnreach) && !ratioUp && ratio >= freshRatio && b.k >= int64(c.MinErrors) &&
 		binomTail(b.n, b.k, min(max(pBase, ratioFloor), 0.999)) < math.Sqrt(c.ErrorAlpha) {
-		// Half the calls failing: a fault, whether or not the baseline is
-		// warm. A sparse operation (an external API called a few times a
-		// minute) learns its baseline slowly and noisily, and the strict
-		// test cannot convict a handful of failures against it.
+		// Half the calls failing (or not reaching their peer): a fault,
+		// whether or not the baseline is warm. A sparse operation (an
+		// external API called a few times a minute) learns its baseline
+		// slowly and noisily, and the strict test cannot convict a
+		// handful of failures against it.
 		ratioUp = true
 	}
 
@@ -335,7 +336,7 @@ func (s *Stage) ratioAnomalous(n, k int64, p float64) (anomalous bool, tail floa
 // already say something is wrong.
 func (s *Stage) overwhelming(sr *series) bool {
 	b := &sr.b
-	if sr.key.kind != kindOp || b.k < int64(s.cfg.MinErrors) || float64(b.k) < freshRatio*float64(b.n) {
+	if sr.key.kind != kindOp && sr.key.kind != kindUnreach || b.k < int64(s.cfg.MinErrors) || float64(b.k) < freshRatio*float64(b.n) {
 		return false
 	}
 	p := 0.0

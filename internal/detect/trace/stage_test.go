@@ -313,6 +313,42 @@ func TestSparseFailing(t *testing.T) {
 	f(time.Hour)
 }
 
+// TestSparseUnreachable: a caller that reaches a sparse peer every 4 s and
+// then cannot reach it half the time (a partition) names the peer within a
+// minute, warm baseline or not.
+func TestSparseUnreachable(t *testing.T) {
+	f := func(healthy time.Duration) {
+		t.Helper()
+		s := NewStage(Config{}, nil)
+		g := newShop(6)
+		fault := t0.Add(healthy)
+		for at := t0; at.Before(fault.Add(5 * time.Minute)); at = at.Add(4 * time.Second) {
+			ms := float64(at.Sub(t0).Milliseconds())
+			id := g.id()
+			spans := []signal.Span{sp(id, "a", "", "a", "GET /a", ms, 50)}
+			if !at.Before(fault) && g.rng.Float64() < 0.5 {
+				spans[0] = failed(spans[0])
+				spans = append(spans, failed(client(sp(id, "x", "a", "a", "get", ms+5, 30), "cache")))
+			} else {
+				spans = append(spans, client(sp(id, "x", "a", "a", "get", ms+5, 30), "cache"), sp(id, "y", "x", "cache", "GET", ms+6, 20))
+			}
+			s.Process(spans)
+			for _, o := range s.Tick(at.Add(time.Second)) {
+				if o.Kind != signal.TraceUnreachable || o.Entity != "cache" {
+					continue
+				}
+				if o.Start.Before(fault) || o.Time.Sub(fault) > time.Minute {
+					t.Errorf("after %s healthy: raised at +%s (start %+v): %s", healthy, o.Time.Sub(fault), o.Start.Sub(fault), o.Summary)
+				}
+				return
+			}
+		}
+		t.Errorf("after %s healthy: an unreachable peer never raised", healthy)
+	}
+	f(5 * time.Minute)
+	f(time.Hour)
+}
+
 func TestTimeoutObservation(t *testing.T) {
 	s := NewStage(Config{}, nil)
 	g := newShop(5)

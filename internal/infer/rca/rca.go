@@ -377,7 +377,7 @@ func loads(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 				break
 			}
 		}
-		if retried(s) {
+		if retried(s) || s.retriedBy(g.callers[s.name], s.loadOnset.Add(cfg.Slack)) {
 			entry = false
 		}
 		if !entry {
@@ -456,6 +456,17 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 			}
 		}
 	}
+}
+
+// retriedBy tells whether one of callers logged failed calls naming the
+// suspect by the time at: they were retrying it.
+func (s *suspect) retriedBy(callers []string, at time.Time) bool {
+	for _, c := range s.clues {
+		if c.role == roleNamed && slices.Contains(callers, c.via) && !start(c.obs).After(at) {
+			return true
+		}
+	}
+	return false
 }
 
 // namedBy tells whether caller logged failed calls naming the suspect.

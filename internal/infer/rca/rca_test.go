@@ -384,3 +384,26 @@ func TestDeployDuringSurge(t *testing.T) {
 		t.Errorf("the deploy is not in the evidence:\n%s", all)
 	}
 }
+
+// A service whose callers log failed calls naming it, as its request rate
+// rises, is being retried, not surged: the slow callee below it is the
+// cause.
+func TestRetriedServiceIsNoSurge(t *testing.T) {
+	s := time.Second
+	obs := []signal.Observation{
+		ob(0, "payment", signal.TraceLatency, "charge", 0.9, "up"),
+		logOb(5*s, "gateway", signal.LogErrorBurst, "POST /checkout failed: timeout calling checkout, retrying"),
+		ob(10*s, "checkout", signal.MetricAnomaly, "request_rate", 0.95, "up"),
+		ob(10*s, "checkout", signal.MetricAnomaly, "latency_p99_ms", 0.9, "up"),
+		ob(11*s, "gateway", signal.MetricAnomaly, "error_ratio", 0.8, "up"),
+	}
+	causes := Rank(Input{Observations: obs, Topology: shop()}, Config{})
+	if causes[0].Entity != "payment" {
+		t.Fatalf("top = %s/%s, want payment: gateway was retrying checkout\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
+	// Without the complaint it is a surge entering at checkout.
+	obs = slices.Delete(obs, 1, 2)
+	if causes := Rank(Input{Observations: obs, Topology: shop()}, Config{}); causes[0].Entity != "checkout" || causes[0].Kind != KindLoad {
+		t.Fatalf("top = %s/%s, want checkout/load\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
+}
