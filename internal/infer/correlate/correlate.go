@@ -59,9 +59,9 @@ type group struct {
 	first    time.Time      // oldest observation Time
 	newest   time.Time      // newest observation Time
 	overflow int
-	// lastSig and burst are the newest significant observation's Time and
-	// when the current burst of them began (after a pause of more than
-	// Window): what the incident is about now.
+	// lastSig and burst are the newest metric, trace or alarm
+	// observation's Time and when the current burst of them began (after
+	// a pause of more than Window): what the incident is about now.
 	lastSig, burst time.Time
 	roots          []string // services no other service of the group explains
 	rootsOf        *pass
@@ -462,7 +462,10 @@ func (g *group) add(o *signal.Observation, c *Correlator) {
 	if o.Time.After(g.newest) {
 		g.newest = o.Time
 	}
-	if o.Kind != signal.Change && o.Kind.Source() != signal.SourceLog && o.Score >= c.cfg.MinScore {
+	// Any metric, trace or alarm observation, strong or not, says the
+	// trouble goes on: a detector re-raises a lasting anomaly at a lower
+	// score as it adapts.
+	if o.Kind != signal.Change && o.Kind.Source() != signal.SourceLog {
 		if g.lastSig.IsZero() || o.Time.Sub(g.lastSig) > c.cfg.Window {
 			g.burst = o.Time
 		}

@@ -430,10 +430,11 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 			}
 			// A callee whose own symptoms were convicted later still
 			// explains a caller that logged failed calls naming it from
-			// the start: a sparse dependency (an external API called a few
-			// times a minute) shows in its callers' errors before its own
-			// telemetry has enough calls to judge.
-			if p.onset.After(s.onset.Add(cfg.Slack)) && !(p.namedBy(s.name) && !p.onset.After(s.onset.Add(cfg.LoadLag))) {
+			// the start (however late its own conviction): a sparse
+			// dependency (an external API called a few times a minute)
+			// shows in its callers' errors long before its own telemetry
+			// has enough calls to judge.
+			if p.onset.After(s.onset.Add(cfg.Slack)) && !p.retriedBy([]string{s.name}, s.onset.Add(cfg.LoadLag)) {
 				continue
 			}
 			// Trouble spreads to callers within a minute or two: a callee
@@ -463,16 +464,6 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 func (s *suspect) retriedBy(callers []string, at time.Time) bool {
 	for _, c := range s.clues {
 		if c.role == roleNamed && slices.Contains(callers, c.via) && !start(c.obs).After(at) {
-			return true
-		}
-	}
-	return false
-}
-
-// namedBy tells whether caller logged failed calls naming the suspect.
-func (s *suspect) namedBy(caller string) bool {
-	for _, c := range s.clues {
-		if c.role == roleNamed && c.via == caller {
 			return true
 		}
 	}

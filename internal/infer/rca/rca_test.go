@@ -350,6 +350,12 @@ func TestNamedSparseCallee(t *testing.T) {
 	if causes[0].Entity != "db" {
 		t.Fatalf("top = %s/%s, want db: payment named it in its failed calls\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
 	}
+	// However late its own errors are convicted.
+	late := slices.Clone(obs)
+	late[len(late)-1] = ob(4*time.Minute, "db", signal.TraceErrors, "charge", 0.85, "up")
+	if causes := Rank(Input{Observations: late, Topology: shop()}, Config{}); causes[0].Entity != "db" {
+		t.Fatalf("top = %s/%s, want db convicted 4 minutes later\n%s", causes[0].Entity, causes[0].Kind, dump(causes))
+	}
 	// Without the naming, db's errors a minute later do not explain payment.
 	obs = slices.Delete(obs, 2, 3)
 	if causes := Rank(Input{Observations: obs, Topology: shop()}, Config{}); causes[0].Entity != "payment" {
