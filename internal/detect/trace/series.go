@@ -254,18 +254,10 @@ func (s *Stage) judge(sr *series, now int64) {
 			structUp, tail = s.ratioAnomalous(b.n, b.kd, pDev)
 			suspect = suspect || tail < math.Sqrt(c.ErrorAlpha)
 		}
-	} else if sr.key.kind == kindUnreach {
-		ratioUp = b.k >= int64(c.MinSamples) && ratio >= freshRatio
 	}
-	if (sr.key.kind == kindOp || sr.key.kind == kindUnreach) && !ratioUp && ratio >= freshRatio && b.k >= int64(c.MinErrors) &&
-		binomTail(b.n, b.k, min(max(pBase, ratioFloor), 0.999)) < math.Sqrt(c.ErrorAlpha) {
-		// Half the calls failing (or not reaching their peer): a fault,
-		// whether or not the baseline is warm. A sparse operation (an
-		// external API called a few times a minute) learns its baseline
-		// slowly and noisily, and the strict test cannot convict a
-		// handful of failures against it.
-		ratioUp = true
-	}
+	// Half the calls failing (or not reaching their peer) is a fault,
+	// warm baseline or not (see overwhelming).
+	ratioUp = ratioUp || s.overwhelming(sr)
 
 	if latUp {
 		s.fire(sr, alertLatency, onset, now, func() signal.Observation {
@@ -328,12 +320,15 @@ func (s *Stage) ratioAnomalous(n, k int64, p float64) (anomalous bool, tail floa
 	return tail < c.ErrorAlpha, tail
 }
 
-// overwhelming tells whether sr's open bucket, too sparse to be judged yet,
-// already holds failures no baseline explains: half or more of its calls,
-// at least MinErrors, improbable under the baseline. A sparse operation (an
-// external API called a few times a minute) would otherwise wait for
-// MinSamples calls, half a minute or more, while its callers' error ratios
-// already say something is wrong.
+// overwhelming tells whether sr's bucket holds failures no baseline
+// explains: half or more of its calls, at least MinErrors, improbable
+// under the baseline so far. Such a bucket is judged at once, even before
+// it has MinSamples calls, and raised whether or not the baseline is warm:
+// a sparse operation (an external API called a few times a minute) learns
+// its baseline slowly and noisily, the strict test cannot convict a
+// handful of failures against it, and waiting for MinSamples calls takes
+// half a minute or more while its callers' error ratios already say
+// something is wrong.
 func (s *Stage) overwhelming(sr *series) bool {
 	b := &sr.b
 	if sr.key.kind != kindOp && sr.key.kind != kindUnreach || b.k < int64(s.cfg.MinErrors) || float64(b.k) < freshRatio*float64(b.n) {
