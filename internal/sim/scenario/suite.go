@@ -31,39 +31,13 @@ var suiteLogRate = 1.0
 func Suite(n int, seed int64, oneSystem bool) ([]Scenario, error) {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x5017e))
 	kinds := sim.AllFaultKinds()
-	var (
-		sysSpec  sim.RandomSpec
-		sysSeed  int64
-		sysTopo  sim.Topology
-		haveOne  bool
-		drawOnce = func() error {
-			// One system with a target for every kind of fault.
-			for try := range 200 {
-				spec := sim.RandomSpec{Services: 16 + rng.IntN(15), Depth: 3 + rng.IntN(2), FanOut: 2 + rng.IntN(2)}
-				tseed := rng.Int64N(1 << 40)
-				topo, err := sim.Random(spec, tseed)
-				if err != nil {
-					return err
-				}
-				all := true
-				for _, k := range kinds {
-					if _, ok := pickFault(rand.New(rand.NewPCG(uint64(try), 1)), topo, k); !ok {
-						all = false
-						break
-					}
-				}
-				if all {
-					sysSpec, sysSeed, sysTopo, haveOne = spec, tseed, topo, true
-					return nil
-				}
-			}
-			return fmt.Errorf("scenario: no random topology has a target for every kind of fault")
-		}
-	)
+	var one *system
 	if oneSystem {
-		if err := drawOnce(); err != nil {
+		sys, err := drawSystem(rng, kinds)
+		if err != nil {
 			return nil, err
 		}
+		one = &sys
 	}
 	var out []Scenario
 	for i := range n {
@@ -77,8 +51,8 @@ func Suite(n int, seed int64, oneSystem bool) ([]Scenario, error) {
 			f     Fault
 			ok    bool
 		)
-		if haveOne {
-			spec, tseed, topo = sysSpec, sysSeed, sysTopo
+		if one != nil {
+			spec, tseed, topo = one.spec, one.seed, one.topo
 			f, ok = pickFault(rng, topo, kind)
 		}
 		for try := 0; !ok; try++ {
@@ -116,6 +90,37 @@ func Suite(n int, seed int64, oneSystem bool) ([]Scenario, error) {
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// system is a random topology and how to make it again.
+type system struct {
+	spec sim.RandomSpec
+	seed int64
+	topo sim.Topology
+}
+
+// drawSystem draws random topologies until one has a target for every
+// kind of fault.
+func drawSystem(rng *rand.Rand, kinds []sim.FaultKind) (system, error) {
+	for try := range 200 {
+		sys := system{spec: sim.RandomSpec{Services: 16 + rng.IntN(15), Depth: 3 + rng.IntN(2), FanOut: 2 + rng.IntN(2)}, seed: rng.Int64N(1 << 40)}
+		var err error
+		if sys.topo, err = sim.Random(sys.spec, sys.seed); err != nil {
+			return system{}, err
+		}
+		probe := rand.New(rand.NewPCG(uint64(try), 1)) // so that checking draws nothing from rng
+		all := true
+		for _, k := range kinds {
+			if _, ok := pickFault(probe, sys.topo, k); !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			return sys, nil
+		}
+	}
+	return system{}, fmt.Errorf("scenario: no random topology has a target for every kind of fault")
 }
 
 // pickFault chooses a target in topo that a fault of kind k fits.
