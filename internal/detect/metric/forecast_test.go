@@ -14,8 +14,9 @@ import (
 // (disks, pools, hosts, replicas).
 func fullShop(t testing.TB, seed int64) *sim.World {
 	t.Helper()
-	w, err := sim.New(sim.Config{Seed: seed, Start: shopStart, Step: time.Second, MetricInterval: 5 * time.Second,
-		TraceSampling: 0.1, RequestRate: 40, LogRate: 2, Detail: true}, sim.Shop())
+	cfg := shopConfig(seed)
+	cfg.Detail = true
+	w, err := sim.New(cfg, sim.Shop())
 	if err != nil {
 		t.Fatal(err)
 	}

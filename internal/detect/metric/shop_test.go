@@ -22,10 +22,16 @@ var shopStart = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
 // shopWarmUp is how long the detector may learn before alarms count as false.
 const shopWarmUp = 10 * time.Minute
 
+// shopConfig is the simulated world every shop test runs: 5-second
+// scrapes, a tenth of the traces, 40 requests a second.
+func shopConfig(seed int64) sim.Config {
+	return sim.Config{Seed: seed, Start: shopStart, Step: time.Second,
+		MetricInterval: 5 * time.Second, TraceSampling: 0.1, RequestRate: 40, LogRate: 2}
+}
+
 func newShop(t testing.TB, seed int64) *sim.World {
 	t.Helper()
-	w, err := sim.NewShop(sim.Config{Seed: seed, Start: shopStart, Step: time.Second,
-		MetricInterval: 5 * time.Second, TraceSampling: 0.1, RequestRate: 40, LogRate: 2})
+	w, err := sim.NewShop(shopConfig(seed))
 	if err != nil {
 		t.Fatal(err)
 	}

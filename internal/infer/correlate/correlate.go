@@ -59,10 +59,10 @@ type group struct {
 	first    time.Time      // oldest observation Time
 	newest   time.Time      // newest observation Time
 	overflow int
-	// lastSig and burst are the newest metric, trace or alarm
+	// lastActive and burst are the newest metric, trace or alarm
 	// observation's Time and when the current burst of them began (after
 	// a pause of more than Window): what the incident is about now.
-	lastSig, burst time.Time
+	lastActive, burst time.Time
 	roots          []string // services no other service of the group explains
 	rootsOf        *pass
 }
@@ -466,11 +466,11 @@ func (g *group) add(o *signal.Observation, c *Correlator) {
 	// trouble goes on: a detector re-raises a lasting anomaly at a lower
 	// score as it adapts.
 	if o.Kind != signal.Change && o.Kind.Source() != signal.SourceLog {
-		if g.lastSig.IsZero() || o.Time.Sub(g.lastSig) > c.cfg.Window {
+		if g.lastActive.IsZero() || o.Time.Sub(g.lastActive) > c.cfg.Window {
 			g.burst = o.Time
 		}
-		if o.Time.After(g.lastSig) {
-			g.lastSig = o.Time
+		if o.Time.After(g.lastActive) {
+			g.lastActive = o.Time
 		}
 	}
 	k := keyOf(o)
