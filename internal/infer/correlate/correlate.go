@@ -63,8 +63,8 @@ type group struct {
 	// observation's Time and when the current burst of them began (after
 	// a pause of more than Window): what the incident is about now.
 	lastActive, burst time.Time
-	roots          []string // services no other service of the group explains
-	rootsOf        *pass
+	roots             []string // services no other service of the group explains
+	rootsOf           *pass
 }
 
 // pass holds what one Add or Tick computes from the topology, so that it is
