@@ -70,14 +70,14 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		s := rep.Sets[k]
 		line := fmt.Sprintf("  %-16s %3d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f", k, s.Cases, s.AC1, s.AC3, s.Avg5)
 		if rep.DiagnosisMaxS > 0 {
-			line += fmt.Sprintf("  diagnosed: median %3.0fs, %3.0f%% within 30s (%3.0f%% of impact)",
-				s.DiagnosisMedianS, 100*s.DiagnosedIn30s, 100*s.DiagnosedIn30sImpact)
+			line += fmt.Sprintf("  diagnosed: median %3.0fs, right within 30s %3.0f%% (%3.0f%% of effect)",
+				s.DiagnosisMedianS, 100*s.DiagnosedIn30s, 100*s.DiagnosedIn30sEffect)
 		}
 		fmt.Fprintln(stdout, line)
 	}
 	if rep.DiagnosisMaxS > 0 {
-		fmt.Fprintf(stdout, "  diagnosis: median %.0fs, worst %.0fs, %.0f%% within 30s of the onset, %.0f%% within 30s of the impact or before it\n",
-			rep.DiagnosisMedianS, rep.DiagnosisMaxS, 100*rep.DiagnosedIn30s, 100*rep.DiagnosedIn30sImpact)
+		fmt.Fprintf(stdout, "  diagnosis: median %.0fs, worst %.0fs; root cause ranked top within 30s of the onset %.0f%%, of the fault taking effect %.0f%%\n",
+			rep.DiagnosisMedianS, rep.DiagnosisMaxS, 100*rep.DiagnosedIn30s, 100*rep.DiagnosedIn30sEffect)
 	}
 	if g := rep.Feedback; g != nil {
 		fmt.Fprintf(stdout, "  feedback on %d cases: held-out AC@1 %.3f → %.3f, AC@3 %.3f → %.3f, Avg@5 %.3f → %.3f\n",

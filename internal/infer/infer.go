@@ -230,7 +230,8 @@ func (i *Inferrer) window() time.Duration {
 // the noise's onset miss the fault. The significant observations (metric,
 // trace and alarm ones reaching the correlator's MinScore; logs corroborate
 // but do not date trouble) are split into bursts wherever they pause for
-// longer than the grouping window; the onset is the start of the latest
+// longer than the grouping window (a forecast lasts until its limit is
+// due); the onset is the start of the latest
 // burst that holds at least a quarter of the strongest burst's evidence:
 // an incident kept open by one problem that another joins later is
 // diagnosed on what is wrong now.
@@ -249,13 +250,18 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 		if o.Kind == signal.Change || o.Kind.Source() == signal.SourceLog || o.Score < minScore {
 			continue
 		}
-		st := o.Start
+		st, end := o.Start, o.Time
 		if st.IsZero() || st.After(o.Time) || o.Kind == signal.MetricForecast {
 			// A forecast's start is that of the trend it fitted, not
-			// when anything went wrong.
+			// when anything went wrong; the trouble it foretells lasts
+			// until the limit is due, and what comes then is the same
+			// burst.
 			st = o.Time
+			if due, ok := correlate.Due(&o); ok {
+				end = due
+			}
 		}
-		sig = append(sig, span{st, o.Time, o.Score})
+		sig = append(sig, span{st, end, o.Score})
 	}
 	if len(sig) == 0 {
 		return fallback

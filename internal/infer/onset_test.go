@@ -40,4 +40,13 @@ func TestTroubleOnset(t *testing.T) {
 	fc := at(9*time.Minute, signal.MetricForecast, 0.9)
 	fc.Start = t0.Add(time.Minute)
 	f(append([]signal.Observation{noise}, fc), 9*time.Minute)
+
+	// The trouble a forecast foretells (an OOM four minutes on, past the
+	// grouping window) is the forecast's burst: it lasts until its limit
+	// is due, so the diagnosis keeps the forecast's evidence.
+	fc.Evidence = map[string]string{"eta": "5m0s"}
+	oom := []signal.Observation{at(13*time.Minute, signal.MetricAnomaly, 1), at(13*time.Minute, signal.LogNewTemplate, 0.85), at(13*time.Minute, signal.TraceErrors, 0.9)}
+	f(append([]signal.Observation{noise, fc}, oom...), 9*time.Minute)
+	fc.Evidence = nil
+	f(append([]signal.Observation{noise, fc}, oom...), 13*time.Minute)
 }

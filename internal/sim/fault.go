@@ -133,11 +133,12 @@ type Truth struct {
 	// Peer and Instance are the fault's, when it has them.
 	Peer     string `json:"peer,omitempty"`
 	Instance string `json:"instance,omitempty"`
-	// Impact is when the fault begins to hurt requests: for a deploy or a
-	// config change, when the regression begins; for a leak, a filling
-	// disk or a leaking pool, when the resource runs out (its trend was
-	// visible, and forecast, before); otherwise Start.
-	Impact time.Time `json:"impact"`
+	// Effect is when the fault begins to act on the system: for a deploy or
+	// a config change, when the new version or setting starts serving and
+	// the regression begins (the change event is at Start); otherwise
+	// Start (a leak, a filling disk or a leaking pool moves its resource
+	// from the first second, long before it runs out).
+	Effect time.Time `json:"effect"`
 }
 
 // fault is an injected fault resolved against the world.
@@ -150,15 +151,13 @@ type fault struct {
 	announced  bool // its change event was written
 }
 
-// impact is when the fault begins to hurt requests (see Truth.Impact).
-func (f *fault) impact() int64 {
+// effect is when the fault begins to act on the system (see Truth.Effect).
+func (f *fault) effect() int64 {
 	switch f.kind {
 	case FaultDeploy:
 		return f.start + deployLag
 	case FaultConfig:
 		return f.start + configLag
-	case FaultLeak, FaultDisk, FaultPool:
-		return f.start + int64(f.mag*float64(time.Minute))
 	}
 	return f.start
 }

@@ -198,6 +198,28 @@ func TestTruthAffected(t *testing.T) {
 	f("gateway", "gateway", "frontend")
 }
 
+// TestTruthEffect: a change's fault takes effect when the new version or
+// setting serves, after its event; every other fault acts from its start.
+func TestTruthEffect(t *testing.T) {
+	w := newWorld(t, nil)
+	start := w.Now().Add(time.Minute)
+	for _, f := range []Fault{
+		{Kind: FaultDeploy, Target: "cart", Start: start},
+		{Kind: FaultConfig, Target: "payment", Start: start},
+		{Kind: FaultLeak, Target: "user", Start: start, Magnitude: 4},
+	} {
+		if err := w.Inject(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[FaultKind]time.Duration{FaultDeploy: 30 * time.Second, FaultConfig: 10 * time.Second, FaultLeak: 0}
+	for _, tr := range w.Truth() {
+		if got := tr.Effect.Sub(tr.Start); got != want[tr.Kind] || !tr.Start.Equal(start) {
+			t.Errorf("%s on %s: effect %v after its start %v, want %v", tr.Kind, tr.Target, got, tr.Start, want[tr.Kind])
+		}
+	}
+}
+
 func batchHashes(t *testing.T, seed int64, steps int) []string {
 	w := newWorld(t, func(c *Config) { c.Seed = seed; c.TraceSampling = 0.3 })
 	var out []string

@@ -376,7 +376,7 @@ func (w *World) Inject(f Fault) error {
 		return err
 	}
 	w.faults = append(w.faults, rf)
-	t := Truth{Kind: rf.kind, Target: w.svcs[rf.target].name, Start: ts(rf.start), Impact: ts(rf.impact()),
+	t := Truth{Kind: rf.kind, Target: w.svcs[rf.target].name, Start: ts(rf.start), Effect: ts(rf.effect()),
 		Affected: w.truthAffected(&rf), Instance: f.Instance}
 	if rf.peer >= 0 {
 		t.Peer = w.svcs[rf.peer].name

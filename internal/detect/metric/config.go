@@ -148,6 +148,23 @@ type Config struct {
 	ForecastWindow int `yaml:"forecast_window"`
 	// ForecastZ is the Mann-Kendall z a rising trend needs to be significant.
 	ForecastZ float64 `yaml:"forecast_z"`
+	// ForecastRamp is how long a steady climb must have lasted to be
+	// forecast at once, before the window's fit can see it: every point
+	// higher than the last for at least that long and three points,
+	// climbing twice the series' typical step per point on average,
+	// ending beyond its usual range (ForecastRampRise) and reaching the
+	// limit within the horizon. A memory blow-up or a disk filling in
+	// minutes is then reported within a few scrapes; 0 disables it.
+	ForecastRamp time.Duration `yaml:"forecast_ramp"`
+	// ForecastRampRise is ForecastRise for a ramp: how many spreads of the
+	// series its newest point must lie above the long-run mean. The climb
+	// itself is evidence the window's fit lacks, so the bar is far lower.
+	ForecastRampRise float64 `yaml:"forecast_ramp_rise"`
+	// ForecastRampNames are words of the names of the series a ramp is
+	// looked for on: resources that accumulate (memory, disk). A CPU
+	// climbs for a few scrapes whenever the traffic does, and that is no
+	// leak.
+	ForecastRampNames []string `yaml:"forecast_ramp_names"`
 	// ForecastRise is how many spreads of the series (its long-run spread
 	// and the residual spread of the fit, the larger) both the fitted rise
 	// over the window and the fitted level's excess over the long-run mean
@@ -216,6 +233,9 @@ func DefaultConfig() Config {
 		ForecastStep:       2,
 		ForecastWindow:     32,
 		ForecastZ:          4,
+		ForecastRamp:       30 * time.Second,
+		ForecastRampRise:   1.5,
+		ForecastRampNames:  []string{"memory", "mem_", "heap", "disk", "filesystem", "fs_", "inode", "swap"},
 		ForecastRise:       4,
 		ForecastBaseline:   720,
 		ForecastSuppress:   30 * time.Minute,
@@ -346,6 +366,12 @@ func (c Config) Validate() error {
 		bad("ForecastWindow", c.ForecastWindow, fmt.Sprintf("in [8,%d]", maxForecastWindow))
 	}
 	positive("ForecastZ", c.ForecastZ)
+	if c.ForecastRamp < 0 {
+		bad("ForecastRamp", c.ForecastRamp, ">= 0 (0: off)")
+	}
+	if !(c.ForecastRampRise >= 0) {
+		bad("ForecastRampRise", c.ForecastRampRise, ">= 0")
+	}
 	if !(c.ForecastRise >= 0) {
 		bad("ForecastRise", c.ForecastRise, ">= 0")
 	}

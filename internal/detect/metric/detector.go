@@ -510,6 +510,9 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		if f, ok := d.trendW.add(t, v); ok && warm {
 			r.Forecast = d.forecast(t, f)
 		}
+		if !r.Forecast.Fired && warm {
+			r.Forecast = d.ramp(t, v)
+		}
 	}
 	return r
 }

@@ -27,6 +27,18 @@ type window struct {
 	accN   int
 	origin time.Time
 
+	// The current run of rising points (see Config.ForecastRamp): the
+	// time and value of the point it rose from, its steps, and the last
+	// point; and the typical size of a step between two points, a mean of
+	// |Δ| with each step capped at rampCap of it, so that the rare GC drop
+	// or burst does not inflate it.
+	runT, runV float64
+	runN       int
+	lastT      float64
+	lastV      float64
+	points     int
+	step1      float64
+
 	fired    bool
 	lastFire time.Time
 	// gate is the bucket mean below which no fit is needed: half of the
@@ -53,7 +65,24 @@ func newWindow(size, step int) *window {
 // add accumulates (t, v); when a bucket completes and the window is full it
 // refits the trend.
 func (w *window) add(t time.Time, v float64) (fit, bool) {
-	w.accT += t.Sub(w.origin).Seconds()
+	secs := t.Sub(w.origin).Seconds()
+	if w.points > 0 {
+		// A plain mean of the first steps, then an EWMA of capped ones.
+		d := math.Abs(v - w.lastV)
+		if a := 1 / float64(w.points); a > rampAlpha {
+			w.step1 += a * (d - w.step1)
+		} else {
+			w.step1 += rampAlpha * (min(d, rampCap*w.step1) - w.step1)
+		}
+	}
+	if w.points > 0 && v > w.lastV {
+		w.runN++
+	} else {
+		w.runT, w.runV, w.runN = secs, v, 0
+	}
+	w.lastT, w.lastV = secs, v
+	w.points++
+	w.accT += secs
 	w.accY += v
 	w.accN++
 	if w.accN < w.step {
@@ -162,6 +191,51 @@ func (d *Detector) forecast(t time.Time, f fit) Forecast {
 		Level: f.level,
 		Z:     f.z,
 		Since: w.origin.Add(time.Duration(f.since * float64(time.Second))),
+	}
+}
+
+// Tuning of the ramp's typical step (see window.step1): the EWMA weight,
+// the cap on one step, how many typical steps a ramp must climb per step,
+// and the fewest steps a ramp has whatever its span.
+const (
+	rampAlpha    = 0.02
+	rampCap      = 3
+	rampSteps    = 2
+	minRampSteps = 3
+)
+
+// ramp reports a steady climb that has lasted ForecastRamp and ends beyond
+// the series' usual range, reaching the limit within the horizon: every
+// point higher than the last, by rampSteps typical steps of the series on
+// average, so that noise that happens to line up is not a climb; and a
+// GC sawtooth, which climbs steadily too, stays within its range. v is
+// the newest point.
+func (d *Detector) ramp(t time.Time, v float64) Forecast {
+	cfg := &d.cfg
+	w := d.trendW
+	span := w.lastT - w.runT
+	if cfg.ForecastRamp <= 0 || w.runN < minRampSteps || span < cfg.ForecastRamp.Seconds() || v >= cfg.ForecastLimit ||
+		w.fired && t.Sub(w.lastFire) < cfg.ForecastSuppress {
+		return Forecast{}
+	}
+	rise := v - w.runV
+	if v < d.base+cfg.ForecastRampRise*max(k1*d.baseDev, cfg.MinScale) || rise < float64(w.runN)*rampSteps*w.step1 {
+		return Forecast{}
+	}
+	slope := rise / span
+	eta := (cfg.ForecastLimit - v) / slope
+	if eta > cfg.ForecastHorizon.Seconds() {
+		return Forecast{}
+	}
+	n := float64(w.runN + 1)
+	w.fired, w.lastFire = true, t
+	return Forecast{
+		Fired: true,
+		ETA:   time.Duration(eta * float64(time.Second)).Round(time.Second),
+		Slope: slope,
+		Level: v,
+		Z:     (n*(n-1)/2 - 1) / math.Sqrt(n*(n-1)*(2*n+5)/18),
+		Since: w.origin.Add(time.Duration(w.runT * float64(time.Second))),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,8 @@ type key struct {
 type series struct {
 	d        *Detector
 	lastEmit time.Time
-	emitted  bool // an observation was emitted for the current run
+	emitted  bool    // an observation was emitted for the current run
+	peak     float64 // the highest score emitted for the current run
 	lastSeen time.Time
 }
 
@@ -129,6 +131,9 @@ func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 			}
 			cfg := s.cfg
 			cfg.Forecast = cfg.ForecastSuffix != "" && strings.HasSuffix(smp.Name, cfg.ForecastSuffix)
+			if !slices.ContainsFunc(cfg.ForecastRampNames, func(w string) bool { return strings.Contains(smp.Name, w) }) {
+				cfg.ForecastRamp = 0
+			}
 			ser = &series{d: NewDetector(cfg)}
 			s.series[k] = ser
 		}
@@ -144,10 +149,14 @@ func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 		}
 		ser.lastSeen = smp.Time
 		if r.New {
-			ser.emitted = false
+			ser.emitted, ser.peak = false, 0
 		}
-		if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat) {
-			ser.emitted, ser.lastEmit = true, smp.Time
+		// A run is reported once a Repeat, and at once when it worsens well
+		// beyond what was reported (AlertEscalate times its score): a disk
+		// filling fast first leaves its range faintly, and the correlator
+		// must hear of it when it is beyond doubt, not a minute later.
+		if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.AlertEscalate*ser.peak) {
+			ser.emitted, ser.lastEmit, ser.peak = true, smp.Time, max(ser.peak, r.Score)
 			s.stats.Anomalies++
 			out = append(out, anomaly(smp, r))
 		}

@@ -181,3 +181,70 @@ func TestNum(t *testing.T) {
 	f(0, "0")
 	f(2.5e7, "2.5e+07")
 }
+
+// TestForecastFastRamp: a memory blow-up on a GC sawtooth, scraped every
+// 10 s (4 minutes from its usual level to the limit), is forecast within
+// five scrapes of its start, dated by its start, before the window's fit
+// sees it.
+func TestForecastFastRamp(t *testing.T) {
+	const onset, ramp = 180, 24 // points of 10 s: 30 min of sawtooth first
+	for seed := int64(1); seed <= 10; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		st := NewStage(DefaultConfig(), nil)
+		fired := -1
+		for i := range onset + ramp {
+			level := 0.5
+			if i >= onset {
+				level += 0.5 * float64(i-onset) / ramp
+			}
+			saw := 0.06 * float64(i%10) / 10 * (1 - level) / 0.5
+			v := level + saw + 0.004*rng.NormFloat64()
+			for _, o := range st.Process([]signal.Sample{sample("cart", "memory_utilization", 2*i, v)}) {
+				if o.Kind != signal.MetricForecast || fired >= 0 {
+					continue
+				}
+				fired = i
+				if i < onset || o.Start.Before(at(2*onset-2)) {
+					t.Errorf("seed %d: forecast at point %d dated %v, before the onset %v: %s", seed, i, o.Start, at(2*onset), o)
+				}
+			}
+		}
+		if fired < 0 || fired > onset+5 {
+			t.Errorf("seed %d: forecast at point %d, want within 5 points of %d", seed, fired, onset)
+		}
+	}
+}
+
+// TestEscalationReported: an anomalous run that worsens well beyond what was
+// reported is reported again at once, not after Repeat; one that merely
+// stays bad is not.
+func TestEscalationReported(t *testing.T) {
+	st := NewStage(DefaultConfig(), nil)
+	rng := rand.New(rand.NewSource(3))
+	var got []signal.Observation
+	for i := range 400 {
+		v := 0.4 + 0.002*rng.NormFloat64()
+		if i >= 360 {
+			v += 0.004 * float64(i-359) * float64(i-359) // a disk filling ever faster
+		}
+		got = append(got, st.Process([]signal.Sample{sample("db", "disk_used", i, v)})...)
+	}
+	var anomalies []signal.Observation
+	for _, o := range got {
+		if o.Kind == signal.MetricAnomaly {
+			anomalies = append(anomalies, o)
+		}
+	}
+	if len(anomalies) < 2 || anomalies[1].Time.Sub(anomalies[0].Time) >= DefaultConfig().Repeat || anomalies[1].Score < anomalies[0].Score*DefaultConfig().AlertEscalate {
+		t.Fatalf("escalation not reported at once: %v", anomalies)
+	}
+	soon := 0
+	for i := 1; i < len(anomalies); i++ {
+		if anomalies[i].Time.Sub(anomalies[i-1].Time) < DefaultConfig().Repeat {
+			soon++
+		}
+	}
+	if soon > 2 {
+		t.Errorf("%d escalations reported within Repeat of the last, want at most 2: %v", soon, anomalies)
+	}
+}

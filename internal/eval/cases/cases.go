@@ -36,9 +36,10 @@ type Case struct {
 	// learned from.
 	Split string
 	Onset time.Time
-	// Impact is when the fault began to hurt requests, when the layout
-	// says (seer's does; see sim.Truth.Impact); zero otherwise.
-	Impact time.Time
+	// Effect is when the fault began to act on the system, when the layout
+	// says (seer's does; see sim.Truth.Effect): a deploy's regression
+	// begins after its change event. Zero otherwise.
+	Effect time.Time
 	End    time.Time
 	// Root is the ground-truth root-cause entity; Kind its fault kind.
 	Root string
@@ -387,7 +388,7 @@ func loadSeer(root, d string) (Case, error) {
 	var meta struct {
 		System    string  `json:"system"`
 		Onset     float64 `json:"onset"`
-		Impact    float64 `json:"impact"`
+		Effect    float64 `json:"effect"`
 		End       float64 `json:"end"`
 		RootCause struct {
 			Entity string `json:"entity"`
@@ -402,8 +403,8 @@ func loadSeer(root, d string) (Case, error) {
 		return c, fmt.Errorf("%s/case.json: %w", c.Name, err)
 	}
 	c.Onset, c.End, c.Root, c.Kind, c.Set = unix(meta.Onset), unix(meta.End), meta.RootCause.Entity, meta.RootCause.Kind, meta.RootCause.Kind
-	if meta.Impact > 0 {
-		c.Impact = unix(meta.Impact)
+	if meta.Effect > 0 {
+		c.Effect = unix(meta.Effect)
 	}
 	if c.Samples, err = readLong(filepath.Join(d, "metrics.csv")); err != nil {
 		return c, err

@@ -31,18 +31,21 @@ type Result struct {
 	// DiagnosedAfter is the simulated time from the onset to the final
 	// diagnosis (engine replays only; -1 otherwise).
 	DiagnosedAfter time.Duration `json:"diagnosed_after_ns"`
-	// ImpactAfter is the time from the onset to the fault's impact on
-	// requests, when the case says (a deploy's regression begins later, a
-	// leak hurts when the memory runs out); 0 otherwise.
-	ImpactAfter time.Duration `json:"impact_after_ns,omitempty"`
+	// EffectAfter is the time from the onset to the fault taking effect,
+	// when the case says (a deploy's regression begins once the new
+	// version serves); 0 otherwise.
+	EffectAfter time.Duration `json:"effect_after_ns,omitempty"`
 	// Entities are those of the incident diagnosed (engine replays only):
 	// what an operator's verdict on it is remembered with.
 	Entities []string `json:"-"`
 }
 
-// sinceImpact is the time from the fault's impact to the diagnosis,
-// negative when it was diagnosed before the fault hurt.
-func (r Result) sinceImpact() time.Duration { return r.DiagnosedAfter - r.ImpactAfter }
+// onTime tells whether the case was replayed and its root cause ranked
+// top, finally, within 30 s of the onset plus after (the time the fault
+// took to take effect, or 0).
+func (r Result) onTime(after time.Duration) bool {
+	return r.Rank == 1 && r.DiagnosedAfter >= 0 && r.DiagnosedAfter-after <= 30*time.Second
+}
 
 // Scores are the accuracy figures of a set of results.
 type Scores struct {
@@ -50,13 +53,14 @@ type Scores struct {
 	AC1   float64 `json:"AC@1"`
 	AC3   float64 `json:"AC@3"`
 	Avg5  float64 `json:"Avg@5"`
-	// Of the replayed cases: the median time from onset to diagnosis, in
-	// seconds; the share diagnosed within 30 s of the onset; and the share
-	// diagnosed within 30 s of the fault's impact on requests, or before
-	// it (a forecast leak, a deploy whose regression starts later).
+	// Of the replayed cases: the median time from onset to diagnosis (the
+	// final top cause first ranked top), in seconds; the share whose root
+	// cause was ranked top, for good, within 30 s of the onset; and the
+	// share within 30 s of the fault taking effect (a deploy's regression
+	// begins once the new version serves, after its change event).
 	DiagnosisMedianS     float64 `json:"diagnosis_median_s,omitempty"`
 	DiagnosedIn30s       float64 `json:"diagnosed_within_30s,omitempty"`
-	DiagnosedIn30sImpact float64 `json:"diagnosed_within_30s_of_impact,omitempty"`
+	DiagnosedIn30sEffect float64 `json:"diagnosed_within_30s_of_effect,omitempty"`
 }
 
 // Score computes AC@1, AC@3 and Avg@5 (the mean of AC@1..AC@5).
@@ -79,24 +83,24 @@ func Score(rs []Result) Scores {
 		s.Avg5 += ac(k) / 5
 	}
 	var times []time.Duration
-	onTime, ahead := 0, 0
+	onTime, afterEffect := 0, 0
 	for _, r := range rs {
 		if r.DiagnosedAfter < 0 {
 			continue
 		}
 		times = append(times, r.DiagnosedAfter)
-		if r.DiagnosedAfter <= 30*time.Second {
+		if r.onTime(0) {
 			onTime++
 		}
-		if r.sinceImpact() <= 30*time.Second {
-			ahead++
+		if r.onTime(r.EffectAfter) {
+			afterEffect++
 		}
 	}
 	if len(times) > 0 {
 		slices.Sort(times)
 		s.DiagnosisMedianS = times[len(times)/2].Seconds()
 		s.DiagnosedIn30s = float64(onTime) / float64(len(times))
-		s.DiagnosedIn30sImpact = float64(ahead) / float64(len(times))
+		s.DiagnosedIn30sEffect = float64(afterEffect) / float64(len(times))
 	}
 	return s
 }
@@ -115,8 +119,8 @@ type Options struct {
 // Diagnose ranks the root causes of one case.
 func Diagnose(ctx context.Context, c cases.Case, o Options) (Result, error) {
 	res := Result{Name: c.Name, Set: c.Set, Root: c.Root, DiagnosedAfter: -1}
-	if !c.Impact.IsZero() && c.Impact.After(c.Onset) {
-		res.ImpactAfter = c.Impact.Sub(c.Onset)
+	if !c.Effect.IsZero() && c.Effect.After(c.Onset) {
+		res.EffectAfter = c.Effect.Sub(c.Onset)
 	}
 	var causes []signal.Cause
 	if len(c.Spans) > 0 || len(c.Logs) > 0 {

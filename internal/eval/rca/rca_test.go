@@ -65,6 +65,21 @@ func TestScore(t *testing.T) {
 	if s.AC1 != 0.25 || s.AC3 != 0.5 || s.Avg5 != (0.25+0.25+0.5+0.5+0.5)/5 {
 		t.Fatalf("%+v", s)
 	}
+
+	// Timing counts the replayed cases only, and a case is on time when
+	// its root cause was ranked top within 30 s: of the onset, or of the
+	// fault taking effect (a deploy's regression 30 s after its event).
+	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
+	s = Score([]Result{
+		{Rank: 1, DiagnosedAfter: sec(10)},                       // on time
+		{Rank: 2, DiagnosedAfter: sec(10)},                       // fast but wrong
+		{Rank: 1, DiagnosedAfter: sec(50), EffectAfter: sec(30)}, // a deploy, 20 s after its effect
+		{Rank: 1, DiagnosedAfter: sec(90)},                       // late
+		{Rank: 1, DiagnosedAfter: -1},                            // not replayed
+	})
+	if s.DiagnosedIn30s != 0.25 || s.DiagnosedIn30sEffect != 0.5 || s.DiagnosisMedianS != 50 {
+		t.Fatalf("timing %+v", s)
+	}
 }
 
 // TestPublicSets checks the done-when figures on the public cases.

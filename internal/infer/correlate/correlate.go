@@ -63,8 +63,13 @@ type group struct {
 	// observation's Time and when the current burst of them began (after
 	// a pause of more than Window): what the incident is about now.
 	lastActive, burst time.Time
-	roots             []string // services no other service of the group explains
-	rootsOf           *pass
+	// due is when each service forecast to exhaust a resource is to
+	// reach its limit: until then (and Window after) its symptoms are the
+	// forecast trouble arriving, not a new problem, and the incident
+	// stays open.
+	due     map[string]time.Time
+	roots   []string // services no other service of the group explains
+	rootsOf *pass
 }
 
 // pass holds what one Add or Tick computes from the topology, so that it is
@@ -158,7 +163,7 @@ func (c *Correlator) Tick(now time.Time) []*signal.Incident {
 	var out []*signal.Incident
 	open := c.open[:0]
 	for _, g := range c.open {
-		if now.Sub(g.newest) < c.cfg.ResolveAfter {
+		if now.Sub(g.newest) < c.cfg.ResolveAfter || g.pending(now) {
 			open = append(open, g)
 			continue
 		}
@@ -265,7 +270,7 @@ func (c *Correlator) match(p *pass, o *signal.Observation, gs []*group, reopenin
 		} else if _, same := g.entries[keyOf(o)]; same && o.Time.Sub(g.newest) <= c.cfg.ResolveAfter {
 			d = -1
 		} else {
-			if o.Time.Sub(g.newest) > c.cfg.Window || g.first.Sub(o.Time) > c.cfg.Window {
+			if o.Time.Sub(g.newest) > c.cfg.Window && !g.awaits(rca.Service(o.Entity), o.Time, c.cfg.Window) || g.first.Sub(o.Time) > c.cfg.Window {
 				continue
 			}
 			if d = c.distance(p, rca.Service(o.Entity), g); d < 0 {
@@ -462,6 +467,15 @@ func (g *group) add(o *signal.Observation, c *Correlator) {
 	if o.Time.After(g.newest) {
 		g.newest = o.Time
 	}
+	if at, ok := Due(o); ok {
+		svc := rca.Service(o.Entity)
+		if at.After(g.due[svc]) {
+			if g.due == nil {
+				g.due = make(map[string]time.Time)
+			}
+			g.due[svc] = at
+		}
+	}
 	// Any metric, trace or alarm observation, strong or not, says the
 	// trouble goes on: a detector re-raises a lasting anomaly at a lower
 	// score as it adapts.
@@ -503,6 +517,37 @@ func (g *group) add(o *signal.Observation, c *Correlator) {
 	g.order = append(g.order, k)
 	g.services[rca.Service(o.Entity)]++
 	g.rootsOf = nil
+}
+
+// Due is when a forecast observation expects its resource to reach the
+// limit (its Time plus the ETA in its evidence); false for any other
+// observation or a forecast without a valid ETA.
+func Due(o *signal.Observation) (time.Time, bool) {
+	if o.Kind != signal.MetricForecast {
+		return time.Time{}, false
+	}
+	eta, err := time.ParseDuration(o.Evidence["eta"])
+	if err != nil || eta <= 0 {
+		return time.Time{}, false
+	}
+	return o.Time.Add(eta), true
+}
+
+// awaits tells whether svc was forecast to reach a limit by at (give or
+// take window): its symptoms then are the forecast coming true.
+func (g *group) awaits(svc string, at time.Time, window time.Duration) bool {
+	due, ok := g.due[svc]
+	return ok && !at.After(due.Add(window))
+}
+
+// pending tells whether a forecast limit of the group is still to come.
+func (g *group) pending(now time.Time) bool {
+	for _, due := range g.due {
+		if now.Before(due) {
+			return true
+		}
+	}
+	return false
 }
 
 // rootsIn are the group's services on the graph that call no other service

@@ -302,3 +302,30 @@ func TestSymptomDatedByItsBurst(t *testing.T) {
 	f("catalog/error_ratio", 16*time.Minute)
 	f("db/latency_p99_ms", 0)
 }
+
+// A forecast promises trouble at its ETA: the symptoms that arrive then,
+// minutes after the forecast and past Window, are the same incident, and
+// the incident stays open until the limit is due, not just ResolveAfter.
+func TestForecastAwaitsItsTrouble(t *testing.T) {
+	c := newShop(Config{})
+	fc := ob(0, "cart", signal.MetricForecast, "memory_utilization", 1)
+	fc.Evidence = map[string]string{"eta": "8m0s"}
+	in := c.Add([]signal.Observation{fc})
+	if len(in) != 1 {
+		t.Fatalf("an urgent forecast opened %d incidents", len(in))
+	}
+	if got := c.Tick(t0.Add(7 * time.Minute)); len(got) != 0 {
+		t.Fatalf("resolved before the forecast limit was due: %v", titles(got))
+	}
+	oom := []signal.Observation{ob(7*time.Minute, "cart", signal.MetricAnomaly, "gc_pause_ms", 0.9), ob(7*time.Minute, "cart", signal.LogNewTemplate, "oom", 0.85)}
+	if got := c.Add(oom); len(got) != 1 || got[0] != in[0] || len(c.Open()) != 1 {
+		t.Fatalf("the forecast trouble opened another incident: %v", titles(c.Open()))
+	}
+	// Elsewhere, the same wait means nothing: a new problem on db after a
+	// pause is a new incident.
+	c = newShop(Config{})
+	c.Add([]signal.Observation{fc})
+	if got := c.Add(dbFault(5 * time.Minute)); len(got) != 1 || got[0] == in[0] || len(c.Open()) != 2 {
+		t.Fatalf("an unrelated fault joined the forecast's incident: %v", titles(c.Open()))
+	}
+}

@@ -448,8 +448,11 @@ func victims(g *Graph, sus map[string]*suspect, list []*suspect, cfg Config) {
 			}
 			p.explains = append(p.explains, s.name)
 			by := min(1, p.own/math.Max(s.own, 1e-9))
-			if k, v := s.local(resourceKinds...); v >= 0.6 && p.byKind[k] < 0.5*v {
-				// Its own resource trouble is not the callee's doing.
+			if k, v := s.local(resourceKinds...); v >= 0.6 && (k != KindNetwork || p.byKind[k] < 0.5*v) {
+				// Its own resource trouble is not the callee's doing: a
+				// disk or memory is its own even when the callee's fills
+				// too. Retransmits are the callee's when it retransmits
+				// too: both ends of a lossy link see them.
 				by *= 1 - v
 			}
 			if by > s.victimBy {

@@ -110,6 +110,17 @@ func scenarios() map[string]scenario {
 		ob(22*s, "catalog", signal.MetricAnomaly, "latency_p99_ms", 0.8, "up"),
 		ob(23*s, "frontend", signal.MetricAnomaly, "latency_p99_ms", 0.8, "up"))
 	out["frontend surge"] = scenario{load, "frontend", KindLoad}
+
+	// Cart's disk fills; the cache it calls shows a milder disk trend at
+	// the same time. A callee's disk does not fill its caller's.
+	disk := []signal.Observation{
+		ob(0, "cache", signal.MetricForecast, "disk_utilization", 0.75, "up"),
+		ob(5*s, "cache", signal.MetricAnomaly, "disk_utilization", 0.6, "up"),
+		ob(0, "cart", signal.MetricForecast, "disk_utilization", 1, "up"),
+		ob(10*s, "cart", signal.MetricAnomaly, "disk_utilization", 0.95, "up"),
+		ob(20*s, "checkout", signal.MetricAnomaly, "latency_p99_ms", 0.6, "up"),
+	}
+	out["cart disk"] = scenario{disk, "cart", KindDisk}
 	return out
 }
 

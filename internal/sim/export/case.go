@@ -138,8 +138,9 @@ type RootCause struct {
 type Truth struct {
 	System string `json:"system"`
 	Onset  int64  `json:"onset"`
-	// Impact is when the fault began to hurt requests (sim.Truth.Impact).
-	Impact    int64     `json:"impact"`
+	// Effect is when the fault began to act on the system
+	// (sim.Truth.Effect): later than Onset for a deploy or config change.
+	Effect    int64     `json:"effect"`
 	End       int64     `json:"end"`
 	RootCause RootCause `json:"root_cause"`
 	Affected  []string  `json:"affected"`
@@ -159,7 +160,7 @@ func TruthOf(system string, truths []sim.Truth, end time.Time) Truth {
 		return t
 	}
 	f := truths[0]
-	t.Onset, t.Impact, t.RootCause = f.Start.Unix(), f.Impact.Unix(), RootCause{Entity: f.Target, Kind: string(f.Kind)}
+	t.Onset, t.Effect, t.RootCause = f.Start.Unix(), f.Effect.Unix(), RootCause{Entity: f.Target, Kind: string(f.Kind)}
 	t.End = end.Unix()
 	if !f.End.IsZero() && f.End.Before(end) {
 		t.End = f.End.Unix()
