@@ -235,7 +235,7 @@ func DefaultConfig() Config {
 		ForecastZ:          4,
 		ForecastRamp:       30 * time.Second,
 		ForecastRampRise:   1.5,
-		ForecastRampNames:  []string{"memory", "mem_", "heap", "disk", "filesystem", "fs_", "inode", "swap"},
+		ForecastRampNames:  []string{"memory", "mem_", "heap", "disk", "filesystem", "fs_", "inode", "swap", "pool"},
 		ForecastRise:       4,
 		ForecastBaseline:   720,
 		ForecastSuppress:   30 * time.Minute,

@@ -27,17 +27,18 @@ type window struct {
 	accN   int
 	origin time.Time
 
-	// The current run of rising points (see Config.ForecastRamp): the
-	// time and value of the point it rose from, its steps, and the last
-	// point; and the typical size of a step between two points, a mean of
-	// |Δ| with each step capped at rampCap of it, so that the rare GC drop
-	// or burst does not inflate it.
-	runT, runV float64
-	runN       int
-	lastT      float64
-	lastV      float64
-	points     int
-	step1      float64
+	// The newest points' rises and the seconds between them, newest at
+	// (points-1)%maxRampSteps, for a ramp (see Config.ForecastRamp); the
+	// number of steps up in a row; the last point; and the typical size
+	// of a step between two points, a mean of |Δ| with each step capped
+	// at rampCap of it, so that the rare GC drop or burst does not
+	// inflate it.
+	rises, gaps [maxRampSteps]float32
+	runN        int
+	lastT       float64
+	lastV       float64
+	points      int
+	step1       float64
 
 	fired    bool
 	lastFire time.Time
@@ -75,10 +76,14 @@ func (w *window) add(t time.Time, v float64) (fit, bool) {
 			w.step1 += rampAlpha * (min(d, rampCap*w.step1) - w.step1)
 		}
 	}
+	if w.points > 0 {
+		i := (w.points - 1) % maxRampSteps
+		w.rises[i], w.gaps[i] = float32(v-w.lastV), float32(secs-w.lastT)
+	}
 	if w.points > 0 && v > w.lastV {
 		w.runN++
 	} else {
-		w.runT, w.runV, w.runN = secs, v, 0
+		w.runN = 0
 	}
 	w.lastT, w.lastV = secs, v
 	w.points++
@@ -196,30 +201,42 @@ func (d *Detector) forecast(t time.Time, f fit) Forecast {
 
 // Tuning of the ramp's typical step (see window.step1): the EWMA weight,
 // the cap on one step, how many typical steps a ramp must climb per step,
-// and the fewest steps a ramp has whatever its span.
+// and the fewest steps a ramp has whatever its span and the most it keeps
+// (at scrapes faster than ForecastRamp/maxRampSteps, a ramp is judged on
+// the newest maxRampSteps steps).
 const (
 	rampAlpha    = 0.02
 	rampCap      = 3
 	rampSteps    = 2
 	minRampSteps = 3
+	maxRampSteps = 16
 )
 
 // ramp reports a steady climb that has lasted ForecastRamp and ends beyond
 // the series' usual range, reaching the limit within the horizon: every
 // point higher than the last, by rampSteps typical steps of the series on
 // average, so that noise that happens to line up is not a climb; and a
-// GC sawtooth, which climbs steadily too, stays within its range. v is
-// the newest point.
+// GC sawtooth, which climbs steadily too, stays within its range. The
+// climb judged is the newest ForecastRamp of the run (at most
+// maxRampSteps steps): a leak that begins on the rising side of a
+// sawtooth is judged by its own steps. v is the newest point.
 func (d *Detector) ramp(t time.Time, v float64) Forecast {
 	cfg := &d.cfg
 	w := d.trendW
-	span := w.lastT - w.runT
-	if cfg.ForecastRamp <= 0 || w.runN < minRampSteps || span < cfg.ForecastRamp.Seconds() || v >= cfg.ForecastLimit ||
-		w.fired && t.Sub(w.lastFire) < cfg.ForecastSuppress {
+	if cfg.ForecastRamp <= 0 || w.runN < minRampSteps || v >= cfg.ForecastLimit ||
+		w.fired && t.Sub(w.lastFire) < cfg.ForecastSuppress ||
+		v < d.base+cfg.ForecastRampRise*max(k1*d.baseDev, cfg.MinScale) {
 		return Forecast{}
 	}
-	rise := v - w.runV
-	if v < d.base+cfg.ForecastRampRise*max(k1*d.baseDev, cfg.MinScale) || rise < float64(w.runN)*rampSteps*w.step1 {
+	var rise, span float64
+	steps := 0
+	for steps < min(w.runN, maxRampSteps) && (steps < minRampSteps || span < cfg.ForecastRamp.Seconds()) {
+		i := (w.points - 2 - steps) % maxRampSteps
+		rise += float64(w.rises[i])
+		span += float64(w.gaps[i])
+		steps++
+	}
+	if span < cfg.ForecastRamp.Seconds() && steps < maxRampSteps || rise < float64(steps)*rampSteps*w.step1 || !(span > 0) {
 		return Forecast{}
 	}
 	slope := rise / span
@@ -227,7 +244,7 @@ func (d *Detector) ramp(t time.Time, v float64) Forecast {
 	if eta > cfg.ForecastHorizon.Seconds() {
 		return Forecast{}
 	}
-	n := float64(w.runN + 1)
+	n := float64(steps + 1)
 	w.fired, w.lastFire = true, t
 	return Forecast{
 		Fired: true,
@@ -235,7 +252,7 @@ func (d *Detector) ramp(t time.Time, v float64) Forecast {
 		Slope: slope,
 		Level: v,
 		Z:     (n*(n-1)/2 - 1) / math.Sqrt(n*(n-1)*(2*n+5)/18),
-		Since: w.origin.Add(time.Duration(w.runT * float64(time.Second))),
+		Since: t.Add(-time.Duration(span * float64(time.Second))),
 	}
 }
 

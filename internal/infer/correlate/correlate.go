@@ -63,10 +63,10 @@ type group struct {
 	// observation's Time and when the current burst of them began (after
 	// a pause of more than Window): what the incident is about now.
 	lastActive, burst time.Time
-	// due is when each service forecast to exhaust a resource is to
-	// reach its limit: until then (and Window after) its symptoms are the
-	// forecast trouble arriving, not a new problem, and the incident
-	// stays open.
+	// due is when each service urgently forecast to exhaust a resource
+	// (StrongScore) is to reach its limit: until then (and Window after)
+	// its symptoms are the forecast trouble arriving, not a new problem,
+	// and the incident stays open.
 	due     map[string]time.Time
 	roots   []string // services no other service of the group explains
 	rootsOf *pass
@@ -449,15 +449,21 @@ func (c *Correlator) prunePending(before time.Time) {
 }
 
 // hasSymptom reports whether the group holds an observation of o's kind on
-// o's entity.
+// o's entity that was about as strong (returnRatio of o's score): a faint
+// blip that happened to join an incident is not the problem that comes
+// back as a full-blown fault minutes later.
 func (g *group) hasSymptom(o *signal.Observation) bool {
-	for k := range g.entries {
-		if k.entity == o.Entity && k.kind == o.Kind {
+	for k, e := range g.entries {
+		if k.entity == o.Entity && k.kind == o.Kind && e.obs.Score >= returnRatio*o.Score {
 			return true
 		}
 	}
 	return false
 }
+
+// returnRatio is how strong, relative to a returning symptom, the symptom
+// an incident held must have been for the incident to reopen on it.
+const returnRatio = 0.75
 
 // add merges the observation into the group: a repeat updates its entry.
 func (g *group) add(o *signal.Observation, c *Correlator) {
@@ -467,7 +473,10 @@ func (g *group) add(o *signal.Observation, c *Correlator) {
 	if o.Time.After(g.newest) {
 		g.newest = o.Time
 	}
-	if at, ok := Due(o); ok {
+	if at, ok := Due(o); ok && o.Score >= c.cfg.StrongScore {
+		// Only an urgent forecast (one that pages on its own) holds the
+		// incident open: a faint trend due in half an hour must not glue
+		// whatever comes meanwhile to it.
 		svc := rca.Service(o.Entity)
 		if at.After(g.due[svc]) {
 			if g.due == nil {

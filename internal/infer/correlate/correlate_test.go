@@ -321,11 +321,35 @@ func TestForecastAwaitsItsTrouble(t *testing.T) {
 	if got := c.Add(oom); len(got) != 1 || got[0] != in[0] || len(c.Open()) != 1 {
 		t.Fatalf("the forecast trouble opened another incident: %v", titles(c.Open()))
 	}
+	// A faint forecast due in half an hour holds nothing open.
+	c = newShop(Config{})
+	faint := ob(0, "cart", signal.MetricForecast, "memory_utilization", 0.6)
+	faint.Evidence = map[string]string{"eta": "30m0s"}
+	c.Add([]signal.Observation{faint, ob(5*time.Second, "cart", signal.MetricAnomaly, "gc_pause_ms", 0.7)})
+	if len(c.Open()) != 1 || len(c.Tick(t0.Add(6*time.Minute))) != 1 {
+		t.Fatalf("a faint forecast held its incident open: %v", titles(c.Open()))
+	}
 	// Elsewhere, the same wait means nothing: a new problem on db after a
 	// pause is a new incident.
 	c = newShop(Config{})
 	c.Add([]signal.Observation{fc})
 	if got := c.Add(dbFault(5 * time.Minute)); len(got) != 1 || got[0] == in[0] || len(c.Open()) != 2 {
 		t.Fatalf("an unrelated fault joined the forecast's incident: %v", titles(c.Open()))
+	}
+}
+
+// A faint blip that joined an incident does not reopen it when the same
+// series turns into a full-blown fault later: that is a new problem.
+func TestBlipDoesNotReopen(t *testing.T) {
+	c := newShop(Config{})
+	in := c.Add(append(dbFault(0), ob(5*time.Second, "cart", signal.MetricAnomaly, "pool_utilization", 0.55)))[0]
+	in.ID = 9
+	c.Tick(t0.Add(6 * time.Minute))
+	got := c.Add([]signal.Observation{
+		ob(8*time.Minute, "cart", signal.MetricAnomaly, "pool_utilization", 1),
+		ob(8*time.Minute, "cart", signal.MetricForecast, "pool_utilization", 1),
+	})
+	if in.Status != signal.IncidentResolved || len(got) != 1 || got[0] == in {
+		t.Fatalf("a blip's return reopened incident %d: %v", in.ID, titles(got))
 	}
 }
