@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -232,9 +233,11 @@ func (i *Inferrer) window() time.Duration {
 // but do not date trouble) are split into bursts wherever they pause for
 // longer than the grouping window (a forecast lasts until its limit is
 // due); the onset is the start of the latest
-// burst that holds at least a quarter of the strongest burst's evidence:
-// an incident kept open by one problem that another joins later is
-// diagnosed on what is wrong now.
+// burst that holds at least a quarter of the strongest burst's evidence
+// since the trouble last cleared (paused for ResolveAfter before a burst
+// strong enough to open an incident alone): an incident
+// kept open by one problem that another joins later, or reopened when
+// trouble returns, is diagnosed on what is wrong now.
 // Without significant observations it is the incident's own onset.
 func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) time.Time {
 	minScore := i.cfg.Correlate.MinScore
@@ -244,6 +247,7 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 	type span struct {
 		start, end time.Time
 		score      float64
+		peak       float64 // the strongest observation's score
 	}
 	var sig []span
 	for _, o := range obs {
@@ -261,7 +265,7 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 				end = due
 			}
 		}
-		sig = append(sig, span{st, end, o.Score})
+		sig = append(sig, span{st, end, o.Score, o.Score})
 	}
 	if len(sig) == 0 {
 		return fallback
@@ -272,12 +276,25 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 		if n := len(bursts); n > 0 && !s.start.After(bursts[n-1].end.Add(i.window())) {
 			b := &bursts[n-1]
 			b.score += s.score
+			b.peak = max(b.peak, s.peak)
 			if s.end.After(b.end) {
 				b.end = s.end
 			}
 			continue
 		}
 		bursts = append(bursts, s)
+	}
+	// Trouble that paused for as long as it takes an incident to resolve
+	// had cleared: a strong burst that came after (one that could open an
+	// incident alone; the incident reopened) is diagnosed on its own,
+	// however much more was said before.
+	defaults := correlate.DefaultConfig()
+	resolve, strong := cmp.Or(i.cfg.Correlate.ResolveAfter, defaults.ResolveAfter), cmp.Or(i.cfg.Correlate.StrongScore, defaults.StrongScore)
+	for j := len(bursts) - 1; j > 0; j-- {
+		if bursts[j].start.Sub(bursts[j-1].end) >= resolve && bursts[j].peak >= strong {
+			bursts = bursts[j:]
+			break
+		}
 	}
 	top := 0.0
 	for _, b := range bursts {

@@ -49,4 +49,11 @@ func TestTroubleOnset(t *testing.T) {
 	f(append([]signal.Observation{noise, fc}, oom...), 9*time.Minute)
 	fc.Evidence = nil
 	f(append([]signal.Observation{noise, fc}, oom...), 13*time.Minute)
+
+	// Trouble that cleared for longer than an incident takes to resolve
+	// is history: the faint fault that reopens the incident is diagnosed
+	// on its own, however loud the noise before it was.
+	loud := []signal.Observation{at(0, signal.MetricAnomaly, 1), at(0, signal.MetricAnomaly, 1), at(10*time.Second, signal.TraceLatency, 1), at(20*time.Second, signal.MetricAnomaly, 1), at(30*time.Second, signal.MetricAnomaly, 1)}
+	f(append(slices.Clone(loud), at(9*time.Minute, signal.MetricAnomaly, 0.9)), 9*time.Minute)
+	f(append(slices.Clone(loud), at(4*time.Minute, signal.MetricAnomaly, 0.9)), 0)
 }

@@ -82,16 +82,17 @@ func Rank(in Input, cfg Config) []signal.Cause {
 		}
 		return s
 	}
-	// telemetry are the entities that report anything of their own: an
-	// external dependency reports nothing, and only its callers can speak
-	// of it.
+	// telemetry are the entities that report metrics or logs of their
+	// own: an external dependency reports nothing, and only its callers
+	// can speak of it (its trace observations come from its callers'
+	// client spans, or spans an API gateway writes for it).
 	telemetry := make(map[string]bool)
 	for _, sh := range in.Shifts {
 		telemetry[Service(sh.Entity)] = true
 	}
 	var changes []signal.Event
 	for _, o := range obs {
-		if o.Kind != signal.Change {
+		if o.Kind != signal.Change && o.Kind.Source() != signal.SourceTrace {
 			telemetry[Service(o.Entity)] = true
 		}
 		if o.Kind == signal.Change {
