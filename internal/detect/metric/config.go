@@ -161,9 +161,9 @@ type Config struct {
 	// itself is evidence the window's fit lacks, so the bar is far lower.
 	ForecastRampRise float64 `yaml:"forecast_ramp_rise"`
 	// ForecastRampNames are words of the names of the series a ramp is
-	// looked for on: resources that accumulate (memory, disk). A CPU
-	// climbs for a few scrapes whenever the traffic does, and that is no
-	// leak.
+	// looked for on: resources that accumulate (memory, disk, pooled
+	// connections). A CPU climbs for a few scrapes whenever the traffic
+	// does, and that is no leak.
 	ForecastRampNames []string `yaml:"forecast_ramp_names"`
 	// ForecastRise is how many spreads of the series (its long-run spread
 	// and the residual spread of the fit, the larger) both the fitted rise

@@ -68,22 +68,20 @@ func newWindow(size, step int) *window {
 func (w *window) add(t time.Time, v float64) (fit, bool) {
 	secs := t.Sub(w.origin).Seconds()
 	if w.points > 0 {
+		rise := v - w.lastV
 		// A plain mean of the first steps, then an EWMA of capped ones.
-		d := math.Abs(v - w.lastV)
 		if a := 1 / float64(w.points); a > rampAlpha {
-			w.step1 += a * (d - w.step1)
+			w.step1 += a * (math.Abs(rise) - w.step1)
 		} else {
-			w.step1 += rampAlpha * (min(d, rampCap*w.step1) - w.step1)
+			w.step1 += rampAlpha * (min(math.Abs(rise), rampCap*w.step1) - w.step1)
 		}
-	}
-	if w.points > 0 {
 		i := (w.points - 1) % maxRampSteps
-		w.rises[i], w.gaps[i] = float32(v-w.lastV), float32(secs-w.lastT)
-	}
-	if w.points > 0 && v > w.lastV {
-		w.runN++
-	} else {
-		w.runN = 0
+		w.rises[i], w.gaps[i] = float32(rise), float32(secs-w.lastT)
+		if rise > 0 {
+			w.runN++
+		} else {
+			w.runN = 0
+		}
 	}
 	w.lastT, w.lastV = secs, v
 	w.points++
@@ -209,7 +207,7 @@ const (
 	rampCap      = 3
 	rampSteps    = 2
 	minRampSteps = 3
-	maxRampSteps = 16
+	maxRampSteps = 8
 )
 
 // ramp reports a steady climb that has lasted ForecastRamp and ends beyond
