@@ -47,3 +47,23 @@ func TestPickIncident(t *testing.T) {
 	active[1] = m(30 * time.Second)
 	f(1)
 }
+
+// TestSeenAtTheFaultsEnd: an incident is scored as it stood when the fault
+// ended; its re-ranking in the aftermath is not the diagnosis.
+func TestSeenAtTheFaultsEnd(t *testing.T) {
+	end := time.Date(2025, 1, 1, 1, 28, 0, 0, time.UTC)
+	s := newSeen(end)
+	during := signal.Incident{ID: 4, Updated: end.Add(-time.Minute), Causes: []signal.Cause{{Entity: "svc-3"}}}
+	after := signal.Incident{ID: 4, Updated: end.Add(20 * time.Second), Causes: []signal.Cause{{Entity: "cache-1"}}}
+	s.record(during)
+	s.record(after)
+	if got := s.incidents[4]; got.Causes[0].Entity != "svc-3" || !s.active[4].Equal(during.Updated) {
+		t.Fatalf("scored %+v (active %v), want the incident as it stood at the fault's end", got, s.active[4])
+	}
+	s = newSeen(time.Time{})
+	s.record(during)
+	s.record(after)
+	if got := s.incidents[4]; got.Causes[0].Entity != "cache-1" {
+		t.Fatalf("without an end, scored %+v, want the last update", got)
+	}
+}

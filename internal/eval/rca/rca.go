@@ -189,17 +189,8 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []str
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	var mu sync.Mutex
-	incidents := map[int64]signal.Incident{}
-	active := map[int64]time.Time{} // each incident's newest observation
-	e, err := engine.New(ctx, cfg, logger, engine.Hooks{Incident: func(in signal.Incident) {
-		mu.Lock()
-		incidents[in.ID] = in
-		if in.Status != signal.IncidentResolved && in.Updated.After(active[in.ID]) {
-			active[in.ID] = in.Updated
-		}
-		mu.Unlock()
-	}})
+	seen := newSeen(c.End)
+	e, err := engine.New(ctx, cfg, logger, engine.Hooks{Incident: seen.record})
 	if err != nil {
 		return nil, nil, -1, err
 	}
@@ -221,10 +212,10 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []str
 			return nil, nil, -1, fmt.Errorf("%s: ticking: %w", c.Name, err)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	ids := slices.Sorted(maps.Keys(incidents))
-	pick := pickIncident(incidents, active, ids, c.Onset, c.End)
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	ids := slices.Sorted(maps.Keys(seen.incidents))
+	pick := pickIncident(seen.incidents, seen.active, ids, c.Onset, c.End)
 	if pick == nil {
 		return nil, nil, -1, nil
 	}
@@ -233,6 +224,35 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []str
 		after = max(0, pick.Diagnosed.Sub(c.Onset))
 	}
 	return pick.Causes, pick.Entities, after, nil
+}
+
+// seen keeps the incidents of a replay as they stood when the fault ended:
+// what an operator had to act on while it mattered. After the fault, its
+// recovery (a restarted service warming up, a backlog draining) is new
+// trouble that may re-rank the causes of an incident still open, and that
+// aftermath is not the diagnosis of the fault.
+type seen struct {
+	end       time.Time // zero: keep every update
+	mu        sync.Mutex
+	incidents map[int64]signal.Incident
+	active    map[int64]time.Time // each incident's newest observation
+}
+
+func newSeen(end time.Time) *seen {
+	return &seen{end: end, incidents: map[int64]signal.Incident{}, active: map[int64]time.Time{}}
+}
+
+// record is the engine's incident hook.
+func (s *seen) record(in signal.Incident) {
+	if !s.end.IsZero() && in.Updated.After(s.end) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.incidents[in.ID] = in
+	if in.Status != signal.IncidentResolved && in.Updated.After(s.active[in.ID]) {
+		s.active[in.ID] = in.Updated
+	}
 }
 
 // pickIncident is the incident a case is scored by, chosen without the
