@@ -45,6 +45,8 @@ faults:
 	var got struct {
 		Incidents []struct {
 			ID     int64     `json:"id"`
+			Title  string    `json:"title"`
+			Onset  time.Time `json:"onset"`
 			Opened time.Time `json:"opened"`
 			Causes []struct {
 				Entity string `json:"entity"`
@@ -74,7 +76,11 @@ faults:
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no incident after the fault; incidents: %+v", got.Incidents)
+			for _, in := range got.Incidents {
+				t.Logf("incident %d %q: onset %+.1fs, opened %+.1fs from the fault, causes %+v", in.ID, in.Title,
+					in.Onset.Sub(fault).Seconds(), in.Opened.Sub(fault).Seconds(), in.Causes)
+			}
+			t.Fatal("no incident opened after the fault")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
