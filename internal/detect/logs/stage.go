@@ -61,6 +61,10 @@ type tmplState struct {
 	// fired for the silence now going on.
 	rareAt time.Time
 	silent bool
+	// warn is set once the template was logged at warning or worse: its
+	// silence is trouble receding (slow requests, retries stopping), not a
+	// stall.
+	warn bool
 }
 
 // counter counts records in fixed windows against an EWMA baseline, and
@@ -178,6 +182,7 @@ func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.O
 	e.total++
 	ts.n++
 	ts.silent = false
+	ts.warn = ts.warn || r.Severity.AtLeast(signal.SeverityWarn)
 	if r.Time.After(ts.last) {
 		ts.last = r.Time
 		ts.example = strings.Clone(truncate(r.Body, exampleMax))
@@ -400,9 +405,10 @@ func (s *Stage) Tick(now time.Time) []signal.Observation {
 
 // silence reports a steady template with no record for so many windows
 // that a Poisson count at its baseline would almost never be zero that
-// long: P(0) = exp(-base·k) below PValue.
+// long: P(0) = exp(-base·k) below PValue. Only a template of routine lines
+// can fall silent: warnings and errors stopping is good news.
 func (s *Stage) silence(entity string, id uint64, ts *tmplState, now time.Time) (signal.Observation, bool) {
-	if ts.base < s.cfg.SilenceMin || ts.c.closed < 3 {
+	if ts.base < s.cfg.SilenceMin || ts.c.closed < 3 || ts.warn {
 		return signal.Observation{}, false
 	}
 	k := float64(now.Sub(ts.last)) / float64(s.cfg.Window)

@@ -34,6 +34,7 @@ type (
 		Example     string
 		RareAt      time.Time
 		Silent      bool
+		Warn        bool
 	}
 	counterState struct {
 		Win     int64
@@ -72,7 +73,7 @@ func (s *Stage) MarshalBinary() ([]byte, error) {
 			Templates: make([]templateState, 0, len(e.tmpls))}
 		for id, ts := range e.tmpls {
 			es.Templates = append(es.Templates, templateState{ID: id, First: ts.first, Last: ts.last, C: ts.c.state(),
-				N: ts.n, Base: ts.base, Example: ts.example, RareAt: ts.rareAt, Silent: ts.silent})
+				N: ts.n, Base: ts.base, Example: ts.example, RareAt: ts.rareAt, Silent: ts.silent, Warn: ts.warn})
 		}
 		st.Entities = append(st.Entities, es)
 	}
@@ -104,7 +105,7 @@ func (s *Stage) UnmarshalBinary(data []byte) error {
 			tmpls: make(map[uint64]*tmplState, len(es.Templates))}
 		for _, ts := range es.Templates {
 			e.tmpls[ts.ID] = &tmplState{first: ts.First, last: ts.Last, c: ts.C.counter(), n: ts.N, base: ts.Base,
-				example: ts.Example, rareAt: ts.RareAt, silent: ts.Silent}
+				example: ts.Example, rareAt: ts.RareAt, silent: ts.Silent, warn: ts.Warn}
 		}
 		ents[es.Name] = e
 	}

@@ -285,6 +285,32 @@ func TestStageSilence(t *testing.T) {
 	}
 }
 
+// A steady warning that stops (slow requests, retries) is trouble
+// receding: no silence.
+func TestWarningStoppingIsNoSilence(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	var recs []signal.LogRecord
+	for i, at := 0, time.Duration(0); at < 10*time.Minute; i, at = i+1, at+100*time.Millisecond {
+		if i%2 == 0 {
+			recs = append(recs, rec("cart", at, signal.SeverityInfo, fmt.Sprintf("GET /api/cart/%d 200 %dms", i, i%90)))
+		} else {
+			recs = append(recs, rec("cart", at, signal.SeverityWarn, fmt.Sprintf("slow request: GET /api/cart/%d took %dms (threshold 200ms)", i, 200+i%90)))
+		}
+	}
+	s.Process(recs)
+	s.Tick(t0.Add(10 * time.Minute))
+	var obs []signal.Observation
+	for i, at := 0, 10*time.Minute; at < 12*time.Minute; i, at = i+1, at+100*time.Millisecond {
+		obs = append(obs, s.Process([]signal.LogRecord{rec("cart", at, signal.SeverityInfo, fmt.Sprintf("GET /api/cart/%d 200 %dms", i, i%90))})...)
+		if at%(10*time.Second) == 0 {
+			obs = append(obs, s.Tick(t0.Add(at))...)
+		}
+	}
+	if k := kinds(obs); k[signal.LogSilence] != 0 {
+		t.Fatalf("a warning that stopped was reported silent: %v", obs)
+	}
+}
+
 func TestStageSnapshot(t *testing.T) {
 	s := NewStage(Config{}, nil)
 	s.Process(mixed("cart", 0, 10*time.Minute))
