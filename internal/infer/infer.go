@@ -232,18 +232,15 @@ func (i *Inferrer) window() time.Duration {
 // trace and alarm ones reaching the correlator's MinScore; logs corroborate
 // but do not date trouble) are split into bursts wherever they pause for
 // longer than the grouping window (a forecast lasts until its limit is
-// due); the onset is the start of the latest
-// burst that holds at least a quarter of the strongest burst's evidence
-// since the trouble last cleared (paused for ResolveAfter before a burst
-// strong enough to open an incident alone): an incident
-// kept open by one problem that another joins later, or reopened when
-// trouble returns, is diagnosed on what is wrong now.
+// due); the onset is the start of the latest burst that holds at least a
+// quarter of the strongest burst's evidence since the trouble last cleared
+// (paused for ResolveAfter before a burst strong enough to open an incident
+// alone): an incident kept open by one problem that another joins later,
+// or reopened when trouble returns, is diagnosed on what is wrong now.
 // Without significant observations it is the incident's own onset.
 func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) time.Time {
-	minScore := i.cfg.Correlate.MinScore
-	if minScore == 0 {
-		minScore = correlate.DefaultConfig().MinScore
-	}
+	defaults := correlate.DefaultConfig()
+	minScore := cmp.Or(i.cfg.Correlate.MinScore, defaults.MinScore)
 	type span struct {
 		start, end time.Time
 		score      float64
@@ -288,7 +285,6 @@ func (i *Inferrer) troubleOnset(obs []signal.Observation, fallback time.Time) ti
 	// had cleared: a strong burst that came after (one that could open an
 	// incident alone; the incident reopened) is diagnosed on its own,
 	// however much more was said before.
-	defaults := correlate.DefaultConfig()
 	resolve, strong := cmp.Or(i.cfg.Correlate.ResolveAfter, defaults.ResolveAfter), cmp.Or(i.cfg.Correlate.StrongScore, defaults.StrongScore)
 	for j := len(bursts) - 1; j > 0; j-- {
 		if bursts[j].start.Sub(bursts[j-1].end) >= resolve && bursts[j].peak >= strong {
