@@ -282,71 +282,59 @@ func TestSparseQuiet(t *testing.T) {
 	}
 }
 
+// raisedWithinAMinute feeds a sparse caller every 4 s, healthy for
+// healthy and then faulty for 5 minutes (calls returns each tick's spans),
+// and wants an observation of kind on entity dated after the fault and
+// raised within a minute of it.
+func raisedWithinAMinute(t *testing.T, healthy time.Duration, seed uint64, kind signal.ObsKind, entity string,
+	calls func(g *shop, ms float64, faulty bool) []signal.Span) {
+	t.Helper()
+	s := NewStage(Config{}, nil)
+	g := newShop(seed)
+	fault := t0.Add(healthy)
+	for at := t0; at.Before(fault.Add(5 * time.Minute)); at = at.Add(4 * time.Second) {
+		s.Process(calls(g, float64(at.Sub(t0).Milliseconds()), !at.Before(fault)))
+		for _, o := range s.Tick(at.Add(time.Second)) {
+			if o.Kind != kind || o.Entity != entity {
+				continue
+			}
+			if o.Start.Before(fault) || o.Time.Sub(fault) > time.Minute {
+				t.Errorf("after %s healthy: raised at +%s (start %+v): %s", healthy, o.Time.Sub(fault), o.Start.Sub(fault), o.Summary)
+			}
+			return
+		}
+	}
+	t.Errorf("after %s healthy: %s on %s never raised", healthy, kind, entity)
+}
+
 // TestSparseFailing: the same sparse operation (an external API called
 // every 4 s) that starts failing half its calls is raised within a
 // minute, whether its baseline had time to warm or not.
 func TestSparseFailing(t *testing.T) {
-	f := func(healthy time.Duration) {
-		t.Helper()
-		s := NewStage(Config{}, nil)
-		g := newShop(5)
-		fault := t0.Add(healthy)
-		for at := t0; at.Before(fault.Add(5 * time.Minute)); at = at.Add(4 * time.Second) {
-			x := sp(g.id(), "a", "", "ext", "POST /v1", float64(at.Sub(t0).Milliseconds()), 20*math.Exp(0.3*g.rng.NormFloat64()))
-			if p := 0.02; !at.Before(fault) && g.rng.Float64() < 0.5 || g.rng.Float64() < p {
-				x = failed(x)
-			}
-			s.Process([]signal.Span{x})
-			for _, o := range s.Tick(at.Add(time.Second)) {
-				if o.Kind != signal.TraceErrors || o.Entity != "ext" {
-					continue
-				}
-				if o.Start.Before(fault) || o.Time.Sub(fault) > time.Minute {
-					t.Errorf("after %s healthy: raised at +%s (start %+v): %s", healthy, o.Time.Sub(fault), o.Start.Sub(fault), o.Summary)
-				}
-				return
-			}
+	calls := func(g *shop, ms float64, faulty bool) []signal.Span {
+		x := sp(g.id(), "a", "", "ext", "POST /v1", ms, 20*math.Exp(0.3*g.rng.NormFloat64()))
+		if faulty && g.rng.Float64() < 0.5 || g.rng.Float64() < 0.02 {
+			x = failed(x)
 		}
-		t.Errorf("after %s healthy: failing half the calls never raised", healthy)
+		return []signal.Span{x}
 	}
-	f(5 * time.Minute) // not warm: 36 judged windows of a sparse series take longer
-	f(time.Hour)
+	raisedWithinAMinute(t, 5*time.Minute, 5, signal.TraceErrors, "ext", calls) // not warm: 36 judged windows of a sparse series take longer
+	raisedWithinAMinute(t, time.Hour, 5, signal.TraceErrors, "ext", calls)
 }
 
 // TestSparseUnreachable: a caller that reaches a sparse peer every 4 s and
 // then cannot reach it half the time (a partition) names the peer within a
 // minute, warm baseline or not.
 func TestSparseUnreachable(t *testing.T) {
-	f := func(healthy time.Duration) {
-		t.Helper()
-		s := NewStage(Config{}, nil)
-		g := newShop(6)
-		fault := t0.Add(healthy)
-		for at := t0; at.Before(fault.Add(5 * time.Minute)); at = at.Add(4 * time.Second) {
-			ms := float64(at.Sub(t0).Milliseconds())
-			id := g.id()
-			spans := []signal.Span{sp(id, "a", "", "a", "GET /a", ms, 50)}
-			if !at.Before(fault) && g.rng.Float64() < 0.5 {
-				spans[0] = failed(spans[0])
-				spans = append(spans, failed(client(sp(id, "x", "a", "a", "get", ms+5, 30), "cache")))
-			} else {
-				spans = append(spans, client(sp(id, "x", "a", "a", "get", ms+5, 30), "cache"), sp(id, "y", "x", "cache", "GET", ms+6, 20))
-			}
-			s.Process(spans)
-			for _, o := range s.Tick(at.Add(time.Second)) {
-				if o.Kind != signal.TraceUnreachable || o.Entity != "cache" {
-					continue
-				}
-				if o.Start.Before(fault) || o.Time.Sub(fault) > time.Minute {
-					t.Errorf("after %s healthy: raised at +%s (start %+v): %s", healthy, o.Time.Sub(fault), o.Start.Sub(fault), o.Summary)
-				}
-				return
-			}
+	calls := func(g *shop, ms float64, faulty bool) []signal.Span {
+		id := g.id()
+		if faulty && g.rng.Float64() < 0.5 {
+			return []signal.Span{failed(sp(id, "a", "", "a", "GET /a", ms, 50)), failed(client(sp(id, "x", "a", "a", "get", ms+5, 30), "cache"))}
 		}
-		t.Errorf("after %s healthy: an unreachable peer never raised", healthy)
+		return []signal.Span{sp(id, "a", "", "a", "GET /a", ms, 50), client(sp(id, "x", "a", "a", "get", ms+5, 30), "cache"), sp(id, "y", "x", "cache", "GET", ms+6, 20)}
 	}
-	f(5 * time.Minute)
-	f(time.Hour)
+	raisedWithinAMinute(t, 5*time.Minute, 6, signal.TraceUnreachable, "cache", calls)
+	raisedWithinAMinute(t, time.Hour, 6, signal.TraceUnreachable, "cache", calls)
 }
 
 func TestTimeoutObservation(t *testing.T) {
