@@ -2,6 +2,7 @@ package signal
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -250,6 +251,27 @@ type Edge struct {
 type Topology struct {
 	Services []string `json:"services"`
 	Edges    []Edge   `json:"edges"`
+	// Placements say where each service's instances run, where known.
+	Placements []Placement `json:"placements,omitempty"`
+}
+
+// Placement is one instance of a service and the host it runs on (either
+// may be empty when the data does not say).
+type Placement struct {
+	Service  string `json:"service"`
+	Instance string `json:"instance,omitempty"`
+	Host     string `json:"host,omitempty"`
+}
+
+// HostsOf are the hosts the service's instances run on, each once.
+func (t Topology) HostsOf(service string) []string {
+	var out []string
+	for _, p := range t.Placements {
+		if p.Service == service && p.Host != "" && !slices.Contains(out, p.Host) {
+			out = append(out, p.Host)
+		}
+	}
+	return out
 }
 
 // Callees maps each caller to the services it calls.

@@ -2,7 +2,9 @@ package cases
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -41,6 +43,10 @@ type Case struct {
 	// begins after its change event. Zero otherwise.
 	Effect time.Time
 	End    time.Time
+	// Alert is when an operator would open an investigation (an alert
+	// fired), when the layout says; the alerted protocol starts there, and
+	// at the onset when it is zero. It is a time only, never the culprit.
+	Alert time.Time
 	// Root is the ground-truth root-cause entity; Kind its fault kind.
 	Root string
 	Kind string
@@ -160,15 +166,56 @@ func loadSockShop(root, d string) (Case, error) {
 	return c, nil
 }
 
-// openCSV opens a CSV file for reading row by row; rows may differ in width.
-func openCSV(path string) (*csv.Reader, *os.File, error) {
-	f, err := os.Open(path)
+// openCSV opens a CSV file (or, when it is absent, its gzip-compressed
+// NAME.gz) for reading row by row; rows may differ in width.
+func openCSV(path string) (*csv.Reader, io.Closer, error) {
+	rd, err := open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := csv.NewReader(bufio.NewReader(f))
+	r := csv.NewReader(rd)
 	r.FieldsPerRecord = -1
-	return r, f, nil
+	r.ReuseRecord = true
+	return r, rd, nil
+}
+
+// open opens path, or path.gz decompressed when path does not exist.
+func open(path string) (io.ReadCloser, error) {
+	f, err := os.Open(path)
+	if err == nil {
+		return readCloser{bufio.NewReaderSize(f, 1<<16), f}, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	gz, gerr := os.Open(path + ".gz")
+	if gerr != nil {
+		if errors.Is(gerr, os.ErrNotExist) {
+			return nil, err // the plain name's error: neither exists
+		}
+		return nil, gerr
+	}
+	zr, gerr := gzip.NewReader(bufio.NewReaderSize(gz, 1<<16))
+	if gerr != nil {
+		gz.Close()
+		return nil, fmt.Errorf("%s.gz: %w", path, gerr)
+	}
+	return readCloser{zr, closers{zr, gz}}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // readWide reads time,<entity>_<metric>,... rows into samples.
@@ -388,6 +435,7 @@ func loadSeer(root, d string) (Case, error) {
 	var meta struct {
 		System    string  `json:"system"`
 		Onset     float64 `json:"onset"`
+		Alert     float64 `json:"alert"`
 		Effect    float64 `json:"effect"`
 		End       float64 `json:"end"`
 		RootCause struct {
@@ -406,10 +454,16 @@ func loadSeer(root, d string) (Case, error) {
 	if meta.Effect > 0 {
 		c.Effect = unix(meta.Effect)
 	}
+	if meta.Alert > 0 {
+		c.Alert = unix(meta.Alert)
+	}
+	if meta.Onset <= 0 || c.Root == "" {
+		return c, fmt.Errorf("%s/case.json: want onset (unix s) and root_cause.entity", c.Name)
+	}
 	if c.Samples, err = readLong(filepath.Join(d, "metrics.csv")); err != nil {
 		return c, err
 	}
-	if err := readJSONL(filepath.Join(d, "logs.jsonl"), func(dec *json.Decoder) error {
+	if err := readJSONL(filepath.Join(d, "logs.jsonl"), func(line []byte) error {
 		var l struct {
 			Time     float64 `json:"time"`
 			Entity   string  `json:"entity"`
@@ -417,7 +471,7 @@ func loadSeer(root, d string) (Case, error) {
 			Body     string  `json:"body"`
 			TraceID  string  `json:"trace_id"`
 		}
-		if err := dec.Decode(&l); err != nil {
+		if err := json.Unmarshal(line, &l); err != nil {
 			return err
 		}
 		c.Logs = append(c.Logs, signal.LogRecord{Time: unix(l.Time), Entity: l.Entity, Severity: signal.ParseSeverity(l.Severity), Body: l.Body, TraceID: l.TraceID})
@@ -425,7 +479,7 @@ func loadSeer(root, d string) (Case, error) {
 	}); err != nil {
 		return c, err
 	}
-	if err := readJSONL(filepath.Join(d, "spans.jsonl"), func(dec *json.Decoder) error {
+	if err := readJSONL(filepath.Join(d, "spans.jsonl"), func(line []byte) error {
 		var s struct {
 			TraceID  string            `json:"trace_id"`
 			SpanID   string            `json:"span_id"`
@@ -438,7 +492,7 @@ func loadSeer(root, d string) (Case, error) {
 			Status   string            `json:"status"`
 			Attrs    map[string]string `json:"attrs"`
 		}
-		if err := dec.Decode(&s); err != nil {
+		if err := json.Unmarshal(line, &s); err != nil {
 			return err
 		}
 		c.Spans = append(c.Spans, signal.Span{TraceID: s.TraceID, SpanID: s.SpanID, ParentID: s.ParentID, Service: s.Service, Operation: s.Op,
@@ -447,14 +501,14 @@ func loadSeer(root, d string) (Case, error) {
 	}); err != nil {
 		return c, err
 	}
-	if err := readJSONL(filepath.Join(d, "events.jsonl"), func(dec *json.Decoder) error {
+	if err := readJSONL(filepath.Join(d, "events.jsonl"), func(line []byte) error {
 		var e struct {
 			Time   float64 `json:"time"`
 			Entity string  `json:"entity"`
 			Kind   string  `json:"kind"`
 			Text   string  `json:"text"`
 		}
-		if err := dec.Decode(&e); err != nil {
+		if err := json.Unmarshal(line, &e); err != nil {
 			return err
 		}
 		c.Events = append(c.Events, signal.Event{Time: unix(e.Time), Entity: e.Entity, Kind: signal.EventKind(e.Kind), Text: e.Text, Source: "case"})
@@ -464,13 +518,31 @@ func loadSeer(root, d string) (Case, error) {
 	}
 	if b, err := os.ReadFile(filepath.Join(d, "topology.json")); err == nil {
 		var tp struct {
-			Edges [][2]string `json:"edges"`
+			Edges    [][2]string `json:"edges"`
+			Services []struct {
+				Name      string   `json:"name"`
+				Instances []string `json:"instances"`
+				Hosts     []string `json:"hosts"`
+			} `json:"services"`
 		}
 		if err := json.Unmarshal(b, &tp); err != nil {
 			return c, fmt.Errorf("%s/topology.json: %w", c.Name, err)
 		}
 		for _, e := range tp.Edges {
 			c.Topology.Edges = append(c.Topology.Edges, signal.Edge{Caller: e[0], Callee: e[1]})
+		}
+		for _, sv := range tp.Services {
+			c.Topology.Services = append(c.Topology.Services, sv.Name)
+			for k := range max(len(sv.Instances), len(sv.Hosts)) {
+				p := signal.Placement{Service: sv.Name}
+				if k < len(sv.Instances) {
+					p.Instance = sv.Instances[k]
+				}
+				if k < len(sv.Hosts) && sv.Hosts[k] != "" {
+					p.Host = HostEntity(sv.Hosts[k])
+				}
+				c.Topology.Placements = append(c.Topology.Placements, p)
+			}
 		}
 	}
 	return c, nil
@@ -487,7 +559,16 @@ func readLong(path string) ([]signal.Sample, error) {
 	}
 	defer f.Close()
 	var out []signal.Sample
-	for {
+	intern := map[string]string{}
+	str := func(s string) string {
+		if v, ok := intern[s]; ok {
+			return v
+		}
+		s = strings.Clone(s)
+		intern[s] = s
+		return s
+	}
+	for line := 1; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -495,24 +576,37 @@ func readLong(path string) ([]signal.Sample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if line == 1 && len(rec) > 0 && rec[0] == "time" {
+			continue // the header
+		}
 		if len(rec) < 4 {
+			return nil, fmt.Errorf("%s:%d: want time,entity,name,value, got %d fields", path, line, len(rec))
+		}
+		ts, err := strconv.ParseFloat(rec[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: time %q is not unix seconds", path, line, rec[0])
+		}
+		v, err := strconv.ParseFloat(rec[3], 64)
+		if err != nil {
+			if rec[3] == "" {
+				continue // no value at this time
+			}
+			return nil, fmt.Errorf("%s:%d: value %q is not a number", path, line, rec[3])
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		ts, err1 := strconv.ParseFloat(rec[0], 64)
-		v, err2 := strconv.ParseFloat(rec[3], 64)
-		if err1 != nil || err2 != nil || math.IsNaN(v) {
-			continue // the header, or a bad row
-		}
-		out = append(out, signal.Sample{Time: unix(ts), Entity: rec[1], Name: rec[2], Value: v})
+		out = append(out, signal.Sample{Time: unix(ts), Entity: str(rec[1]), Name: str(rec[2]), Value: v})
 	}
 	slices.SortStableFunc(out, func(a, b signal.Sample) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
-// readJSONL calls each for every JSON value of the file; a missing file is
-// nothing.
-func readJSONL(path string, each func(*json.Decoder) error) error {
-	f, err := os.Open(path)
+// readJSONL calls each for every line of the file (or its NAME.gz), a JSON
+// object; a missing file is nothing, blank lines are skipped, and fields
+// each does not know are ignored.
+func readJSONL(path string, each func(line []byte) error) error {
+	f, err := open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -520,11 +614,27 @@ func readJSONL(path string, each func(*json.Decoder) error) error {
 		return err
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReader(f))
-	for dec.More() {
-		if err := each(dec); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		if err := each(b); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	return nil
+}
+
+// HostEntity is the entity name of a host: "host:<name>".
+func HostEntity(name string) string {
+	if strings.HasPrefix(name, "host:") {
+		return name
+	}
+	return "host:" + name
 }
