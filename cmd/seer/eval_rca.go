@@ -33,6 +33,7 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	feedback := fs.Bool("feedback", true, "measure the gain from feedback on half the cases")
 	perCase := fs.Bool("cases", false, "include every case's ranking")
 	workers := fs.Int("workers", 4, "cases diagnosed at once")
+	protocol := fs.String("protocol", rca.Streaming, "streaming (seer finds the incident itself) or alerted (an investigation at each case's alert time)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,11 +44,14 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return fmt.Errorf("%w: eval rca: --data DIR is required", errUsage)
 	}
+	if *protocol != rca.Streaming && *protocol != rca.Alerted {
+		return fmt.Errorf("%w: eval rca: --protocol must be streaming or alerted, got %q", errUsage, *protocol)
+	}
 	cs, layout, err := cases.Load(*dir)
 	if err != nil {
 		return err
 	}
-	o := rca.Options{Workers: *workers}
+	o := rca.Options{Workers: *workers, Protocol: *protocol}
 	rep, err := rca.Run(ctx, cs, layout, o)
 	if err != nil {
 		return err
@@ -65,7 +69,10 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
-	fmt.Fprintf(stdout, "%s: %d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", layout, rep.Cases, rep.AC1, rep.AC3, rep.Avg5)
+	fmt.Fprintf(stdout, "%s (%s): %d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", layout, rep.Protocol, rep.Cases, rep.AC1, rep.AC3, rep.Avg5)
+	if b := rep.Baseline; b != nil {
+		fmt.Fprintf(stdout, "  baseline (largest robust change of an entity's own series): AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f\n", b.AC1, b.AC3, b.Avg5)
+	}
 	for _, k := range slices.Sorted(maps.Keys(rep.Sets)) {
 		s := rep.Sets[k]
 		line := fmt.Sprintf("  %-16s %3d cases  AC@1 %.3f  AC@3 %.3f  Avg@5 %.3f", k, s.Cases, s.AC1, s.AC3, s.Avg5)

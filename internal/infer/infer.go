@@ -12,6 +12,7 @@ import (
 
 	"github.com/seerops/seer/internal/infer/correlate"
 	"github.com/seerops/seer/internal/infer/rca"
+	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -26,6 +27,10 @@ type Config struct {
 	MaxEvents int `yaml:"max_events"`
 	// Window is the recent metric history kept for the change scores.
 	Window WindowConfig `yaml:"window"`
+	// Investigate tunes investigations (Inferrer.Investigate).
+	Investigate rca.InvestigateConfig `yaml:"investigate"`
+	// Semantics extends the table that says what each series measures.
+	Semantics semconv.Config `yaml:"semantics"`
 	// ShiftEvery is how often (in signal time) an incident's change scores
 	// are computed afresh; between, the last ones are reused.
 	ShiftEvery time.Duration `yaml:"shift_every"`
@@ -40,7 +45,7 @@ func DefaultConfig() Config {
 // Validate reports every field that is out of range.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.Correlate.Validate(), c.RCA.Validate(), c.Window.Validate())
+	errs = append(errs, c.Correlate.Validate(), c.RCA.Validate(), c.Window.Validate(), c.Investigate.Validate(), c.Semantics.Validate())
 	if c.ShiftEvery < 0 {
 		errs = append(errs, fmt.Errorf("infer.shift_every must not be negative, got %s", c.ShiftEvery))
 	}
@@ -73,6 +78,9 @@ type Inferrer struct {
 	shifts   map[*signal.Incident]shiftMemo
 	rules    []signal.Rule
 	weights  Weights
+	der      *Deriver
+	table    *semconv.Table
+	newest   time.Time // the newest span or log time seen
 }
 
 // shiftMemo is an incident's last change scores and when they were made.
@@ -102,7 +110,12 @@ func New(cfg Config, topology func() signal.Topology, logger *slog.Logger) *Infe
 	}
 	cc := cfg.Correlate
 	cc.Topology = topology
-	return &Inferrer{
+	table, err := semconv.New(cfg.Semantics)
+	if err != nil {
+		logger.Error("semantics rules ignored", "err", err)
+		table = semconv.Default
+	}
+	return &Inferrer{der: NewDeriver(time.Minute, 0), table: table,
 		cfg: cfg, topology: topology, log: logger.With("component", "infer"),
 		corr: correlate.New(cc, logger), diag: map[*signal.Incident]string{}, issued: map[*signal.Incident]*signal.Incident{},
 		win: NewWindow(cfg.Window), shifts: map[*signal.Incident]shiftMemo{},
@@ -398,6 +411,80 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 	}
 	causes := rca.Rank(rca.Input{Topology: topo, Events: i.eventsFor(in), Shifts: shifts, Onset: onset}, i.cfg.RCA)
 	return i.adjust(in, nil, causes)
+}
+
+// AddSpans derives per-minute trace series (self time, the gap in front of
+// each callee, errors that begin in a service, fan-out) for investigations.
+func (i *Inferrer) AddSpans(spans []signal.Span) {
+	if len(spans) == 0 {
+		return
+	}
+	i.der.AddSpans(spans)
+	var last time.Time
+	for _, s := range spans {
+		if s.End().After(last) {
+			last = s.End()
+		}
+	}
+	i.advance(last)
+}
+
+// AddLogs derives per-minute error-line rates per service for
+// investigations.
+func (i *Inferrer) AddLogs(logs []signal.LogRecord) {
+	if len(logs) == 0 {
+		return
+	}
+	i.der.AddLogs(logs)
+	var last time.Time
+	for _, l := range logs {
+		if l.Time.After(last) {
+			last = l.Time
+		}
+	}
+	i.advance(last)
+}
+
+// advance moves the derived series' clock and keeps the buckets that closed.
+func (i *Inferrer) advance(t time.Time) {
+	i.mu.Lock()
+	if t.After(i.newest) {
+		i.newest = t
+	}
+	now := i.newest
+	i.mu.Unlock()
+	i.win.Add(i.der.Flush(now))
+}
+
+// Investigate ranks the causes of trouble around at, as an alert or an
+// operator asks: every recent series (metrics, and those derived from
+// traces and logs) is scored by its robust change after at against its
+// baseline before, read through the semantics table, and fused per entity
+// on the call graph with the change events known (see rca.Investigate).
+// focus, when set, keeps the entity's service and what it depends on.
+func (i *Inferrer) Investigate(at time.Time, focus string) []signal.Cause {
+	cfg := i.cfg.Investigate.WithDefaults()
+	i.mu.Lock()
+	newest := i.newest
+	i.mu.Unlock()
+	if !newest.IsZero() && newest.After(at.Add(cfg.Horizon)) {
+		i.win.Add(i.der.Flush(at.Add(cfg.Horizon)))
+	}
+	series := i.win.Range(at.Add(-cfg.Lookback), at.Add(cfg.Horizon))
+	i.mu.Lock()
+	in := &signal.Incident{Onset: at.Add(-cfg.Lookback), Updated: at.Add(cfg.Horizon)}
+	events := slices.Clone(i.eventsFor(in))
+	topo := i.topology()
+	i.mu.Unlock()
+	return rca.Investigate(rca.Investigation{At: at, Series: series, Events: events, Topology: topo, Focus: focus, Table: i.table}, cfg)
+}
+
+// Baseline ranks entities the simplest honest way, for comparison with
+// Investigate: by the largest robust change score of any of their own series
+// around at, in either direction, over the same windows.
+func (i *Inferrer) Baseline(at time.Time) []string {
+	cfg := i.cfg.Investigate.WithDefaults()
+	return rca.Baseline(at, i.win.Range(at.Add(-cfg.Lookback), at.Add(cfg.Horizon)), cfg)
 }
 
 // Symptom is what an alarm says is wrong: where, and in which metric.

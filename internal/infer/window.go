@@ -72,6 +72,8 @@ type Window struct {
 
 type series struct {
 	entity, name string
+	base         string // the name without labels
+	labels       map[string]string
 	pts          []rca.Point // by time
 }
 
@@ -101,7 +103,7 @@ func (w *Window) Add(samples []signal.Sample) {
 			if len(s.Labels) > 0 {
 				name = k[len(s.Entity)+1:]
 			}
-			sr = &series{entity: s.Entity, name: name}
+			sr = &series{entity: s.Entity, name: name, base: s.Name, labels: maps.Clone(s.Labels)}
 			w.series[k] = sr
 		}
 		p := rca.Point{Time: s.Time, Value: s.Value}
@@ -144,6 +146,24 @@ func (w *Window) Shifts(onset, until time.Time, keep func(entity string) bool) [
 		}
 	}
 	slices.SortStableFunc(out, func(a, b rca.Shift) int { return cmp.Compare(b.Score, a.Score) })
+	return out
+}
+
+// Range returns a copy of every series' points in [from, to], each series
+// with its entity, name and labels.
+func (w *Window) Range(from, to time.Time) []rca.SeriesData {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]rca.SeriesData, 0, len(w.series))
+	for _, k := range slices.Sorted(maps.Keys(w.series)) {
+		sr := w.series[k]
+		lo, _ := slices.BinarySearchFunc(sr.pts, from, func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
+		hi, _ := slices.BinarySearchFunc(sr.pts, to.Add(time.Nanosecond), func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
+		if hi <= lo {
+			continue
+		}
+		out = append(out, rca.SeriesData{Entity: sr.entity, Name: sr.base, Labels: sr.labels, Points: slices.Clone(sr.pts[lo:hi])})
+	}
 	return out
 }
 

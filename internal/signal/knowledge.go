@@ -155,6 +155,27 @@ type Cause struct {
 	Score float64 `json:"score"`
 	// Evidence is the chain of reasoning, in words an operator can check.
 	Evidence []string `json:"evidence"`
+	// Facts are the evidence as typed facts, where the ranking made them
+	// (an investigation does): what Evidence renders in words.
+	Facts []Fact `json:"facts,omitempty"`
+}
+
+// Fact is one piece of evidence about a cause: of what kind, about which
+// entity and series, when, and the values compared.
+type Fact struct {
+	Kind      string    `json:"kind"`
+	Entity    string    `json:"entity"`
+	Series    string    `json:"series,omitempty"`
+	Quantity  string    `json:"quantity,omitempty"`
+	Peer      string    `json:"peer,omitempty"`
+	Time      time.Time `json:"time,omitempty"`
+	Direction string    `json:"direction,omitempty"`
+	Before    float64   `json:"before,omitempty"`
+	After     float64   `json:"after,omitempty"`
+	// Z is the robust change score; Score the fact's strength in [0,1].
+	Z     float64 `json:"z,omitempty"`
+	Score float64 `json:"score,omitempty"`
+	Text  string  `json:"text,omitempty"`
 }
 
 // Incident is observations, alarms and changes grouped as one problem, with

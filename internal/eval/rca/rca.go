@@ -1,7 +1,9 @@
 package rca
 
 import (
+	"cmp"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +18,9 @@ import (
 	"github.com/seerops/seer/internal/engine"
 	"github.com/seerops/seer/internal/eval/cases"
 	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
+	"go.yaml.in/yaml/v3"
 )
 
 // Result is one case's diagnosis.
@@ -35,6 +39,11 @@ type Result struct {
 	// when the case says (a deploy's regression begins once the new
 	// version serves); 0 otherwise.
 	EffectAfter time.Duration `json:"effect_after_ns,omitempty"`
+	// Baseline is the simplest honest ranking (the largest robust change
+	// of an entity's own series; alerted protocol only) and BaselineRank
+	// the root's position in it.
+	Baseline     []string `json:"baseline,omitempty"`
+	BaselineRank int      `json:"baseline_rank,omitempty"`
 	// Entities are those of the incident diagnosed (engine replays only):
 	// what an operator's verdict on it is remembered with.
 	Entities []string `json:"-"`
@@ -105,8 +114,34 @@ func Score(rs []Result) Scores {
 	return s
 }
 
+// The protocols of an evaluation.
+const (
+	// Streaming replays the case and scores the incident seer opened
+	// itself.
+	Streaming = "streaming"
+	// Alerted opens an investigation at the case's alert time (its onset
+	// when it has none), the protocol of RCAEval, Nezha and PetShop, and
+	// scores its ranking.
+	Alerted = "alerted"
+)
+
+//go:embed semantics.yaml
+var semanticsYAML []byte
+
+// Semantics are the rules that map the public sets' column names to
+// quantities.
+func Semantics() semconv.Config {
+	var c semconv.Config
+	if err := yaml.Unmarshal(semanticsYAML, &c); err != nil {
+		panic(fmt.Sprintf("eval/rca/semantics.yaml: %v", err))
+	}
+	return c
+}
+
 // Options tune an evaluation.
 type Options struct {
+	// Protocol is Streaming (the default) or Alerted.
+	Protocol string
 	// Infer is the inference configuration; zero fields take defaults.
 	Infer infer.Config
 	// Weights are feedback-learned ranking weights to start from.
@@ -123,13 +158,17 @@ func Diagnose(ctx context.Context, c cases.Case, o Options) (Result, error) {
 		res.EffectAfter = c.Effect.Sub(c.Onset)
 	}
 	var causes []signal.Cause
-	if len(c.Spans) > 0 || len(c.Logs) > 0 {
+	switch {
+	case o.Protocol == Alerted:
+		causes, res.Baseline = investigate(c, o)
+		res.BaselineRank = rankOf(res.Baseline, c.Root)
+	case len(c.Spans) > 0 || len(c.Logs) > 0:
 		var err error
 		causes, res.Entities, res.DiagnosedAfter, err = replay(ctx, c, o)
 		if err != nil {
 			return res, err
 		}
-	} else {
+	default:
 		causes = alarm(c, o)
 	}
 	for _, cs := range causes {
@@ -170,6 +209,32 @@ func alarm(c cases.Case, o Options) []signal.Cause {
 		sym = &infer.Symptom{Entity: c.Symptom, Metric: c.SymptomMetric}
 	}
 	return inf.Diagnose(c.Onset, c.End, sym)
+}
+
+// investigate opens an investigation at the case's alert time (its onset
+// when it has none) with every signal of the case known, as a user's seer
+// would hold them, and returns its ranking. The investigation reads at most
+// its horizon past the alert.
+func investigate(c cases.Case, o Options) ([]signal.Cause, []string) {
+	topo := c.Topology
+	cfg := o.Infer
+	cfg.Semantics.Rules = append(slices.Clone(cfg.Semantics.Rules), Semantics().Rules...)
+	inf := infer.New(cfg, func() signal.Topology { return topo }, o.Logger)
+	inf.SetWeights(o.Weights)
+	inf.AddSamples(c.History)
+	inf.AddSamples(c.Samples)
+	inf.AddSpans(c.Spans)
+	inf.AddLogs(c.Logs)
+	inf.AddEvents(c.Events)
+	return inf.Investigate(AlertTime(c), c.Symptom), inf.Baseline(AlertTime(c))
+}
+
+// AlertTime is when the alerted protocol opens its investigation.
+func AlertTime(c cases.Case) time.Time {
+	if !c.Alert.IsZero() {
+		return c.Alert
+	}
+	return c.Onset
 }
 
 // replay runs the case's signals in time order, a second at a time,
@@ -319,6 +384,11 @@ type Report struct {
 	// DiagnosisMaxS is the longest time from onset to diagnosis over the
 	// replayed cases, in seconds.
 	DiagnosisMaxS float64 `json:"diagnosis_max_s,omitempty"`
+	// Protocol is the protocol the figures were made with.
+	Protocol string `json:"protocol"`
+	// Baseline are the simplest honest ranking's figures on the same cases
+	// (alerted protocol).
+	Baseline *Scores `json:"baseline,omitempty"`
 	// Feedback is the gain from operator feedback (see Feedback).
 	Feedback *Gain    `json:"feedback,omitempty"`
 	Results  []Result `json:"results,omitempty"`
@@ -336,7 +406,15 @@ func Run(ctx context.Context, cs []cases.Case, layout string, o Options) (Report
 	if err != nil {
 		return Report{}, err
 	}
-	rep := Report{Scores: Score(rs), Layout: layout, Results: rs, Sets: map[string]Scores{}}
+	rep := Report{Scores: Score(rs), Layout: layout, Results: rs, Sets: map[string]Scores{}, Protocol: cmp.Or(o.Protocol, Streaming)}
+	if o.Protocol == Alerted {
+		base := make([]Result, len(rs))
+		for i, r := range rs {
+			base[i] = Result{Rank: r.BaselineRank, DiagnosedAfter: -1}
+		}
+		b := Score(base)
+		rep.Baseline = &b
+	}
 	bySet := map[string][]Result{}
 	for _, r := range rs {
 		bySet[r.Set] = append(bySet[r.Set], r)
