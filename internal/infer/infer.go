@@ -492,3 +492,6 @@ type Symptom struct {
 	Entity string
 	Metric string
 }
+
+// Window is the recent metric window the Inferrer keeps.
+func (i *Inferrer) Window() *Window { return i.win }

@@ -72,6 +72,9 @@ type Meaning struct {
 	// (a client-side metric of calls to a callee), when the name or labels
 	// say.
 	Peer string
+	// Unit is the unit of time the value is in ("s" or "ms") for time
+	// quantities whose name says it; empty otherwise.
+	Unit string
 	// Saturation is set when the value is a share of a limit (0..1 or
 	// 0..100 %), so that it can be forecast to exhaustion.
 	Saturation bool
@@ -313,8 +316,19 @@ func builtin(name string) Meaning {
 		last = tok[len(tok)-1]
 	}
 	share := has("ratio", "utilization", "utilisation", "pct", "percent", "usage") && !has("bytes", "seconds", "mi", "m")
+	unit := ""
+	switch last {
+	case "seconds", "s":
+		unit = "s"
+	case "ms", "milliseconds":
+		unit = "ms"
+	}
 	mk := func(q Quantity) Meaning {
-		return Meaning{Quantity: q, Bad: usual[q], Saturation: share && q.Resource()}
+		m := Meaning{Quantity: q, Bad: usual[q], Saturation: share && q.Resource()}
+		if q.Family() == "latency" {
+			m.Unit = unit
+		}
+		return m
 	}
 	free := has("free", "avail", "available", "remaining", "idle")
 	switch {
@@ -345,6 +359,8 @@ func builtin(name string) Meaning {
 		return mk(SuccessRatio)
 	case has("selftime", "self") && has("time", "duration", "selftime"):
 		return mk(SelfTime)
+	case has("gap", "netdelay"):
+		return mk(NetDelay)
 	case has("latency", "duration", "delay", "rt", "p50", "p75", "p90", "p95", "p99", "p999", "quantile", "response") ||
 		(last == "seconds" || last == "ms" || last == "s") && has("request", "requests", "call", "calls", "rpc", "http", "grpc", "server", "client"):
 		return mk(Latency)

@@ -143,7 +143,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		if suspect == "" {
 			continue
 		}
-		z, f, ok := change(sd, m.Bad, from, cut, to)
+		z, f, ok := change(sd, m, from, cut, to)
 		if !ok || z <= cfg.Floor {
 			continue
 		}
@@ -360,12 +360,12 @@ func RenderFacts(facts []signal.Fact) []string {
 }
 
 // strength maps a robust change score to [0,1] on a log scale from the
-// floor: a change ten times the floor counts about half.
+// floor: a change of 30 counts half, one of a thousand fully.
 func strength(z, floor float64) float64 {
 	if z <= floor {
 		return 0
 	}
-	return clamp01(math.Log1p(z-floor) / math.Log1p(100))
+	return clamp01(math.Log1p(z-floor) / math.Log1p(1000))
 }
 
 // change scores one series: the baseline is its points in [from, cut), the
@@ -373,7 +373,8 @@ func strength(z, floor float64) float64 {
 // the deviations after in the bad direction (robust to one spike, while a
 // fault that lasts a quarter of the window still shows), over the
 // baseline's robust scale.
-func change(sd *SeriesData, bad semconv.Direction, from, cut, to time.Time) (float64, signal.Fact, bool) {
+func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64, signal.Fact, bool) {
+	bad := m.Bad
 	var base, after []Point
 	for _, p := range sd.Points {
 		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Time.Before(from) || p.Time.After(to) {
@@ -392,13 +393,8 @@ func change(sd *SeriesData, bad semconv.Direction, from, cut, to time.Time) (flo
 	for i, p := range base {
 		vals[i] = p.Value
 	}
-	med := median(vals)
-	maxDev := 0.0
-	for i := range vals {
-		vals[i] = math.Abs(vals[i] - med)
-		maxDev = max(maxDev, vals[i])
-	}
-	scale := max(1.4826*median(vals), maxDev/3, 0.01*math.Abs(med), 1e-9)
+	med, scale := robustScale(vals)
+	scale = max(scale, timeFloor(m))
 	type dev struct {
 		d float64
 		p Point
@@ -549,12 +545,8 @@ func canaries(in Investigation, table *semconv.Table, from, cut, to time.Time, f
 					continue
 				}
 				nm, om := median(nv), median(ov)
-				devs := make([]float64, len(ob))
-				bm := median(ob)
-				for i, v := range ob {
-					devs[i] = math.Abs(v - bm)
-				}
-				scale := max(1.4826*median(devs), 0.01*math.Abs(bm), 1e-9)
+				_, scale := robustScale(ob)
+				scale = max(scale, timeFloor(m))
 				d := nm - om
 				switch m.Bad {
 				case semconv.Fall:
@@ -584,11 +576,53 @@ func Baseline(at time.Time, series []SeriesData, cfg InvestigateConfig) []string
 	best := map[string]float64{}
 	for i := range series {
 		e := Service(series[i].Entity)
-		if z, _, ok := change(&series[i], semconv.Either, from, cut, to); ok && e != "" && z > best[e] {
+		if z, _, ok := change(&series[i], semconv.Meaning{}, from, cut, to); ok && e != "" && z > best[e] {
 			best[e] = z
 		}
 	}
 	out := slices.Collect(maps.Keys(best))
 	slices.SortFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(best[b], best[a]), cmp.Compare(a, b)) })
 	return out
+}
+
+// ChangeScore is the robust change score of one series (see Investigate).
+func ChangeScore(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64, signal.Fact, bool) {
+	return change(sd, m, from, cut, to)
+}
+
+// robustScale is the median of the values and their robust scale: the MAD
+// (as a standard deviation), or the upper quartile of the absolute
+// deviations where more than half the values sit at the median (a sparse
+// series), or their mean where even that is zero; never below a hundredth
+// of the median's magnitude. The baseline may hold an earlier fault: a
+// scale robust to a quarter of outliers keeps it from hiding the next.
+func robustScale(vals []float64) (med, scale float64) {
+	med = median(vals)
+	devs := make([]float64, len(vals))
+	sum := 0.0
+	for i, v := range vals {
+		devs[i] = math.Abs(v - med)
+		sum += devs[i]
+	}
+	slices.Sort(devs)
+	scale = 1.4826 * median(devs)
+	if scale == 0 {
+		scale = devs[(3*len(devs))/4] / 1.15
+	}
+	if scale == 0 {
+		scale = sum / float64(len(devs))
+	}
+	return med, max(scale, 0.01*math.Abs(med), 1e-9)
+}
+
+// timeFloor is the smallest scale of a time series whose unit is known: a
+// millisecond, below which no user or objective notices a change.
+func timeFloor(m semconv.Meaning) float64 {
+	switch m.Unit {
+	case "s":
+		return 1e-3
+	case "ms":
+		return 1
+	}
+	return 0
 }
