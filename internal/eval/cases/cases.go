@@ -403,6 +403,7 @@ func readPetMetrics(path string) ([]signal.Sample, error) {
 		if head[k], err = r.Read(); err != nil {
 			return nil, fmt.Errorf("%s: reading header row %d: %w", path, k+1, err)
 		}
+		head[k] = slices.Clone(head[k]) // the reader reuses its records
 	}
 	var out []signal.Sample
 	for line := 4; ; line++ {
