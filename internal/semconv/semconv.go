@@ -72,6 +72,10 @@ type Meaning struct {
 	// (a client-side metric of calls to a callee), when the name or labels
 	// say.
 	Peer string
+	// Host is set when the series measures the host the entity runs on,
+	// not the entity: node_exporter's node_* and OpenTelemetry's system.*
+	// namespaces (a pod's node_cpu_usage is its node's).
+	Host bool
 	// Unit is the unit of time the value is in ("s" or "ms") for time
 	// quantities whose name says it; empty otherwise.
 	Unit string
@@ -323,8 +327,9 @@ func builtin(name string) Meaning {
 	case "ms", "milliseconds":
 		unit = "ms"
 	}
+	host := len(tok) > 1 && (tok[0] == "node" || tok[0] == "system" || tok[0] == "host")
 	mk := func(q Quantity) Meaning {
-		m := Meaning{Quantity: q, Bad: usual[q], Saturation: share && q.Resource()}
+		m := Meaning{Quantity: q, Bad: usual[q], Saturation: share && q.Resource(), Host: host}
 		if q.Family() == "latency" {
 			m.Unit = unit
 		}
@@ -343,7 +348,7 @@ func builtin(name string) Meaning {
 		return mk(Retransmits)
 	case has("cpu", "cpus", "throttled", "throttling", "load1", "load5", "load15"):
 		if free {
-			return Meaning{Quantity: CPU, Bad: Fall, Saturation: share}
+			return Meaning{Quantity: CPU, Bad: Fall, Saturation: share, Host: host}
 		}
 		return mk(CPU)
 	// A count or rate of requests measured by a histogram of their
@@ -366,12 +371,12 @@ func builtin(name string) Meaning {
 		return mk(Latency)
 	case has("memory", "mem", "heap", "rss", "swap", "memavailable", "memfree"):
 		if free || has("memavailable", "memfree") {
-			return Meaning{Quantity: Memory, Bad: Fall}
+			return Meaning{Quantity: Memory, Bad: Fall, Host: host}
 		}
 		return mk(Memory)
 	case has("disk", "filesystem", "fs", "inode", "inodes", "volume", "storage"):
 		if free {
-			return Meaning{Quantity: Disk, Bad: Fall}
+			return Meaning{Quantity: Disk, Bad: Fall, Host: host}
 		}
 		return mk(Disk)
 	case has("fd", "fds", "filefd", "descriptors"):

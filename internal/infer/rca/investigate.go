@@ -137,8 +137,14 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		sd := &in.Series[i]
 		m := table.Of(sd.Name, sd.Labels)
 		suspect := Service(sd.Entity)
-		if m.Peer != "" {
+		switch {
+		case m.Peer != "":
 			suspect = Service(m.Peer)
+		case m.Host && !strings.HasPrefix(sd.Entity, "host:"):
+			// The host's trouble is the host's: an instance's node
+			// metrics speak of the host it runs on (named by the
+			// placement, or else the instance's own unnamed host).
+			suspect = hostOfInstance(in.Topology, sd.Entity)
 		}
 		if suspect == "" {
 			continue
@@ -625,4 +631,16 @@ func timeFloor(m semconv.Meaning) float64 {
 		return 1
 	}
 	return 0
+}
+
+// hostOfInstance is the host entity an instance (or service) runs on, from
+// the topology's placements; "host:" and the instance's name when unknown.
+func hostOfInstance(t signal.Topology, entity string) string {
+	svc, inst, _ := strings.Cut(entity, "/")
+	for _, p := range t.Placements {
+		if p.Host != "" && p.Service == svc && (inst == "" || p.Instance == inst) {
+			return p.Host
+		}
+	}
+	return "host:" + entity
 }
