@@ -21,6 +21,7 @@ Usage:
   seer demo  [--fault KIND] [--target SVC] [--json] [--stay]  the engine on a simulated shop
   seer logs  parse [FILE|-] [--format F] [--json]              mine log templates from a stream
   seer event deploy|config|upgrade|... --service S [--text T]  send a change event to a running seer
+  seer investigate --at T [--service S]                        rank the causes of trouble around T
   seer runbook check FILE|DIR...                               validate runbooks
   seer eval  nab|loghub|rca --data DIR [--json]               score seer on a public benchmark
   seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runLogs(ctx, rest, stdin, stdout, stderr)
 	case "event":
 		return runEvent(ctx, rest, stdout, stderr)
+	case "investigate":
+		return runInvestigate(ctx, rest, stdout, stderr)
 	case "runbook":
 		return runRunbook(rest, stdout, stderr)
 	case "eval":

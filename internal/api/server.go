@@ -47,6 +47,9 @@ type Deps struct {
 	// Feedback takes operators' verdicts on diagnoses and serves the
 	// assistant's explanation of an incident.
 	Feedback *Feedback
+	// Investigate ranks the causes of trouble around a time (POST
+	// /api/v1/investigations).
+	Investigate Investigator
 }
 
 // Server is seer's HTTP handler.
@@ -59,7 +62,9 @@ type Server struct {
 	now      func() time.Time
 	remedy   Remedy
 	log      *slog.Logger
-	m        *metrics
+
+	investigator Investigator
+	m            *metrics
 }
 
 // New builds the server and its routes.
@@ -76,6 +81,8 @@ func New(d Deps, logger *slog.Logger) *Server {
 		now:      d.Now,
 		remedy:   d.Remedy,
 		log:      logger.With("component", "api"),
+
+		investigator: d.Investigate,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -107,6 +114,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/incidents/{id}/approve", s.approve)
 	s.handle("POST /api/v1/incidents/{id}/reject", s.reject)
 	s.handle("GET /api/v1/executions", s.listExecutions)
+	s.handle("POST /api/v1/investigations", s.investigate)
 	s.handle("POST /api/v1/incidents/{id}/feedback", d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", d.Feedback.Explain)
 	return s

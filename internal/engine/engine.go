@@ -142,6 +142,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Now:        time.Now,
 		Remedy:     e.remedy,
 		Feedback:   &api.Feedback{Store: store, Learn: learner{e}, Now: time.Now},
+		Investigate: func(at time.Time, entity string) []signal.Cause {
+			return e.inferrer.Investigate(at, entity)
+		},
 	}, logger))
 	return e, nil
 }
@@ -227,11 +230,13 @@ func (e *Engine) detect(ctx context.Context, b *signal.Batch) error {
 	if len(b.Logs) > 0 {
 		start := time.Now()
 		obs = append(obs, e.logs.Process(b.Logs)...)
+		e.inferrer.AddLogs(b.Logs)
 		e.m.detectorSeconds.WithLabelValues("logs").Observe(time.Since(start).Seconds())
 	}
 	if len(b.Spans) > 0 {
 		start := time.Now()
 		obs = append(obs, e.trace.Process(b.Spans)...)
+		e.inferrer.AddSpans(b.Spans)
 		e.m.detectorSeconds.WithLabelValues("trace").Observe(time.Since(start).Seconds())
 	}
 	if len(b.Events) > 0 {

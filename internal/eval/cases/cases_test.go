@@ -1,8 +1,11 @@
 package cases
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,4 +27,45 @@ func FuzzReadPetMetrics(f *testing.F) {
 		_, _ = readLong(p)
 		_, _ = readWide(p)
 	})
+}
+
+func TestLoadSeerGzipHostsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	c := filepath.Join(dir, "c1")
+	if err := os.MkdirAll(c, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, s string) {
+		t.Helper()
+		p := filepath.Join(c, name)
+		if filepath.Ext(name) == ".gz" {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write([]byte(s))
+			zw.Close()
+			s = b.String()
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("case.json", `{"onset": 1000, "alert": 1060, "end": 1200, "root_cause": {"entity": "cart", "kind": "cpu"}, "extra": [1,2]}`)
+	write("metrics.csv.gz", "time,entity,name,value\n940,cart,cpu,1\n1000,cart,cpu,9\n")
+	write("spans.jsonl.gz", `{"trace_id":"t","span_id":"s","service":"cart","start":1000000000000,"duration_ns":5,"new_field":true}`+"\n")
+	write("topology.json", `{"edges":[["front","cart"]],"services":[{"name":"cart","instances":["cart-1"],"hosts":["10.0.0.1"]}]}`)
+	cs, _, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cs[0]
+	if len(got.Samples) != 2 || len(got.Spans) != 1 || got.Alert.Unix() != 1060 {
+		t.Errorf("samples %d spans %d alert %v", len(got.Samples), len(got.Spans), got.Alert)
+	}
+	if h := got.Topology.HostsOf("cart"); len(h) != 1 || h[0] != "host:10.0.0.1" {
+		t.Errorf("hosts of cart: %v", h)
+	}
+	write("metrics.csv.gz", "time,entity,name,value\n940,cart,cpu,1\n1000,cart,cpu,lots\n")
+	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "metrics.csv:3") {
+		t.Errorf("a bad value: want an error naming metrics.csv:3, got %v", err)
+	}
 }

@@ -638,7 +638,7 @@ func timeFloor(m semconv.Meaning) float64 {
 func hostOfInstance(t signal.Topology, entity string) string {
 	svc, inst, _ := strings.Cut(entity, "/")
 	for _, p := range t.Placements {
-		if p.Host != "" && p.Service == svc && (inst == "" || p.Instance == inst) {
+		if p.Host != "" && p.Service == svc && (inst == "" || p.Instance == "" || p.Instance == inst) {
 			return p.Host
 		}
 	}
