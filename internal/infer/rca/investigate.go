@@ -133,6 +133,12 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 			hostOf[p.Service] = append(hostOf[p.Service], p.Host)
 		}
 	}
+	residents := map[string][]string{} // host → services on it
+	for svc, hs := range hostOf {
+		for _, h := range hs {
+			residents[h] = append(residents[h], svc)
+		}
+	}
 	for i := range in.Series {
 		sd := &in.Series[i]
 		m := table.Of(sd.Name, sd.Labels)
@@ -145,6 +151,9 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 			// metrics speak of the host it runs on (named by the
 			// placement, or else the instance's own unnamed host).
 			suspect = hostOfInstance(in.Topology, sd.Entity)
+			if svc := Service(sd.Entity); !slices.Contains(residents[suspect], svc) {
+				residents[suspect] = append(residents[suspect], svc)
+			}
 		}
 		if suspect == "" {
 			continue
@@ -263,7 +272,15 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		}
 		hostDiscount := 1.0
 		if strings.HasPrefix(s.name, "host:") {
-			hostDiscount = 1 - s.explained
+			// A host is a cause only as far as it has victims: a busy
+			// node whose services serve as before caused no trouble.
+			victims := 0.0
+			for _, r := range residents[s.name] {
+				if rs := all[r]; rs != nil {
+					victims = max(victims, rs.spread)
+				}
+			}
+			hostDiscount = (1 - s.explained) * victims
 		}
 		spread := cfg.SpreadWeight * s.spread
 		if !strings.HasPrefix(s.name, "host:") {
@@ -521,8 +538,8 @@ func canaries(in Investigation, table *semconv.Table, from, cut, to time.Time, f
 		for _, nw := range news {
 			for _, sd := range nw.sd {
 				m := table.Of(sd.Name, sd.Labels)
-				if m.Peer != "" {
-					continue
+				if m.Peer != "" || m.Host {
+					continue // another's telemetry: the peer's, the node's
 				}
 				var nv []float64
 				for _, p := range sd.Points {
