@@ -182,6 +182,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 	type sus struct {
 		name          string
 		local, spread float64
+		byFamily      map[string]float64 // spreading evidence per family
 		facts         []signal.Fact
 		explainedBy   string
 		explained     float64
@@ -190,7 +191,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 	}
 	all := map[string]*sus{}
 	for e, fs := range byEntity {
-		s := &sus{name: e}
+		s := &sus{name: e, byFamily: map[string]float64{}}
 		best := map[string]finding{} // per quantity and locality, the strongest
 		for _, f := range fs {
 			k := fmt.Sprintf("%s/%v", f.fact.Quantity, f.local)
@@ -205,6 +206,8 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 				keepL *= 1 - f.w*f.fact.Score
 			} else {
 				keepS *= 1 - f.w*f.fact.Score
+				fam := semconv.Quantity(f.fact.Quantity).Family()
+				s.byFamily[fam] = 1 - (1-s.byFamily[fam])*(1-f.w*f.fact.Score)
 			}
 			s.facts = append(s.facts, f.fact)
 		}
@@ -222,6 +225,11 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 			}
 		}
 	}
+	// A suspect's spreading symptoms are explained, family by family, by a
+	// dependency whose own trouble is as strong: a callee's local evidence
+	// (any family: a saturated CPU slows and fails its callers) or its
+	// symptoms of the same family (a caller's latency by a callee's, its
+	// errors by a callee's errors).
 	for _, s := range all {
 		if s.spread == 0 || strings.HasPrefix(s.name, "host:") {
 			continue
@@ -233,15 +241,27 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		for _, h := range hostOf[s.name] {
 			deps[h] = true
 		}
-		for _, d := range slices.Sorted(maps.Keys(deps)) {
-			ds := all[d]
-			if ds == nil || ds.explainedBy == s.name {
-				continue
+		keep, worst := 1.0, 0.0
+		for _, fam := range slices.Sorted(maps.Keys(s.byFamily)) {
+			v := s.byFamily[fam]
+			by, who := 0.0, ""
+			for _, d := range slices.Sorted(maps.Keys(deps)) {
+				ds := all[d]
+				if ds == nil || ds.explainedBy == s.name {
+					continue
+				}
+				if b := min(1, max(ds.local, ds.byFamily[fam])/v); b > by {
+					by, who = b, d
+				}
 			}
-			ev := max(ds.local, ds.spread)
-			if by := min(1, ev/s.spread); by > s.explained {
-				s.explained, s.explainedBy = by, d
+			keep *= 1 - v*(1-by)
+			if v*by > worst && who != "" {
+				worst, s.explainedBy = v*by, who
 			}
+		}
+		s.explained = 0
+		if rest := 1 - keep; s.spread > 0 {
+			s.explained = clamp01(1 - rest/s.spread)
 		}
 	}
 	changes := map[string]*signal.Event{}
