@@ -429,7 +429,7 @@ func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64
 			after = append(after, p)
 		}
 	}
-	if len(base) < 3 || len(after) == 0 {
+	if len(base) == 0 || len(after) == 0 {
 		return 0, signal.Fact{}, false
 	}
 	vals := make([]float64, len(base))
@@ -438,6 +438,10 @@ func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64
 	}
 	med, scale := robustScale(vals)
 	scale = max(scale, timeFloor(m))
+	if len(vals) < coldPoints {
+		// Cold start: judged with wider bounds rather than not at all.
+		scale = max(scale, coldScale*math.Abs(med))
+	}
 	type dev struct {
 		d float64
 		p Point
@@ -632,6 +636,14 @@ func Baseline(at time.Time, series []SeriesData, cfg InvestigateConfig) []string
 func ChangeScore(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64, signal.Fact, bool) {
 	return change(sd, m, from, cut, to)
 }
+
+// A baseline of fewer than coldPoints points (a series seen for a minute or
+// two) has no scale of its own worth trusting: a change of coldScale of its
+// level is then one robust standard deviation.
+const (
+	coldPoints = 5
+	coldScale  = 0.1
+)
 
 // robustScale is the median of the values and their robust scale: the MAD
 // (as a standard deviation), or the upper quartile of the absolute
