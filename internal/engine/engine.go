@@ -359,6 +359,7 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	obs := e.trace.Tick(now)
 	obs = append(obs, e.logs.Tick(now)...)
+	obs = append(obs, e.inferrer.Sweep(now)...)
 	if err := e.publishObservations(ctx, obs); err != nil {
 		return err
 	}

@@ -42,6 +42,15 @@ const (
 	SeriesLogErrors = "seer_log_error_lines_rate"
 )
 
+// isDerived tells whether a series name is one the Deriver makes.
+func isDerived(name string) bool {
+	switch name {
+	case SeriesSelfTime, SeriesServerDuration, SeriesCallGap, SeriesClientDuration, SeriesErrorOrigin, SeriesSpanRate, SeriesFanOut, SeriesLogErrors:
+		return true
+	}
+	return false
+}
+
 // Deriver turns spans and log records into per-bucket series (see the
 // Series* names) that an investigation scores like metrics. Spans are
 // buffered until their bucket closes (Grace after its end, in signal time),

@@ -29,8 +29,15 @@ type Config struct {
 	Window WindowConfig `yaml:"window"`
 	// Investigate tunes investigations (Inferrer.Investigate).
 	Investigate rca.InvestigateConfig `yaml:"investigate"`
+	// Sweep tunes the change sweep (Inferrer.Sweep).
+	Sweep SweepConfig `yaml:"sweep"`
 	// Semantics extends the table that says what each series measures.
 	Semantics semconv.Config `yaml:"semantics"`
+	// InvestigationWeight is how much an investigation at an incident's
+	// trouble onset (see Investigate) counts in ranking the incident's
+	// causes, against the ranking of its observations; 0 takes the default
+	// (0.5), negative leaves it out.
+	InvestigationWeight float64 `yaml:"investigation_weight"`
 	// ShiftEvery is how often (in signal time) an incident's change scores
 	// are computed afresh; between, the last ones are reused.
 	ShiftEvery time.Duration `yaml:"shift_every"`
@@ -45,7 +52,7 @@ func DefaultConfig() Config {
 // Validate reports every field that is out of range.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.Correlate.Validate(), c.RCA.Validate(), c.Window.Validate(), c.Investigate.Validate(), c.Semantics.Validate())
+	errs = append(errs, c.Correlate.Validate(), c.RCA.Validate(), c.Window.Validate(), c.Investigate.Validate(), c.Semantics.Validate(), c.Sweep.Validate())
 	if c.ShiftEvery < 0 {
 		errs = append(errs, fmt.Errorf("infer.shift_every must not be negative, got %s", c.ShiftEvery))
 	}
@@ -81,12 +88,19 @@ type Inferrer struct {
 	der      *Deriver
 	table    *semconv.Table
 	newest   time.Time // the newest span or log time seen
+	// lastSweep is when the window was last swept; swept the series
+	// reported since.
+	lastSweep time.Time
+	swept     map[string]swept
 }
 
-// shiftMemo is an incident's last change scores and when they were made.
+// shiftMemo is an incident's last change scores and investigation, and
+// when they were made.
 type shiftMemo struct {
 	onset, at time.Time
 	shifts    []rca.Shift
+	inv       []signal.Cause
+	invAt     time.Time
 }
 
 // New returns an Inferrer; zero fields of cfg take their defaults and a nil
@@ -115,7 +129,7 @@ func New(cfg Config, topology func() signal.Topology, logger *slog.Logger) *Infe
 		logger.Error("semantics rules ignored", "err", err)
 		table = semconv.Default
 	}
-	return &Inferrer{der: NewDeriver(time.Minute, 0), table: table,
+	return &Inferrer{der: NewDeriver(time.Minute, 0), table: table, swept: map[string]swept{},
 		cfg: cfg, topology: topology, log: logger.With("component", "infer"),
 		corr: correlate.New(cc, logger), diag: map[*signal.Incident]string{}, issued: map[*signal.Incident]*signal.Incident{},
 		win: NewWindow(cfg.Window), shifts: map[*signal.Incident]shiftMemo{},
@@ -202,6 +216,7 @@ func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 		return o.Time.Before(onset.Add(-i.window()))
 	})
 	in.Causes = rca.Rank(rca.Input{Observations: recent, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, onset, topo), Onset: onset}, i.cfg.RCA)
+	in.Causes = fuse(in.Causes, i.investigationFor(in, onset, topo), i.cfg.InvestigationWeight)
 	in.Causes = i.adjust(in, obs, in.Causes)
 	services := map[string]bool{}
 	for _, e := range in.Entities {
@@ -374,8 +389,68 @@ func (i *Inferrer) shiftsFor(in *signal.Incident, onset time.Time, topo signal.T
 		keep = func(e string) bool { return near[rca.Service(e)] }
 	}
 	sh := i.win.Shifts(onset, in.Updated, keep)
-	i.shifts[in] = shiftMemo{onset: onset, at: in.Updated, shifts: sh}
+	m := i.shifts[in]
+	if !m.onset.Equal(onset) {
+		m = shiftMemo{}
+	}
+	m.onset, m.at, m.shifts = onset, in.Updated, sh
+	i.shifts[in] = m
 	return sh
+}
+
+// investigationFor is the investigation of the incident's trouble around its
+// onset, with what is known by its last update, made afresh every
+// ShiftEvery.
+func (i *Inferrer) investigationFor(in *signal.Incident, onset time.Time, topo signal.Topology) []signal.Cause {
+	if i.cfg.InvestigationWeight < 0 {
+		return nil
+	}
+	m := i.shifts[in]
+	if !m.invAt.IsZero() && m.onset.Equal(onset) && in.Updated.Sub(m.invAt) < i.cfg.ShiftEvery {
+		return m.inv
+	}
+	if !m.onset.Equal(onset) {
+		m = shiftMemo{onset: onset}
+	}
+	cfg := i.cfg.Investigate.WithDefaults()
+	series := i.win.Range(onset.Add(-cfg.Lookback), in.Updated)
+	inv := rca.Investigate(rca.Investigation{At: onset, Series: series, Events: i.eventsFor(in), Topology: topo, Table: i.table}, cfg)
+	m.inv, m.invAt = inv, in.Updated
+	i.shifts[in] = m
+	return inv
+}
+
+// fuse adds an investigation's causes to a ranking, each entity's scores
+// combined as independent evidence (noisy-or, the investigation's weighted
+// by w), and sorts the result.
+func fuse(ranked, inv []signal.Cause, w float64) []signal.Cause {
+	if len(inv) == 0 || w < 0 {
+		return ranked
+	}
+	w = cmp.Or(w, 0.5)
+	at := map[string]int{}
+	for k, c := range ranked {
+		at[c.Entity] = k
+	}
+	out := slices.Clone(ranked)
+	for _, c := range inv {
+		k, ok := at[c.Entity]
+		if !ok {
+			c.Score *= w
+			out = append(out, c)
+			continue
+		}
+		out[k].Score = 1 - (1-out[k].Score)*(1-w*c.Score)
+		out[k].Facts = append(out[k].Facts, c.Facts...)
+		out[k].Evidence = append(out[k].Evidence, c.Evidence...)
+		if out[k].Kind == "" {
+			out[k].Kind = c.Kind
+		}
+	}
+	slices.SortStableFunc(out, func(a, b signal.Cause) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Entity, b.Entity))
+	})
+	return out[:min(len(out), 10)]
 }
 
 // Diagnose ranks root causes around an onset that something outside the

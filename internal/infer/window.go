@@ -75,6 +75,9 @@ type series struct {
 	base         string // the name without labels
 	labels       map[string]string
 	pts          []rca.Point // by time
+	// derived series (from traces and logs) are for investigations; the
+	// incident ranking hears of traces and logs through observations.
+	derived bool
 }
 
 // NewWindow returns an empty window; zero fields of cfg take their defaults.
@@ -103,7 +106,7 @@ func (w *Window) Add(samples []signal.Sample) {
 			if len(s.Labels) > 0 {
 				name = k[len(s.Entity)+1:]
 			}
-			sr = &series{entity: s.Entity, name: name, base: s.Name, labels: maps.Clone(s.Labels)}
+			sr = &series{entity: s.Entity, name: name, base: s.Name, labels: maps.Clone(s.Labels), derived: isDerived(s.Name)}
 			w.series[k] = sr
 		}
 		p := rca.Point{Time: s.Time, Value: s.Value}
@@ -133,7 +136,7 @@ func (w *Window) Shifts(onset, until time.Time, keep func(entity string) bool) [
 	var out []rca.Shift
 	for _, k := range slices.Sorted(maps.Keys(w.series)) {
 		sr := w.series[k]
-		if keep != nil && !keep(sr.entity) {
+		if keep != nil && !keep(sr.entity) || sr.derived {
 			continue
 		}
 		pts := sr.pts

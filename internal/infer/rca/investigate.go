@@ -402,6 +402,12 @@ func RenderFacts(facts []signal.Fact) []string {
 	return out
 }
 
+// Strength is strength, for the sweep.
+func Strength(z, floor float64) float64 { return strength(z, floor) }
+
+// SeriesName is a series' name with its labels, as facts write it.
+func SeriesName(sd *SeriesData) string { return seriesName(sd) }
+
 // strength maps a robust change score to [0,1] on a log scale from the
 // floor: a change of 30 counts half, one of a thousand fully.
 func strength(z, floor float64) float64 {

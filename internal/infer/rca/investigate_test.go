@@ -29,7 +29,7 @@ func TestInvestigateBlamesTheCalleeNotItsVictims(t *testing.T) {
 	in := Investigation{At: at, Topology: topo, Series: []SeriesData{
 		series(r, "front", "http_server_request_duration_seconds_p99", at, 0.2, 2.0), // victim, worst latency
 		series(r, "cart", "http_server_request_duration_seconds_p99", at, 0.1, 1.6),  // victim
-		series(r, "db", "db_query_duration_seconds_p99", at, 0.05, 1.5),               // the slow dependency
+		series(r, "db", "db_query_duration_seconds_p99", at, 0.05, 1.5),              // the slow dependency
 		series(r, "ads", "http_server_request_duration_seconds_p99", at, 0.05, 0.05),
 		series(r, "ads", "process_cpu_seconds_rate", at, 0.3, 0.3),
 	}}
