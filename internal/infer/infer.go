@@ -538,6 +538,12 @@ func (i *Inferrer) advance(t time.Time) {
 // on the call graph with the change events known (see rca.Investigate).
 // focus, when set, keeps the entity's service and what it depends on.
 func (i *Inferrer) Investigate(at time.Time, focus string) []signal.Cause {
+	return i.InvestigateMetric(at, focus, "")
+}
+
+// InvestigateMetric is Investigate for trouble seen in one metric of focus:
+// the causes are looked for in series of the same family.
+func (i *Inferrer) InvestigateMetric(at time.Time, focus, metric string) []signal.Cause {
 	cfg := i.cfg.Investigate.WithDefaults()
 	i.mu.Lock()
 	newest := i.newest
@@ -545,13 +551,15 @@ func (i *Inferrer) Investigate(at time.Time, focus string) []signal.Cause {
 	if !newest.IsZero() && newest.After(at.Add(cfg.Horizon)) {
 		i.win.Add(i.der.Flush(at.Add(cfg.Horizon)))
 	}
-	series := i.win.Range(at.Add(-cfg.Lookback), at.Add(cfg.Horizon))
+	// Coarse series are read over more time (see rca.Investigate): the
+	// window gives all it holds, the investigation takes what it needs.
+	series := i.win.Range(time.Time{}, at.Add(max(cfg.Horizon, time.Hour)))
 	i.mu.Lock()
 	in := &signal.Incident{Onset: at.Add(-cfg.Lookback), Updated: at.Add(cfg.Horizon)}
 	events := slices.Clone(i.eventsFor(in))
 	topo := i.topology()
 	i.mu.Unlock()
-	return rca.Investigate(rca.Investigation{At: at, Series: series, Events: events, Topology: topo, Focus: focus, Table: i.table}, cfg)
+	return rca.Investigate(rca.Investigation{At: at, Series: series, Events: events, Topology: topo, Focus: focus, FocusMetric: metric, Table: i.table}, cfg)
 }
 
 // Baseline ranks entities the simplest honest way, for comparison with

@@ -226,7 +226,7 @@ func investigate(c cases.Case, o Options) ([]signal.Cause, []string) {
 	inf.AddSpans(c.Spans)
 	inf.AddLogs(c.Logs)
 	inf.AddEvents(c.Events)
-	return inf.Investigate(AlertTime(c), c.Symptom), inf.Baseline(AlertTime(c))
+	return inf.InvestigateMetric(AlertTime(c), c.Symptom, c.SymptomMetric), inf.Baseline(AlertTime(c))
 }
 
 // AlertTime is when the alerted protocol opens its investigation.

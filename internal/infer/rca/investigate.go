@@ -90,6 +90,11 @@ type Investigation struct {
 	// Focus, when set, keeps the suspects to that entity's service and
 	// what it depends on.
 	Focus string
+	// FocusMetric, when set, is the metric the trouble was seen in (an
+	// alert's): the causes are looked for in series of the same family
+	// (latency, errors, traffic, resources), as the symptom spreads along
+	// the call path in its own kind.
+	FocusMetric string
 	// Table reads the series' names (nil: the built-in one).
 	Table *semconv.Table
 }
@@ -139,9 +144,16 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 			residents[h] = append(residents[h], svc)
 		}
 	}
+	family := ""
+	if in.FocusMetric != "" {
+		family = table.Of(in.FocusMetric, nil).Quantity.Family()
+	}
 	for i := range in.Series {
 		sd := &in.Series[i]
 		m := table.Of(sd.Name, sd.Labels)
+		if family != "" && family != "other" && m.Quantity.Family() != family && !m.Quantity.Local() {
+			continue
+		}
 		suspect := Service(sd.Entity)
 		switch {
 		case m.Peer != "":
@@ -424,6 +436,13 @@ func strength(z, floor float64) float64 {
 // baseline's robust scale.
 func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64, signal.Fact, bool) {
 	bad := m.Bad
+	// A coarse series (a point every five minutes) is read after the cut
+	// over at least afterPoints of its own step: one point is no window.
+	if step := stepOf(sd.Points); step > 0 {
+		if t := cut.Add(afterPoints * step); t.After(to) {
+			to = t
+		}
+	}
 	var base, after []Point
 	for _, p := range sd.Points {
 		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) || p.Time.Before(from) || p.Time.After(to) {
@@ -651,6 +670,10 @@ const (
 	coldScale  = 0.1
 )
 
+// afterPoints is the least number of its own steps a series is read over
+// after the cut.
+const afterPoints = 2
+
 // robustScale is the median of the values and their robust scale: the MAD
 // (as a standard deviation), or the upper quartile of the absolute
 // deviations where more than half the values sit at the median (a sparse
@@ -698,4 +721,17 @@ func hostOfInstance(t signal.Topology, entity string) string {
 		}
 	}
 	return "host:" + entity
+}
+
+// stepOf is the median gap between the points (0 with fewer than two).
+func stepOf(pts []Point) time.Duration {
+	if len(pts) < 2 {
+		return 0
+	}
+	gaps := make([]time.Duration, 0, len(pts)-1)
+	for i := 1; i < len(pts); i++ {
+		gaps = append(gaps, pts[i].Time.Sub(pts[i-1].Time))
+	}
+	slices.Sort(gaps)
+	return gaps[len(gaps)/2]
 }
