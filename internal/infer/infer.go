@@ -215,7 +215,7 @@ func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 	recent := slices.DeleteFunc(slices.Clone(obs), func(o signal.Observation) bool {
 		return o.Time.Before(onset.Add(-i.window()))
 	})
-	in.Causes = rca.Rank(rca.Input{Observations: recent, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, onset, topo), Onset: onset}, i.cfg.RCA)
+	in.Causes = rca.Rank(rca.Input{Observations: recent, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, onset, topo), Onset: onset, Table: i.table}, i.cfg.RCA)
 	in.Causes = fuse(in.Causes, i.investigationFor(in, onset, topo), i.cfg.InvestigationWeight)
 	in.Causes = i.adjust(in, obs, in.Causes)
 	services := map[string]bool{}
@@ -481,10 +481,10 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 	}
 	shifts := i.win.Shifts(onset, now, keep)
 	if symptom != nil && symptom.Metric != "" {
-		fam := rca.Family(symptom.Metric)
-		shifts = slices.DeleteFunc(shifts, func(s rca.Shift) bool { return rca.Family(s.Name) != fam })
+		fam := i.table.Of(symptom.Metric, nil).Quantity.Family()
+		shifts = slices.DeleteFunc(shifts, func(s rca.Shift) bool { return i.table.Of(cmp.Or(s.Metric, s.Name), s.Labels).Quantity.Family() != fam })
 	}
-	causes := rca.Rank(rca.Input{Topology: topo, Events: i.eventsFor(in), Shifts: shifts, Onset: onset}, i.cfg.RCA)
+	causes := rca.Rank(rca.Input{Topology: topo, Events: i.eventsFor(in), Shifts: shifts, Onset: onset, Table: i.table}, i.cfg.RCA)
 	return i.adjust(in, nil, causes)
 }
 

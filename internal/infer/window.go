@@ -145,6 +145,7 @@ func (w *Window) Shifts(onset, until time.Time, keep func(entity string) bool) [
 		}
 		hi, _ := slices.BinarySearchFunc(pts, until.Add(time.Nanosecond), func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
 		if sh, ok := rca.ShiftOf(sr.entity, sr.name, pts[:hi], onset); ok {
+			sh.Metric, sh.Labels = sr.base, sr.labels
 			out = append(out, sh)
 		}
 	}

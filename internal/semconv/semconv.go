@@ -337,7 +337,7 @@ func builtin(name string) Meaning {
 	}
 	free := has("free", "avail", "available", "remaining", "idle")
 	switch {
-	case len(tok) == 1 && (last == "up" || last == "health" || last == "healthy" || last == "ready"),
+	case last == "up" || len(tok) == 1 && (last == "health" || last == "healthy" || last == "ready"),
 		has("probe") && has("success"):
 		return mk(Up)
 	case has("restart", "restarts", "oom", "crash", "crashes", "killed"):

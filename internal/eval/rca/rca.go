@@ -199,7 +199,7 @@ func rankOf(ranked []string, root string) int {
 // then the inference ranks the change scores around the onset on the graph.
 func alarm(c cases.Case, o Options) []signal.Cause {
 	topo := c.Topology
-	inf := infer.New(o.Infer, func() signal.Topology { return topo }, o.Logger)
+	inf := infer.New(inferConfig(o), func() signal.Topology { return topo }, o.Logger)
 	inf.SetWeights(o.Weights)
 	inf.AddSamples(c.History)
 	inf.AddSamples(c.Samples)
@@ -217,9 +217,7 @@ func alarm(c cases.Case, o Options) []signal.Cause {
 // its horizon past the alert.
 func investigate(c cases.Case, o Options) ([]signal.Cause, []string) {
 	topo := c.Topology
-	cfg := o.Infer
-	cfg.Semantics.Rules = append(slices.Clone(cfg.Semantics.Rules), Semantics().Rules...)
-	inf := infer.New(cfg, func() signal.Topology { return topo }, o.Logger)
+	inf := infer.New(inferConfig(o), func() signal.Topology { return topo }, o.Logger)
 	inf.SetWeights(o.Weights)
 	inf.AddSamples(c.History)
 	inf.AddSamples(c.Samples)
@@ -227,6 +225,14 @@ func investigate(c cases.Case, o Options) ([]signal.Cause, []string) {
 	inf.AddLogs(c.Logs)
 	inf.AddEvents(c.Events)
 	return inf.InvestigateMetric(AlertTime(c), c.Symptom, c.SymptomMetric), inf.Baseline(AlertTime(c))
+}
+
+// inferConfig is the options' inference configuration with the rules that
+// map the public sets' column names added after the user's.
+func inferConfig(o Options) infer.Config {
+	cfg := o.Infer
+	cfg.Semantics.Rules = append(slices.Clone(cfg.Semantics.Rules), Semantics().Rules...)
+	return cfg
 }
 
 // AlertTime is when the alerted protocol opens its investigation.
@@ -249,7 +255,7 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []str
 	cfg := engine.Default()
 	cfg.Bus.Sync = true
 	cfg.DataDir = dir
-	cfg.Infer = o.Infer
+	cfg.Infer = inferConfig(o)
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))

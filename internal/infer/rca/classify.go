@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -59,7 +60,7 @@ var victimPhrases = []string{
 
 // classify turns one observation into clues; names maps the lower-cased
 // known services to their names, to find the service a victim's log blames.
-func classify(o *signal.Observation, names map[string]string) []clue {
+func classify(o *signal.Observation, names map[string]string, table *semconv.Table) []clue {
 	self := Service(o.Entity)
 	if self == "" {
 		return nil
@@ -79,16 +80,15 @@ func classify(o *signal.Observation, names map[string]string) []clue {
 	case signal.TraceStructure:
 		return c(KindErrors, 0.4, roleFault)
 	case signal.MetricForecast:
-		n := strings.ToLower(o.Name)
-		switch {
-		case strings.Contains(n, "disk") || strings.Contains(n, "fs"):
+		switch table.Of(o.Name, nil).Quantity {
+		case semconv.Disk:
 			return c(KindDisk, 0.9, roleFault)
-		case strings.Contains(n, "mem") || strings.Contains(n, "heap"):
+		case semconv.Memory, semconv.GC:
 			return c(KindMemory, 0.9, roleFault)
 		}
 		return c(KindSaturation, 0.7, roleFault)
 	case signal.MetricAnomaly:
-		kind, w, r := metricClue(strings.ToLower(o.Name), o.Direction())
+		kind, w, r := metricClue(table.Of(o.Name, nil), o.Direction())
 		if w == 0 {
 			return nil
 		}
@@ -105,72 +105,65 @@ func classify(o *signal.Observation, names map[string]string) []clue {
 	return c("", 0.2, roleFault)
 }
 
-// metricClue reads a metric anomaly by the metric's name and direction; a
-// zero weight means the anomaly says nothing about a fault (a recovery).
-func metricClue(n, dir string) (string, float64, role) {
-	up := dir != "down"
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(n, s) {
-				return true
-			}
+// metricClue reads a metric anomaly by what the semantics table says the
+// series measures and whether it moved in the direction that is bad; a zero
+// weight means the anomaly says nothing about a fault (a recovery).
+func metricClue(m semconv.Meaning, dir string) (string, float64, role) {
+	bad := m.Bad == semconv.Either || (dir == "down") == (m.Bad == semconv.Fall)
+	switch m.Quantity {
+	case semconv.Up:
+		if bad {
+			return KindUnavailable, 1, roleFault
 		}
-		return false
-	}
-	switch {
-	case n == "up" || strings.HasSuffix(n, "_up") || n == "health" || n == "ready" || n == "probe_success":
-		if up {
-			return "", 0, roleFault
-		}
-		return KindUnavailable, 1, roleFault
-	case has("cpu", "throttl"):
-		if up {
+		return "", 0, roleFault
+	case semconv.CPU:
+		if bad {
 			return KindSaturation, 0.85, roleFault
 		}
 		return KindUnavailable, 0.15, roleFault
-	case has("gc"):
-		if up {
+	case semconv.GC:
+		if bad {
 			return KindMemory, 0.7, roleFault
 		}
 		return "", 0, roleFault
-	case has("mem", "heap", "rss", "oom"):
-		if up {
+	case semconv.Memory:
+		if bad {
 			return KindMemory, 0.85, roleFault
 		}
 		return KindUnavailable, 0.15, roleFault
-	case has("disk", "inode", "filesystem", "volume"):
-		if up {
+	case semconv.Disk:
+		if bad {
 			return KindDisk, 0.85, roleFault
 		}
 		return "", 0, roleFault
-	case has("retrans", "packet_loss", "packets_dropped", "tcp_"):
+	case semconv.Retransmits:
 		// Lost packets show at the end of the link that is at fault.
-		if up {
+		if bad {
 			return KindNetwork, 0.85, roleFault
 		}
 		return "", 0, roleFault
-	case has("request_rate", "rps", "throughput", "requests", "lod", "traffic", "qps"):
-		if up {
+	case semconv.RequestRate:
+		if dir != "down" {
 			return KindLoad, 0.5, roleTraffic
 		}
 		return KindUnavailable, 0.3, roleTraffic
-	case has("availability", "success", "apdex"):
-		if up {
-			return "", 0, roleFault
+	case semconv.SuccessRatio:
+		if bad {
+			return KindErrors, 0.6, roleFault
 		}
-		return KindErrors, 0.6, roleFault
-	case has("error", "5xx", "fail", "exception"):
-		if up {
+		return "", 0, roleFault
+	case semconv.ErrorRatio, semconv.ErrorCount:
+		if bad {
 			return KindErrors, 0.5, roleFault
 		}
 		return "", 0, roleFault
-	case has("latency", "lat_", "duration", "response_time", "p50", "p95", "p99"):
-		if up {
+	case semconv.Latency, semconv.SelfTime, semconv.NetDelay:
+		if bad {
 			return KindLatency, 0.45, roleFault
 		}
 		return "", 0, roleFault
-	case has("queue", "backlog", "lag", "pool", "thread", "conn", "saturation"):
-		if up {
+	case semconv.Pool, semconv.FileDesc:
+		if bad {
 			return KindSaturation, 0.45, roleFault
 		}
 		return "", 0, roleFault

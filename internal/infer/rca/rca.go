@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -22,6 +23,8 @@ type Input struct {
 	Shifts []Shift
 	// Onset is the incident's onset; zero means the earliest observation's.
 	Onset time.Time
+	// Table says what each series measures (nil: the built-in table).
+	Table *semconv.Table
 }
 
 // suspect is one entity and everything the input says about it.
@@ -53,6 +56,7 @@ type suspect struct {
 // cause and returns the best cfg.TopK, highest first, ties by name.
 func Rank(in Input, cfg Config) []signal.Cause {
 	cfg = cfg.withDefaults()
+	table := cmp.Or(in.Table, semconv.Default)
 	g := NewGraph(in.Topology)
 	names := make(map[string]string)
 	for _, s := range g.Services() {
@@ -99,7 +103,7 @@ func Rank(in Input, cfg Config) []signal.Cause {
 			changes = append(changes, signal.Event{Time: start(o), Entity: o.Entity, Kind: signal.EventKind(o.Name), Text: o.Summary})
 			continue
 		}
-		for _, c := range classify(o, names) {
+		for _, c := range classify(o, names, table) {
 			s := get(c.entity)
 			if c.role == roleTraffic {
 				if c.kind == KindLoad {
@@ -121,7 +125,7 @@ func Rank(in Input, cfg Config) []signal.Cause {
 	if onset.IsZero() && len(obs) > 0 {
 		onset = start(obs[0])
 	}
-	for _, c := range shiftClues(in.Shifts, cfg.ShiftFloor, onset) {
+	for _, c := range shiftClues(in.Shifts, cfg.ShiftFloor, onset, table) {
 		s := get(c.entity)
 		if c.role == roleTraffic {
 			if c.kind == KindLoad {

@@ -1,12 +1,13 @@
 package rca
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -17,7 +18,11 @@ import (
 // system, a fault slower or smaller than the detector's threshold).
 type Shift struct {
 	Entity string
+	// Name is the series' name with its labels; Metric and Labels the
+	// two apart (Metric empty: Name has no labels).
 	Name   string
+	Metric string
+	Labels map[string]string
 	// Score is |extreme after - baseline median| / robust scale, >= 0.
 	Score float64
 	// Dir is "up" or "down".
@@ -143,7 +148,7 @@ func shiftStrength(z, floor float64) float64 {
 // shiftClues turns the shifts into clues on their entities: read by the
 // metric's name and direction like a metric anomaly, with the shift's
 // strength as the score.
-func shiftClues(shifts []Shift, floor float64, onset time.Time) []clue {
+func shiftClues(shifts []Shift, floor float64, onset time.Time, table *semconv.Table) []clue {
 	var out []clue
 	for i := range shifts {
 		sh := &shifts[i]
@@ -151,7 +156,7 @@ func shiftClues(shifts []Shift, floor float64, onset time.Time) []clue {
 		if st == 0 || Service(sh.Entity) == "" {
 			continue
 		}
-		kind, w, r := metricClue(strings.ToLower(sh.Name), sh.Dir)
+		kind, w, r := metricClue(table.Of(cmp.Or(sh.Metric, sh.Name), sh.Labels), sh.Dir)
 		if w == 0 {
 			continue
 		}
@@ -172,30 +177,4 @@ func shiftStart(sh *Shift, onset time.Time) time.Time {
 		return onset
 	}
 	return sh.Start
-}
-
-// Family is the family of a metric by its name: "latency", "errors"
-// (errors, failures, availability), "traffic", "resource" or "other". A
-// fault shows in its symptom's family along the call path.
-func Family(metric string) string {
-	n := strings.ToLower(metric)
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(n, s) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("latency", "lat_", "duration", "response_time", "p50", "p95", "p99"):
-		return "latency"
-	case has("error", "5xx", "fail", "exception", "availability", "success", "apdex"):
-		return "errors"
-	case has("request", "rps", "throughput", "lod", "traffic", "qps"):
-		return "traffic"
-	case has("cpu", "mem", "heap", "rss", "disk", "gc", "thread", "pool", "queue", "conn"):
-		return "resource"
-	}
-	return "other"
 }
