@@ -1,0 +1,107 @@
+package otlp
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/seerops/seer/internal/ingest/guard"
+)
+
+// OTLP/gRPC is served by seer's own service descriptions rather than
+// pdata's: those decode a request inside gRPC, before any handler runs, so
+// neither the depth limit nor the in-flight limit could act first. Here
+// gRPC hands over the request's bytes (rawCodec), and the handler admits
+// the request, checks its nesting and only then decodes it, as OTLP/HTTP
+// does.
+
+// rawMessage is a message that gRPC passes through undecoded.
+type rawMessage struct{ data []byte }
+
+// rawCodec is the server's only codec: requests and responses are bytes
+// that the handlers decode and encode themselves.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "proto" }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(*rawMessage)
+	if !ok {
+		return nil, fmt.Errorf("otlp: cannot marshal %T", v)
+	}
+	return mem.BufferSlice{mem.SliceBuffer(m.data)}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(*rawMessage)
+	if !ok {
+		return fmt.Errorf("otlp: cannot unmarshal into %T", v)
+	}
+	m.data = data.Materialize()
+	return nil
+}
+
+// newGRPCServer builds the OTLP/gRPC server: messages are capped at the
+// body limit (after decompression), and a connection may have as many
+// requests in flight as the receiver takes at once.
+func (r *Receiver) newGRPCServer() *grpc.Server {
+	srv := grpc.NewServer(
+		grpc.ForceServerCodecV2(rawCodec{}),
+		grpc.MaxRecvMsgSize(int(r.cfg.Limits.MaxBodyBytes)),
+		grpc.MaxConcurrentStreams(uint32(r.cfg.Limits.MaxInFlight)),
+	)
+	for _, s := range []struct {
+		service string
+		kind    signalKind
+	}{
+		{"opentelemetry.proto.collector.metrics.v1.MetricsService", kindMetrics},
+		{"opentelemetry.proto.collector.logs.v1.LogsService", kindLogs},
+		{"opentelemetry.proto.collector.trace.v1.TraceService", kindTraces},
+	} {
+		srv.RegisterService(&grpc.ServiceDesc{
+			ServiceName: s.service,
+			HandlerType: (*any)(nil),
+			Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: r.grpcHandler(s.kind)}},
+		}, r)
+	}
+	return srv
+}
+
+// grpcHandler serves Export of one signal kind: it admits the request,
+// then checks, decodes and delivers it, turning a Problem into its status.
+func (r *Receiver) grpcHandler(kind signalKind) grpc.MethodHandler {
+	return func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+		source := "unknown"
+		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+			source = p.Addr.String()
+			if host, _, err := net.SplitHostPort(source); err == nil {
+				source = host
+			}
+		}
+		release, err := r.guard.Admit(source)
+		if err != nil {
+			p := guard.AsProblem(err)
+			return nil, status.Error(grpcCode(p.Status), p.Msg)
+		}
+		defer release()
+		var req rawMessage
+		if err := dec(&req); err != nil {
+			return nil, err
+		}
+		resp, err := r.export(ctx, kind, req.data, false)
+		if err == nil {
+			var out []byte
+			if out, err = resp.MarshalProto(); err == nil {
+				return &rawMessage{out}, nil
+			}
+		}
+		p := guard.AsProblem(err)
+		r.guard.Reject(p)
+		return nil, status.Error(grpcCode(p.Status), p.Msg)
+	}
+}
