@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seerops/seer/internal/api"
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/bus"
 	"github.com/seerops/seer/internal/detect/logs"
 	"github.com/seerops/seer/internal/detect/metric"
@@ -61,6 +62,7 @@ type Engine struct {
 	inferrer *infer.Inferrer
 
 	in    ingest
+	auth  *auth.Authenticator // nil: authentication off
 	clock dataClock
 	reg   *prometheus.Registry
 	m     engineMetrics
@@ -72,6 +74,10 @@ type Engine struct {
 func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	authn, err := cfg.authenticator()
+	if err != nil {
+		return nil, err
 	}
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "seer.db"), logger)
 	if err != nil {
@@ -92,6 +98,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		logs:    logs.NewStage(cfg.Logs, logger),
 		trace:   trace.NewStage(cfg.Trace, logger),
 		reg:     prometheus.NewRegistry(),
+		auth:    authn,
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -142,6 +149,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Now:        time.Now,
 		Remedy:     e.remedy,
 		Feedback:   &api.Feedback{Store: store, Learn: learner{e}, Now: time.Now},
+		Auth:       authn,
 	}, logger))
 	return e, nil
 }

@@ -49,12 +49,12 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // newGRPCServer builds the OTLP/gRPC server: messages are capped at the
 // body limit (after decompression), and a connection may have as many
 // requests in flight as the receiver takes at once.
-func (r *Receiver) newGRPCServer() *grpc.Server {
-	srv := grpc.NewServer(
+func (r *Receiver) newGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	srv := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ForceServerCodecV2(rawCodec{}),
 		grpc.MaxRecvMsgSize(int(r.cfg.Limits.MaxBodyBytes)),
 		grpc.MaxConcurrentStreams(uint32(r.cfg.Limits.MaxInFlight)),
-	)
+	}, opts...)...)
 	for _, s := range []struct {
 		service string
 		kind    signalKind
@@ -66,42 +66,52 @@ func (r *Receiver) newGRPCServer() *grpc.Server {
 		srv.RegisterService(&grpc.ServiceDesc{
 			ServiceName: s.service,
 			HandlerType: (*any)(nil),
-			Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: r.grpcHandler(s.kind)}},
+			Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: r.grpcHandler(s.service, s.kind)}},
 		}, r)
 	}
 	return srv
 }
 
-// grpcHandler serves Export of one signal kind: it admits the request,
-// then checks, decodes and delivers it, turning a Problem into its status.
-func (r *Receiver) grpcHandler(kind signalKind) grpc.MethodHandler {
-	return func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-		source := "unknown"
-		if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-			source = p.Addr.String()
-			if host, _, err := net.SplitHostPort(source); err == nil {
-				source = host
-			}
+// grpcHandler serves Export of one signal kind: after the interceptor (if
+// any; it sees no request) it admits the request, then checks, decodes and
+// delivers it, turning a Problem into its status.
+func (r *Receiver) grpcHandler(service string, kind signalKind) grpc.MethodHandler {
+	return func(_ any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		handle := func(ctx context.Context, _ any) (any, error) { return r.grpcExport(ctx, kind, dec) }
+		if interceptor == nil {
+			return handle(ctx, nil)
 		}
-		release, err := r.guard.Admit(source)
-		if err != nil {
-			p := guard.AsProblem(err)
-			return nil, status.Error(grpcCode(p.Status), p.Msg)
+		return interceptor(ctx, nil, &grpc.UnaryServerInfo{Server: r, FullMethod: "/" + service + "/Export"}, handle)
+	}
+}
+
+// grpcExport is one Export: admit, read, check, decode, deliver.
+func (r *Receiver) grpcExport(ctx context.Context, kind signalKind, dec func(any) error) (any, error) {
+	source := "unknown"
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		source = p.Addr.String()
+		if host, _, err := net.SplitHostPort(source); err == nil {
+			source = host
 		}
-		defer release()
-		var req rawMessage
-		if err := dec(&req); err != nil {
-			return nil, err
-		}
-		resp, err := r.export(ctx, kind, req.data, false)
-		if err == nil {
-			var out []byte
-			if out, err = resp.MarshalProto(); err == nil {
-				return &rawMessage{out}, nil
-			}
-		}
+	}
+	release, err := r.guard.Admit(source)
+	if err != nil {
 		p := guard.AsProblem(err)
-		r.guard.Reject(p)
 		return nil, status.Error(grpcCode(p.Status), p.Msg)
 	}
+	defer release()
+	var req rawMessage
+	if err := dec(&req); err != nil {
+		return nil, err
+	}
+	resp, err := r.export(ctx, kind, req.data, false)
+	if err == nil {
+		var out []byte
+		if out, err = resp.MarshalProto(); err == nil {
+			return &rawMessage{out}, nil
+		}
+	}
+	p := guard.AsProblem(err)
+	r.guard.Reject(p)
+	return nil, status.Error(grpcCode(p.Status), p.Msg)
 }

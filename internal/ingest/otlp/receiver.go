@@ -333,8 +333,9 @@ func grpcCode(httpStatus int) codes.Code {
 }
 
 // Start serves OTLP/gRPC on addr (":0" picks a free port; see Addr) until
-// Shutdown.
-func (r *Receiver) Start(ctx context.Context, addr string) error {
+// Shutdown. opts add to the server's options (an authenticating
+// interceptor, say); a unary interceptor runs before the request is read.
+func (r *Receiver) Start(ctx context.Context, addr string, opts ...grpc.ServerOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.srv != nil {
@@ -344,7 +345,7 @@ func (r *Receiver) Start(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("listening for OTLP/gRPC on %s (set otlp.grpc_addr to a free address): %w", addr, err)
 	}
-	srv := r.newGRPCServer()
+	srv := r.newGRPCServer(opts...)
 	r.srv, r.addr, r.done = srv, ln.Addr(), make(chan struct{})
 	go func(done chan struct{}) {
 		defer close(done)
