@@ -143,6 +143,9 @@ func TestErrors(t *testing.T) {
 	f(post(t, h, write(Series{Labels: []string{"job", "x"}, Samples: []Sample{{1, 1}}})), 400, "no __name__")
 	f(post(t, h, write(), "Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request"), 415, "version 1")
 	f(post(t, h, write(), "Content-Encoding", "zstd"), 415, "snappy")
+	// Without its Content-Type a browser could post it from any site.
+	f(post(t, h, write(), "Content-Type", ""), 415, "send application/x-protobuf")
+	f(post(t, h, write(), "Content-Type", "text/plain"), 415, "send application/x-protobuf")
 	f(post(t, h, snappy.Encode(nil, make([]byte, 5000))), 413, "over 4096")
 	f(post(t, h, write()), 204, "")
 }

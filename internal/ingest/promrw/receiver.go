@@ -107,17 +107,18 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 func checkHeaders(req *http.Request) *guard.Problem {
+	// The Content-Type is required: without it a web page of any site could
+	// post samples from a browser, which sends no preflight for a request
+	// without one.
 	ct := req.Header.Get("Content-Type")
-	if ct != "" {
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-protobuf" {
-			return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
-				"Content-Type %q is not remote_write; send application/x-protobuf", ct)
-		}
-		if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
-			return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
-				"remote_write message %q is not supported; configure remote_write version 1 (prometheus.WriteRequest)", p)
-		}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/x-protobuf" {
+		return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
+			"Content-Type %q is not remote_write; send application/x-protobuf", ct)
+	}
+	if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
+		return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
+			"remote_write message %q is not supported; configure remote_write version 1 (prometheus.WriteRequest)", p)
 	}
 	if enc := req.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "snappy") {
 		return guard.Errorf(http.StatusUnsupportedMediaType, "encoding",
