@@ -170,8 +170,10 @@ func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 
 // Ingest hands a batch of telemetry and events to the pipeline. Signals are
 // published per entity (spans per trace), so that a partitioned bus keeps
-// each entity's state in one consumer.
+// each entity's state in one consumer. Signals whose entity is not a valid
+// name (signal.CheckEntity) are dropped and counted; the rest go on.
 func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
+	e.dropInvalidEntities(b)
 	e.m.countIngested(b)
 	e.clock.observe(b)
 	if e.cfg.Bus.Sync {

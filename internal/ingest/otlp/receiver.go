@@ -263,6 +263,9 @@ func partial(kind signalKind, n counts) response {
 	msg := ""
 	if n.dropped > 0 {
 		msg = fmt.Sprintf("%d items skipped (first reason: %s)", n.dropped, n.reason)
+		if n.detail != "" {
+			msg = fmt.Sprintf("%d items skipped (first reason: %s: %s)", n.dropped, n.reason, n.detail)
+		}
 	}
 	switch kind {
 	case kindMetrics:

@@ -150,6 +150,30 @@ func TestErrors(t *testing.T) {
 	f(post(t, h, write()), 204, "")
 }
 
+// TestInvalidEntityDropped sends the injection target of issue 17 as a job
+// beside a valid series: the bad series is dropped and counted, the other
+// kept.
+func TestInvalidEntityDropped(t *testing.T) {
+	rec := newRecorder()
+	r, err := New(DefaultConfig(), rec, quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := post(t, r.Handler(), write(
+		Series{Labels: []string{"__name__", "up", "job", "127.0.0.1:9999?$(touch${IFS}pwned)"}, Samples: []Sample{{1, 1}, {2, 1}}},
+		Series{Labels: []string{"__name__", "up", "job", "cart"}, Samples: []Sample{{1, 1}}},
+	))
+	if w.Code != 204 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if got := testutil.ToFloat64(r.guard.DroppedItems("bad_entity")); got != 2 {
+		t.Errorf("dropped bad_entity = %g; want 2", got)
+	}
+	if ss := rec.find("up"); len(ss) != 1 || ss[0].Entity != "cart" {
+		t.Errorf("samples %+v; want cart's", ss)
+	}
+}
+
 // TestPrometheus runs a real Prometheus that scrapes a client_golang
 // target and remote-writes to the receiver.
 func TestPrometheus(t *testing.T) {

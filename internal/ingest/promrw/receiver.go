@@ -200,6 +200,8 @@ type conv struct {
 	// strs interns the request's label names and values (and rate names):
 	// the same few recur in every series.
 	strs map[string]string
+	// lastEntity is the last entity found valid.
+	lastEntity string
 }
 
 func (c *conv) str(b []byte) string {
@@ -266,6 +268,15 @@ func (r *Receiver) convert(c *conv, s *series, b *signal.Batch) error {
 	}
 	if len(labels) == 0 {
 		labels = nil
+	}
+	if entity != c.lastEntity {
+		if signal.CheckEntity(entity) != nil {
+			// Entities reach runbooks; the series is dropped, its
+			// neighbours kept (a 4xx would make Prometheus drop them all).
+			c.drop("bad_entity", len(s.samples))
+			return nil
+		}
+		c.lastEntity = entity
 	}
 	switch {
 	case hasLE && strings.HasSuffix(name, "_bucket"):
