@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("--stay needs %s free (or give --http): %w", *addr, err)
 		}
-		srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+		srv = engine.NewHTTPServer(nil)
 		o.OnEngine = func(e *engine.Engine) {
 			srv.Handler = e.Handler()
 			go srv.Serve(ln)

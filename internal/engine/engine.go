@@ -393,7 +393,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // Serve is Run on a listener the caller opened.
 func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+	srv := NewHTTPServer(e.api)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	stopLive := e.startLive(ctx)

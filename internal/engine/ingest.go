@@ -148,7 +148,7 @@ func (e *Engine) startIngest(ctx context.Context) (stop func(context.Context) er
 		if err != nil {
 			return stopAll, fmt.Errorf("starting OTLP/HTTP on %s (set otlp.http_addr, or empty to turn it off): %w", addr, err)
 		}
-		srv := &http.Server{Handler: e.receiver(e.in.otlp.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		srv := NewHTTPServer(e.receiver(e.in.otlp.Handler()))
 		go srv.Serve(ln)
 		stops = append(stops, srv.Shutdown)
 		e.logger.Info("OTLP/HTTP listening", "addr", ln.Addr().String())
