@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -130,6 +131,15 @@ func (c *counts) badEntity(res *origin, n int) bool {
 	return err != nil
 }
 
+// refused counts a point the series tracker declined for want of room, so
+// that the client hears of it as rejected (a first point of a series is
+// declined too, but is no loss).
+func (c *converter) refused(n *counts, key []byte) {
+	if c.series.Refused(string(key)) {
+		n.dropN("too_many_series", 1, fmt.Sprintf("seer tracks at most %d cumulative series (otlp.series.max_series)", c.series.MaxSeries()))
+	}
+}
+
 // records counts the log records of a resource.
 func records(rl plog.ResourceLogs) int {
 	n := 0
@@ -241,6 +251,8 @@ func (c *converter) metrics(md pmetric.Metrics, now time.Time, out []signal.Samp
 						if ok {
 							out = append(out, tmpl)
 							n.items++
+						} else {
+							c.refused(&n, kb)
 						}
 					}
 				case pmetric.MetricTypeHistogram:
@@ -300,6 +312,8 @@ func (c *converter) metrics(md pmetric.Metrics, now time.Time, out []signal.Samp
 							tmpl.Name, tmpl.Value = name+"_rate", r
 							out = append(out, tmpl)
 							n.items++
+						} else {
+							c.refused(&n, kb)
 						}
 					}
 				default:
@@ -364,6 +378,7 @@ func (c *converter) window(out []signal.Sample, n *counts, res *origin, name str
 		*kb = appendKey(*kb, res.entity, name, tmpl.Labels)
 		var ok bool
 		if w, ok = c.series.Histogram(string(*kb), tmpl.Time, startOf(start), bounds, cnt, sum); !ok {
+			c.refused(n, *kb)
 			return out
 		}
 	}

@@ -51,3 +51,28 @@ func TestInvalidEntityRejected(t *testing.T) {
 		t.Errorf("spans %+v; want b only", sp)
 	}
 }
+
+// TestSeriesLimitIsPartialSuccess: points dropped because the series
+// tracker is full are reported to the client as rejected, not accepted.
+func TestSeriesLimitIsPartialSuccess(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Series.MaxSeries = 1
+	r, _, _, _ := start(t, cfg)
+	sum := func(ts string) string {
+		return `{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"cart"}}]},
+"scopeMetrics":[{"metrics":[{"name":"requests_total","sum":{"aggregationTemporality":2,"isMonotonic":true,"dataPoints":[
+{"timeUnixNano":"` + ts + `","asDouble":5,"attributes":[{"key":"route","value":{"stringValue":"/a"}}]},
+{"timeUnixNano":"` + ts + `","asDouble":5,"attributes":[{"key":"route","value":{"stringValue":"/b"}}]}]}}]}]}]}`
+	}
+	for i, ts := range []string{"1700000000000000000", "1700000010000000000"} {
+		w := post(t, r.Handler(), "/v1/metrics", ctJSON, "", []byte(sum(ts)))
+		resp := pmetricotlp.NewExportResponse()
+		if err := resp.UnmarshalJSON(w.Body.Bytes()); w.Code != 200 || err != nil {
+			t.Fatalf("%d %s %v", w.Code, w.Body, err)
+		}
+		ps := resp.PartialSuccess()
+		if ps.RejectedDataPoints() != 1 || !strings.Contains(ps.ErrorMessage(), "otlp.series.max_series") {
+			t.Errorf("request %d: partial success %d %q; want the second series rejected", i, ps.RejectedDataPoints(), ps.ErrorMessage())
+		}
+	}
+}
