@@ -10,17 +10,23 @@ import (
 // The injection target of issue 17.
 const attack = "127.0.0.1:9999?$(touch${IFS}pwned)"
 
+// parseWants parses src as r.yaml: it must load when want is empty, and
+// fail with an error containing want otherwise.
+func parseWants(t *testing.T, src, want string) {
+	t.Helper()
+	_, err := Parse("r.yaml", []byte(src))
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: %v; want it accepted", src, err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("%s: %v; want an error containing %q", src, err, want)
+	}
+}
+
 func TestShellWithTemplateRefused(t *testing.T) {
 	f := func(exec string, want string) {
 		t.Helper()
-		src := "name: r\nwhen: \"true\"\nactions:\n  - name: s\n    exec: " + exec + "\n"
-		_, err := Parse("r.yaml", []byte(src))
-		switch {
-		case want == "" && err != nil:
-			t.Errorf("exec %s: %v; want it accepted", exec, err)
-		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-			t.Errorf("exec %s: %v; want an error containing %q", exec, err, want)
-		}
+		parseWants(t, "name: r\nwhen: \"true\"\nactions:\n  - name: s\n    exec: "+exec+"\n", want)
 	}
 	f(`["/bin/sh", "-c", "echo restarting {{ .Target }}"]`, "r.yaml:5: actions[0].exec[2] is shell code with a template in it")
 	f(`["bash", "-lc", "systemctl restart {{ .Cause.Entity }}"]`, "exec[2] is shell code")
@@ -40,14 +46,7 @@ func TestShellWithTemplateRefused(t *testing.T) {
 func TestURLHostMustBeLiteral(t *testing.T) {
 	f := func(url string, want string) {
 		t.Helper()
-		src := "name: r\nwhen: \"true\"\ndiagnostics:\n  - name: s\n    http: {url: \"" + url + "\"}\n"
-		_, err := Parse("r.yaml", []byte(src))
-		switch {
-		case want == "" && err != nil:
-			t.Errorf("url %s: %v; want it accepted", url, err)
-		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
-			t.Errorf("url %s: %v; want an error containing %q", url, err, want)
-		}
+		parseWants(t, "name: r\nwhen: \"true\"\ndiagnostics:\n  - name: s\n    http: {url: \""+url+"\"}\n", want)
 	}
 	const literal = "write the scheme and host literally"
 	f("http://{{ .Target }}:8080/healthz", "r.yaml:5: diagnostics[0].http.url")
