@@ -116,3 +116,10 @@ func TestRunWithTokens(t *testing.T) {
 		t.Errorf("OTLP/gRPC with an operator's token: %v", err)
 	}
 }
+
+func TestDemoStaysOnLoopback(t *testing.T) {
+	err := run(context.Background(), []string{"demo", "--stay", "--http", "0.0.0.0:0"}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "not loopback") {
+		t.Errorf("seer demo --stay on 0.0.0.0: %v; want refused", err)
+	}
+}
