@@ -3,8 +3,10 @@ package otlp
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc"
@@ -117,5 +119,54 @@ func TestNestedRequestRefused(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(r.guard.Requests("too_deep")); n != 7 {
 		t.Errorf("requests too_deep = %g; want 7", n)
+	}
+}
+
+// TestGRPCShedWhenSaturated: with every slot taken, a gRPC request from
+// another connection is refused as it arrives (Unavailable), and the one
+// holding the slot completes. (On one connection, requests beyond
+// max_in_flight wait for a stream instead.)
+func TestGRPCShedWhenSaturated(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Limits.MaxInFlight = 1
+	cfg.Limits.SinkTimeout = time.Minute
+	sink := blocker{release: make(chan struct{})}
+	r, err := New(cfg, sink, quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(t.Context(), "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	export := func() error {
+		conn, err := grpc.NewClient(r.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.ForceCodecV2(rawCodec{})))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var resp rawMessage
+		return conn.Invoke(ctx, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+			&rawMessage{metricsBody(20, time.Unix(1_700_000_000, 0))}, &resp)
+	}
+	first := make(chan error, 1)
+	go func() { first <- export() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for testutil.ToFloat64(r.guard.InFlight()) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never took the slot")
+		}
+		runtime.Gosched()
+	}
+	err = export()
+	close(sink.release)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "requests in flight") {
+		t.Errorf("second request: %v; want Unavailable", err)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first request: %v", err)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"net"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/seerops/seer/internal/ingest/guard"
 )
@@ -54,6 +56,14 @@ func (r *Receiver) newGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		grpc.ForceServerCodecV2(rawCodec{}),
 		grpc.MaxRecvMsgSize(int(r.cfg.Limits.MaxBodyBytes)),
 		grpc.MaxConcurrentStreams(uint32(r.cfg.Limits.MaxInFlight)),
+		// A saturated receiver refuses a request as it arrives, before
+		// gRPC reads its message into memory.
+		grpc.InTapHandle(func(ctx context.Context, _ *tap.Info) (context.Context, error) {
+			if r.guard.Saturated() {
+				return nil, status.Error(codes.Unavailable, r.guard.Shed().Msg)
+			}
+			return ctx, nil
+		}),
 	}, opts...)...)
 	for _, s := range []struct {
 		service string
