@@ -72,10 +72,10 @@ func (t *Tracker) Dropped() uint64 {
 // declined was refused for want of room (MaxSeries reached), rather than
 // being the first of its series or out of order: the one case a client
 // should hear about, as its data is lost.
-func (t *Tracker) Refused(key string) bool {
+func (t *Tracker) Refused(key []byte) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.series[key] == nil && len(t.series) >= t.cfg.MaxSeries
+	return t.series[string(key)] == nil && len(t.series) >= t.cfg.MaxSeries
 }
 
 // MaxSeries is the cap on series remembered.

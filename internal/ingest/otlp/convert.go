@@ -135,7 +135,7 @@ func (c *counts) badEntity(res *origin, n int) bool {
 // that the client hears of it as rejected (a first point of a series is
 // declined too, but is no loss).
 func (c *converter) refused(n *counts, key []byte) {
-	if c.series.Refused(string(key)) {
+	if c.series.Refused(key) {
 		n.dropN("too_many_series", 1, fmt.Sprintf("seer tracks at most %d cumulative series (otlp.series.max_series)", c.series.MaxSeries()))
 	}
 }
