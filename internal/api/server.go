@@ -85,7 +85,6 @@ func New(d Deps, logger *slog.Logger) *Server {
 		cross:    http.NewCrossOriginProtection(),
 		log:      logger.With("component", "api"),
 	}
-
 	if s.store == nil {
 		s.store = noStore{}
 	}

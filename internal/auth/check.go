@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -50,9 +49,10 @@ func (a *Authenticator) Check(authorization string, p Permission) (Identity, err
 		}
 		return Identity{}, ErrNoToken
 	}
-	h := Hash(token)
-	t, found := a.byHash[h]
-	if !found || subtle.ConstantTimeCompare([]byte(t.SHA256), []byte(h)) != 1 {
+	// Looked up by hash: the timing of a map lookup can tell at most how
+	// much of a hash matched, which gives nothing away about a token.
+	t, found := a.byHash[Hash(token)]
+	if !found {
 		return Identity{}, ErrNoToken
 	}
 	id := Identity{Name: t.Name, Role: t.Role}

@@ -173,13 +173,15 @@ func (c Config) exposed() string {
 // in auto mode with every listener on loopback. It refuses to run exposed
 // without tokens.
 func (c Config) authenticator() (*auth.Authenticator, error) {
-	exposed := c.exposed()
-	if c.Auth.Mode != auth.ModeOn && exposed == "" {
-		return nil, nil
-	}
+	// The tokens file is read even when authentication stays off, so that
+	// a mistake in it shows at once rather than on the day seer is exposed.
 	tokens, err := c.Auth.Load()
 	if err != nil {
 		return nil, err
+	}
+	exposed := c.exposed()
+	if c.Auth.Mode != auth.ModeOn && exposed == "" {
+		return nil, nil
 	}
 	if len(tokens) == 0 {
 		why := "auth.mode is on"
