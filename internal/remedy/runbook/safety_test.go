@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -78,6 +79,18 @@ diagnostics:
 	want := "https://ops.example/check/cart%2Fcart-1?title=a%20b%3Fc%3D1%26d%23e%2F..%2Ff&id=3"
 	if got := pl.Diagnostics[0].HTTP.URL; got != want {
 		t.Errorf("url\n got %s\nwant %s", got, want)
+	}
+	// Whatever the incident holds, the request (and its secrets) goes to
+	// the host the author wrote.
+	for _, title := range []string{"x@evil.example/", "//evil.example", "?@evil.example#"} {
+		in.Title = title
+		pl, err := rb.Render(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u, err := url.Parse(pl.Diagnostics[0].HTTP.URL); err != nil || u.Host != "ops.example" {
+			t.Errorf("title %q: url %s goes to %v", title, pl.Diagnostics[0].HTTP.URL, u)
+		}
 	}
 }
 
