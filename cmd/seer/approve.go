@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/seerops/seer/internal/signal"
 )
 
 // runApprove approves or rejects the runbook run waiting on an incident:
-// seer approve 42 --by alice, seer reject 42 --reason "not now". args
-// start with the verb, approve or reject.
+// seer approve 42, seer reject 42 --reason "not now". args start with the
+// verb, approve or reject. The decision is recorded under the name of the
+// token in SEER_TOKEN.
 func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	verb := "approve"
 	if len(args) > 0 && (args[0] == "approve" || args[0] == "reject") {
@@ -21,23 +21,21 @@ func runApprove(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fs := newFlagSet(verb+" INCIDENT", stderr)
 	server := fs.String("server", "http://127.0.0.1:7070", "the seer to send the decision to")
-	by := fs.String("by", os.Getenv("USER"), "who decides, for the audit trail")
 	reason := fs.String("reason", "", "why (kept with a rejection)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("%w: give one incident id: seer %s INCIDENT [--server URL] [--by NAME]", errUsage, verb)
+		return fmt.Errorf("%w: give one incident id: seer %s INCIDENT [--server URL] [--reason TEXT]", errUsage, verb)
 	}
 	id, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%w: incident %q is not a positive whole number; see the ids with GET /api/v1/incidents", errUsage, pos[0])
 	}
 	out, err := postJSON(ctx, *server, fmt.Sprintf("/api/v1/incidents/%d/%s", id, verb), "the decision", struct {
-		By     string `json:"by,omitempty"`
 		Reason string `json:"reason,omitempty"`
-	}{*by, *reason})
+	}{*reason})
 	if err != nil {
 		return err
 	}

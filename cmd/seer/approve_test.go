@@ -16,7 +16,7 @@ func TestRunApprove(t *testing.T) {
 	var got []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization")+" "+string(b))
 		w.Header().Set("Content-Type", "application/json")
 		if strings.Contains(r.URL.Path, "/9/") {
 			w.WriteHeader(http.StatusConflict)
@@ -42,14 +42,15 @@ func TestRunApprove(t *testing.T) {
 			t.Errorf("%q: out %q, want %q", args, out.String(), wantOut)
 		}
 	}
-	f([]string{"approve", "42", "--server", srv.URL, "--by", "alice"}, "incident 42: approved by alice\n  restart/kill  exec: ./restart.sh", "")
-	f([]string{"reject", "42", "--server", srv.URL, "--by", "alice", "--reason", "not now"}, "rejected", "")
+	t.Setenv("SEER_TOKEN", "seer_secret")
+	f([]string{"approve", "42", "--server", srv.URL}, "incident 42: approved by alice\n  restart/kill  exec: ./restart.sh", "")
+	f([]string{"reject", "42", "--server", srv.URL, "--reason", "not now"}, "rejected", "")
 	f([]string{"approve", "9", "--server", srv.URL}, "", "409 Conflict: nothing is waiting for approval")
 	f([]string{"approve", "x", "--server", srv.URL}, "", "not a positive whole number")
 	f([]string{"approve", "--server", srv.URL}, "", "give one incident id")
 	want := []string{
-		`POST /api/v1/incidents/42/approve {"by":"alice"}`,
-		`POST /api/v1/incidents/42/reject {"by":"alice","reason":"not now"}`,
+		`POST /api/v1/incidents/42/approve Bearer seer_secret {}`,
+		`POST /api/v1/incidents/42/reject Bearer seer_secret {"reason":"not now"}`,
 	}
 	if len(got) < 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("requests %q, want %q", got, want)

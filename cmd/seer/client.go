@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
 
 // postJSON sends v as JSON to a running seer at server+path and returns the
 // body of its answer. what names what is sent ("the event"), for the errors.
-// A non-2xx answer is an error carrying the server's own message.
+// A non-2xx answer is an error carrying the server's own message. The token
+// in SEER_TOKEN, when set, goes as the bearer token.
 func postJSON(ctx context.Context, server, path, what string, v any) ([]byte, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -26,6 +28,9 @@ func postJSON(ctx context.Context, server, path, what string, v any) ([]byte, er
 		return nil, fmt.Errorf("--server %q: %w", server, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if tok := strings.TrimSpace(os.Getenv("SEER_TOKEN")); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("sending %s to %s (is seer running?): %w", what, server, err)

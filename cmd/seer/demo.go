@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/engine"
 	"github.com/seerops/seer/internal/eval/simrun"
 	"github.com/seerops/seer/internal/signal"
@@ -88,11 +89,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var srv *http.Server
 	if *stay {
+		if !auth.Loopback(*addr) {
+			return fmt.Errorf("%w: --http %s is not loopback; the demo serves its API without tokens, so keep it on 127.0.0.1 (seer run serves others, with tokens)", errUsage, *addr)
+		}
 		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			return fmt.Errorf("--stay needs %s free (or give --http): %w", *addr, err)
 		}
-		srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+		srv = engine.NewHTTPServer(nil)
 		o.OnEngine = func(e *engine.Engine) {
 			srv.Handler = e.Handler()
 			go srv.Serve(ln)

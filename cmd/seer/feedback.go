@@ -16,7 +16,6 @@ func runFeedback(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Var(&reject, "reject", "an entity that was not the root cause (repeatable)")
 	var labels attrFlag
 	fs.Var(&labels, "label", "a label key=value for the incident (repeatable)")
-	by := fs.String("by", "", "who gives the feedback (default: cli)")
 	server := fs.String("server", "http://127.0.0.1:7070", "the seer to send it to")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -32,10 +31,7 @@ func runFeedback(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *confirm == "" && len(reject) == 0 && len(labels) == 0 {
 		return fmt.Errorf("%w: give --confirm ENTITY, --reject ENTITY or --label k=v", errUsage)
 	}
-	if *by == "" {
-		*by = "cli"
-	}
-	body := map[string]any{"confirm": *confirm, "reject": []string(reject), "labels": map[string]string(labels), "by": *by}
+	body := map[string]any{"confirm": *confirm, "reject": []string(reject), "labels": map[string]string(labels)}
 	if _, err := postJSON(ctx, *server, "/api/v1/incidents/"+pos[0]+"/feedback", "the feedback", body); err != nil {
 		return err
 	}

@@ -26,10 +26,12 @@ Usage:
   seer eval  nab|loghub|rca --data DIR [--json]               score seer on a public benchmark
   seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
   seer feedback INCIDENT --confirm|--reject ENTITY             tell seer whether it was right
-  seer approve|reject INCIDENT [--by NAME]                     decide a runbook waiting for approval
+  seer approve|reject INCIDENT [--reason TEXT]                 decide a runbook waiting for approval
+  seer token new --role ROLE [--name NAME]                    make an API token (read, ingest, operate, admin)
   seer version
 
-Run 'seer COMMAND -h' for a command's flags.
+Run 'seer COMMAND -h' for a command's flags. The commands that talk to a
+running seer send the token in SEER_TOKEN, when set.
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runFeedback(ctx, rest, stdout, stderr)
 	case "approve", "reject":
 		return runApprove(ctx, args, stdout, stderr)
+	case "token":
+		return runToken(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "seer", version)
 		return nil

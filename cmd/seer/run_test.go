@@ -116,3 +116,27 @@ func TestRunbookCheck(t *testing.T) {
 		t.Fatalf("a bad runbook: err %v, output %q; want a failure naming bad.yaml:2", err, out.String())
 	}
 }
+
+// TestRunbookCheckRefusesInjection checks the runbook of issue 17's attack:
+// its secret went to a host the caller chose and its shell step ran the
+// caller's command. Both lines are reported.
+func TestRunbookCheckRefusesInjection(t *testing.T) {
+	dir := t.TempDir()
+	rb := `name: restart
+when: cause.kind == "unavailable"
+mode: auto
+diagnostics:
+  - name: health
+    http: {url: "http://{{ .Target }}:8080/healthz", headers: {Authorization: "Bearer {{ env \"OPS_TOKEN\" }}"}}
+actions:
+  - name: restart
+    exec: ["/bin/sh", "-c", "echo restarting {{ .Target }}"]
+`
+	os.WriteFile(filepath.Join(dir, "restart.yaml"), []byte(rb), 0o600)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"runbook", "check", dir}, nil, &out, &bytes.Buffer{})
+	if err == nil || !strings.Contains(out.String(), "restart.yaml:6: diagnostics[0].http.url") ||
+		!strings.Contains(out.String(), "restart.yaml:9: actions[0].exec[2] is shell code") {
+		t.Fatalf("err %v, output %q; want both lines reported", err, out.String())
+	}
+}

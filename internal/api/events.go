@@ -130,6 +130,8 @@ func checkEvents(in []eventIn, array bool, now time.Time) ([]signal.Event, error
 		}
 		if strings.TrimSpace(e.Entity) == "" {
 			bad(i, "missing_entity", `entity is missing; name what changed, e.g. "entity":"checkout"`)
+		} else if err := signal.CheckEntity(e.Entity); err != nil {
+			bad(i, "bad_entity", "%v", err)
 		}
 		switch {
 		case e.Kind == "":

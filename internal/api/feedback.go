@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/infer"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/signal"
@@ -33,7 +36,9 @@ type Feedback struct {
 	Now   func() time.Time
 }
 
-// feedbackBody is POST /api/v1/incidents/{id}/feedback.
+// feedbackBody is POST /api/v1/incidents/{id}/feedback. By is accepted for
+// old clients and ignored: the verdict is recorded under the caller's token
+// name.
 type feedbackBody struct {
 	Confirm string            `json:"confirm"`
 	Reject  []string          `json:"reject"`
@@ -42,7 +47,7 @@ type feedbackBody struct {
 }
 
 // Post records a verdict: {"confirm": ENTITY, "reject": [ENTITY...],
-// "labels": {...}, "by": NAME}; it answers the incident as stored.
+// "labels": {...}}; it answers the incident as stored.
 func (f *Feedback) Post(w http.ResponseWriter, r *http.Request) error {
 	if f == nil || f.Store == nil {
 		return errUnconfigured
@@ -59,14 +64,9 @@ func (f *Feedback) Post(w http.ResponseWriter, r *http.Request) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return badRequest("bad_json", `the body is not {"confirm": "ENTITY", "reject": ["ENTITY"], "labels": {"k": "v"}, "by": "NAME"}: %v`, err)
+		return badRequest("bad_json", `the body is not {"confirm": "ENTITY", "reject": ["ENTITY"], "labels": {"k": "v"}}: %v`, err)
 	}
-	if b.By == "" {
-		b.By = r.Header.Get("X-Seer-User")
-	}
-	if len(b.By) > maxName {
-		return badRequest("bad_by", "by must be a name of at most %d characters", maxName)
-	}
+	b.By = auth.FromContext(r.Context()).Name
 	now := time.Now
 	if f.Now != nil {
 		now = f.Now
@@ -80,6 +80,9 @@ func (f *Feedback) Post(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{status: http.StatusNotFound, reason: "not_found", msg: "no such incident"}
 	}
 	if err != nil {
+		return err
+	}
+	if err := onlyIncidentEntities(in, fb); err != nil {
 		return err
 	}
 	fb.Record(&in)
@@ -113,4 +116,28 @@ func (f *Feedback) Explain(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return reply(w, http.StatusOK, infer.Explain(in))
+}
+
+// onlyIncidentEntities refuses a verdict naming an entity the incident does
+// not know (neither one of its entities nor a ranked cause): feedback
+// teaches the ranking, and must not teach it about anything else.
+func onlyIncidentEntities(in signal.Incident, fb infer.Feedback) error {
+	known := make(map[string]bool, len(in.Entities)+len(in.Causes))
+	for _, e := range in.Entities {
+		known[e] = true
+	}
+	for _, c := range in.Causes {
+		known[c.Entity] = true
+	}
+	var bad []string
+	for _, e := range append([]string{fb.Confirm}, fb.Reject...) {
+		if e != "" && !known[e] {
+			bad = append(bad, strconv.Quote(clip(e)))
+		}
+	}
+	if len(bad) > 0 {
+		return badRequest("unknown_entity", "incident %d does not involve %s; name one of its entities or causes (GET /api/v1/incidents/%d)",
+			in.ID, strings.Join(bad, ", "), in.ID)
+	}
+	return nil
 }

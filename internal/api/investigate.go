@@ -47,8 +47,10 @@ func (s *Server) investigate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("bad_time", "at: %v", err)
 	}
-	if len(in.Entity) > 256 {
-		return badRequest("bad_entity", "entity is longer than 256 bytes")
+	if in.Entity != "" {
+		if err := signal.CheckEntity(in.Entity); err != nil {
+			return badRequest("bad_entity", "entity: %v", err)
+		}
 	}
 	causes := s.investigator(at, in.Entity)
 	if causes == nil {

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
@@ -21,40 +21,29 @@ type Remedy interface {
 	Reject(ctx context.Context, id int64, by, reason string) ([]signal.Execution, error)
 }
 
-// decision is the optional body of an approval or a rejection.
+// decision is the optional body of an approval or a rejection. By is
+// accepted for old clients and ignored: the decision is recorded under the
+// caller's token name, never a name the caller writes.
 type decision struct {
 	By     string `json:"by"`
 	Reason string `json:"reason"`
 }
 
-// maxName bounds the operator's name kept in the audit trail.
-const maxName = 128
-
-// readDecision reads the optional JSON body; the operator may also be
-// named by the X-Seer-User header, and is "api" when not at all.
+// readDecision reads the optional JSON body. The Content-Type must be JSON
+// even when the body is empty: a browser cannot send that cross-site
+// without asking first.
 func readDecision(w http.ResponseWriter, r *http.Request) (decision, error) {
 	var d decision
-	if r.ContentLength != 0 && r.Header.Get("Content-Type") != "" {
-		body, err := readBody(w, r)
-		if err != nil {
-			return d, err
+	body, err := readBody(w, r)
+	if err != nil {
+		return d, err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&d); err != nil {
+			return d, badRequest("bad_json", `the body is not {"reason": "TEXT"}: %v`, err)
 		}
-		if len(bytes.TrimSpace(body)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&d); err != nil {
-				return d, badRequest("bad_json", `the body is not {"by": "NAME", "reason": "TEXT"}: %v`, err)
-			}
-		}
-	}
-	if d.By == "" {
-		d.By = r.Header.Get("X-Seer-User")
-	}
-	if d.By == "" {
-		d.By = "api"
-	}
-	if len(d.By) > maxName || strings.ContainsFunc(d.By, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return d, badRequest("bad_by", "by must be a name of at most %d printable characters", maxName)
 	}
 	if len(d.Reason) > 1024 {
 		return d, badRequest("bad_reason", "reason is over 1024 characters")
@@ -82,11 +71,12 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, approve bool) er
 	if err != nil {
 		return err
 	}
+	by := auth.FromContext(r.Context()).Name
 	var recs []signal.Execution
 	if approve {
-		recs, err = s.remedy.Approve(r.Context(), id, d.By)
+		recs, err = s.remedy.Approve(r.Context(), id, by)
 	} else {
-		recs, err = s.remedy.Reject(r.Context(), id, d.By, d.Reason)
+		recs, err = s.remedy.Reject(r.Context(), id, by, d.Reason)
 	}
 	var ref *remedy.Refusal
 	switch {
@@ -111,7 +101,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, approve bool) er
 		Decision   string             `json:"decision"`
 		By         string             `json:"by"`
 		Executions []signal.Execution `json:"executions"`
-	}{id, status, d.By, nonNil(recs)})
+	}{id, status, by, nonNil(recs)})
 }
 
 // listExecutions lists the audit trail of an incident's runbook runs.

@@ -2,8 +2,11 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/seerops/seer/internal/auth"
 )
 
 // apiError is a request the client must fix: its status, a bounded reason
@@ -47,4 +50,15 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(b) // the client went away; nothing left to tell it
+}
+
+// refusal is the answer to a request auth refused: 401 without a valid
+// token, 403 with one whose role does not grant p.
+func refusal(err error, p auth.Permission) *apiError {
+	if errors.Is(err, auth.ErrNoToken) {
+		return &apiError{status: http.StatusUnauthorized, reason: "unauthenticated",
+			msg:    fmt.Sprintf("this needs a bearer token with the %s permission: send the header Authorization: Bearer TOKEN (an admin makes one with `seer token new`)", p),
+			header: map[string]string{"WWW-Authenticate": `Bearer realm="seer"`}}
+	}
+	return &apiError{status: http.StatusForbidden, reason: "forbidden", msg: err.Error()}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/signal"
 )
@@ -50,6 +51,9 @@ type Deps struct {
 	// Investigate ranks the causes of trouble around a time (POST
 	// /api/v1/investigations).
 	Investigate Investigator
+	// Auth checks the bearer tokens of the routes that need a permission;
+	// nil is authentication off.
+	Auth *auth.Authenticator
 }
 
 // Server is seer's HTTP handler.
@@ -61,6 +65,8 @@ type Server struct {
 	ready    func() error
 	now      func() time.Time
 	remedy   Remedy
+	auth     *auth.Authenticator
+	cross    *http.CrossOriginProtection
 	log      *slog.Logger
 
 	investigator Investigator
@@ -80,6 +86,8 @@ func New(d Deps, logger *slog.Logger) *Server {
 		ready:    d.Ready,
 		now:      d.Now,
 		remedy:   d.Remedy,
+		auth:     d.Auth,
+		cross:    http.NewCrossOriginProtection(),
 		log:      logger.With("component", "api"),
 
 		investigator: d.Investigate,
@@ -101,28 +109,35 @@ func New(d Deps, logger *slog.Logger) *Server {
 	}
 	s.m = newMetrics(d.Registerer, s.log)
 
-	s.handle("GET /healthz", s.healthz)
-	s.handle("GET /readyz", s.readyz)
+	s.handle("GET /healthz", auth.None, s.healthz)
+	s.handle("GET /readyz", auth.None, s.readyz)
 	if d.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.instrument("/metrics", d.Metrics))
 	}
-	s.handle("GET /api/v1/incidents", s.listIncidents)
-	s.handle("GET /api/v1/incidents/{id}", s.getIncident)
-	s.handle("GET /api/v1/observations", s.listObservations)
-	s.handle("GET /api/v1/services", s.services)
-	s.handle("POST /api/v1/events", s.postEvents)
-	s.handle("POST /api/v1/incidents/{id}/approve", s.approve)
-	s.handle("POST /api/v1/incidents/{id}/reject", s.reject)
-	s.handle("GET /api/v1/executions", s.listExecutions)
-	s.handle("POST /api/v1/investigations", s.investigate)
-	s.handle("POST /api/v1/incidents/{id}/feedback", d.Feedback.Post)
-	s.handle("GET /api/v1/incidents/{id}/explain", d.Feedback.Explain)
+	s.handle("GET /api/v1/incidents", auth.Read, s.listIncidents)
+	s.handle("GET /api/v1/incidents/{id}", auth.Read, s.getIncident)
+	s.handle("GET /api/v1/observations", auth.Read, s.listObservations)
+	s.handle("GET /api/v1/services", auth.Read, s.services)
+	s.handle("POST /api/v1/events", auth.Ingest, s.postEvents)
+	s.handle("POST /api/v1/incidents/{id}/approve", auth.Operate, s.approve)
+	s.handle("POST /api/v1/incidents/{id}/reject", auth.Operate, s.reject)
+	s.handle("GET /api/v1/executions", auth.Read, s.listExecutions)
+	s.handle("POST /api/v1/investigations", auth.Read, s.investigate)
+	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
+	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
 	return s
 }
 
 // ServeHTTP routes the request; requests that match no route, or match one
 // with another method, get a JSON 404 or 405 instead of the mux's plain text.
+// A browser's cross-site request that is not a GET or HEAD is refused
+// first (403): a web page must not drive seer's hands.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.cross.Check(r); err != nil {
+		s.fail(w, r, "cross-site", &apiError{status: http.StatusForbidden, reason: "cross_site",
+			msg: "cross-site request refused (" + err.Error() + "): call the API from a client or a page of its own origin"})
+		return
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unmatched(w, r)
 		return
@@ -134,11 +149,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // so that every failure is answered, logged and counted in one place.
 type endpoint func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers h under pattern; the metrics' route label is the
-// pattern's path, which keeps the label set bounded whatever clients send.
-func (s *Server) handle(pattern string, h endpoint) {
+// handle registers h under pattern, open to callers whose token grants p;
+// the metrics' route label is the pattern's path, which keeps the label set
+// bounded whatever clients send.
+func (s *Server) handle(pattern string, p auth.Permission, h endpoint) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
 	s.mux.Handle(pattern, s.instrument(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p != auth.None && s.auth != nil {
+			id, err := s.auth.Check(r.Header.Get("Authorization"), p)
+			if err != nil {
+				s.fail(w, r, route, refusal(err, p))
+				return
+			}
+			r = r.WithContext(auth.WithIdentity(r.Context(), id))
+		}
 		if err := h(w, r); err != nil {
 			s.fail(w, r, route, err)
 		}

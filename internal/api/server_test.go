@@ -403,6 +403,7 @@ func TestRejected(t *testing.T) {
 	f("POST", E, `{"entity":"a","kind":"deploy","colour":"red"}`, J, 400, E, "unknown_field", `unknown field "colour"`)
 	f("POST", E, `{"kind":"deploy"}`, J, 400, E, "missing_entity", "entity is missing")
 	f("POST", E, `[{"entity":"a","kind":"deploy"},{"entity":" ","kind":"deploy"}]`, J, 400, E, "missing_entity", "event 1: entity is missing")
+	f("POST", E, `[{"entity":"a","kind":"deploy"},{"entity":"127.0.0.1:9999?$(touch${IFS}pwned)","kind":"alarm"}]`, J, 400, E, "bad_entity", "letters, digits")
 	f("POST", E, `{"entity":"a","kind":"reboot"}`, J, 400, E, "bad_kind",
 		`kind "reboot" is unknown; give one of deploy, config, upgrade, scale, restart, rollback, alarm`)
 	f("POST", E, `{"entity":"a"}`, J, 400, E, "bad_kind", "kind is missing; give one of deploy,")

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/bus"
 	"github.com/seerops/seer/internal/detect/logs"
 	"github.com/seerops/seer/internal/detect/metric"
@@ -64,6 +65,9 @@ type Config struct {
 	Probe  probe.Config  `yaml:"probe"`
 	// Remedy is the policy that guards runbook runs.
 	Remedy remedy.Config `yaml:"remedy"`
+	// Auth is who may use the API and the receivers: on by itself when any
+	// listener is off loopback.
+	Auth auth.Config `yaml:"auth"`
 }
 
 // Default is the embedded configuration: everything in one process, the
@@ -87,6 +91,7 @@ func Default() Config {
 		Scrape:       scrape.DefaultConfig(),
 		Probe:        probe.DefaultConfig(),
 		Remedy:       remedy.DefaultConfig(),
+		Auth:         auth.DefaultConfig(),
 	}
 }
 
@@ -142,10 +147,49 @@ func (c Config) Validate() error {
 		{"scrape", c.Scrape.Validate()},
 		{"probe", c.Probe.Validate()},
 		{"remedy", c.Remedy.Validate()},
+		{"auth", c.Auth.Validate()},
 	} {
 		if sec.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", sec.name, sec.err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// exposed names the first listener that is not on loopback only, or ""
+// when every one is.
+func (c Config) exposed() string {
+	for _, l := range []struct{ key, addr string }{
+		{"http_addr", c.HTTPAddr}, {"otlp.grpc_addr", c.OTLP.GRPCAddr}, {"otlp.http_addr", c.OTLP.HTTPAddr},
+	} {
+		if l.addr != "" && !auth.Loopback(l.addr) {
+			return fmt.Sprintf("%s %s", l.key, l.addr)
+		}
+	}
+	return ""
+}
+
+// authenticator builds the token check, or nil when authentication is off:
+// in auto mode with every listener on loopback. It refuses to run exposed
+// without tokens.
+func (c Config) authenticator() (*auth.Authenticator, error) {
+	// The tokens file is read even when authentication stays off, so that
+	// a mistake in it shows at once rather than on the day seer is exposed.
+	tokens, err := c.Auth.Load()
+	if err != nil {
+		return nil, err
+	}
+	exposed := c.exposed()
+	if c.Auth.Mode != auth.ModeOn && exposed == "" {
+		return nil, nil
+	}
+	if len(tokens) == 0 {
+		why := "auth.mode is on"
+		if exposed != "" {
+			why = exposed + " is not loopback, so authentication is on"
+		}
+		return nil, fmt.Errorf("%s and no tokens are configured: make one with `seer token new --role operate` "+
+			"and put the line it prints under auth.tokens in the config (or in auth.tokens_file)", why)
+	}
+	return auth.New(tokens), nil
 }

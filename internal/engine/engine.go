@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seerops/seer/internal/api"
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/bus"
 	"github.com/seerops/seer/internal/detect/logs"
 	"github.com/seerops/seer/internal/detect/metric"
@@ -61,6 +62,7 @@ type Engine struct {
 	inferrer *infer.Inferrer
 
 	in    ingest
+	auth  *auth.Authenticator // nil: authentication off
 	clock dataClock
 	reg   *prometheus.Registry
 	m     engineMetrics
@@ -72,6 +74,10 @@ type Engine struct {
 func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	authn, err := cfg.authenticator()
+	if err != nil {
+		return nil, err
 	}
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "seer.db"), logger)
 	if err != nil {
@@ -92,6 +98,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		logs:    logs.NewStage(cfg.Logs, logger),
 		trace:   trace.NewStage(cfg.Trace, logger),
 		reg:     prometheus.NewRegistry(),
+		auth:    authn,
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -142,6 +149,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Now:        time.Now,
 		Remedy:     e.remedy,
 		Feedback:   &api.Feedback{Store: store, Learn: learner{e}, Now: time.Now},
+		Auth:       authn,
 		Investigate: func(at time.Time, entity string) []signal.Cause {
 			return e.inferrer.Investigate(at, entity)
 		},
@@ -165,8 +173,10 @@ func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 
 // Ingest hands a batch of telemetry and events to the pipeline. Signals are
 // published per entity (spans per trace), so that a partitioned bus keeps
-// each entity's state in one consumer.
+// each entity's state in one consumer. Signals whose entity is not a valid
+// name (signal.CheckEntity) are dropped and counted; the rest go on.
 func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
+	e.dropInvalidEntities(b)
 	e.m.countIngested(b)
 	e.clock.observe(b)
 	if e.cfg.Bus.Sync {
@@ -389,7 +399,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // Serve is Run on a listener the caller opened.
 func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: e.api, ReadHeaderTimeout: 10 * time.Second}
+	srv := NewHTTPServer(e.api)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	stopLive := e.startLive(ctx)

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/ingest/alertmanager"
 	"github.com/seerops/seer/internal/ingest/logfile"
 	"github.com/seerops/seer/internal/ingest/otlp"
@@ -102,13 +105,21 @@ func (e *Engine) setupIngest(logger *slog.Logger) error {
 	return nil
 }
 
-// routes puts the receivers that share the API's port in front of it.
+// routes puts the receivers that share the API's port in front of it. They
+// need a token granting ingest when authentication is on, and refuse a
+// browser's cross-site request as the API does.
 func (e *Engine) routes(apiHandler http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/write", e.in.rw.Handler())
-	mux.Handle("POST /api/v1/alerts/alertmanager", e.in.am.Handler())
+	mux.Handle("POST /api/v1/write", e.receiver(e.in.rw.Handler()))
+	mux.Handle("POST /api/v1/alerts/alertmanager", e.receiver(e.in.am.Handler()))
 	mux.Handle("/", apiHandler)
 	return mux
+}
+
+// receiver guards a receiver's handler: cross-site requests refused, then
+// the ingest permission checked.
+func (e *Engine) receiver(h http.Handler) http.Handler {
+	return http.NewCrossOriginProtection().Handler(e.auth.Require(auth.Ingest, h))
 }
 
 // startIngest starts OTLP (gRPC and HTTP) and the log tailer; the returned
@@ -123,7 +134,11 @@ func (e *Engine) startIngest(ctx context.Context) (stop func(context.Context) er
 		return errors.Join(errs...)
 	}
 	if addr := e.cfg.OTLP.GRPCAddr; addr != "" {
-		if err := e.in.otlp.Start(ctx, addr); err != nil {
+		var opts []grpc.ServerOption
+		if e.auth != nil {
+			opts = append(opts, grpc.UnaryInterceptor(e.auth.UnaryInterceptor(auth.Ingest)))
+		}
+		if err := e.in.otlp.Start(ctx, addr, opts...); err != nil {
 			return stopAll, fmt.Errorf("starting OTLP/gRPC on %s (set otlp.grpc_addr, or empty to turn it off): %w", addr, err)
 		}
 		stops = append(stops, e.in.otlp.Shutdown) // the receiver logs where it listens
@@ -133,7 +148,7 @@ func (e *Engine) startIngest(ctx context.Context) (stop func(context.Context) er
 		if err != nil {
 			return stopAll, fmt.Errorf("starting OTLP/HTTP on %s (set otlp.http_addr, or empty to turn it off): %w", addr, err)
 		}
-		srv := &http.Server{Handler: e.in.otlp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		srv := NewHTTPServer(e.receiver(e.in.otlp.Handler()))
 		go srv.Serve(ln)
 		stops = append(stops, srv.Shutdown)
 		e.logger.Info("OTLP/HTTP listening", "addr", ln.Addr().String())

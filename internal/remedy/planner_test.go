@@ -58,7 +58,6 @@ func TestPlan(t *testing.T) {
 	}
 	want := &signal.Nomination{Name: "restart-unavailable-service", Mode: "dry-run", Target: "catalog", Actions: []string{
 		"collect: logs 50, metrics 15m of catalog",
-		"http: GET http://catalog:8080/healthz",
 		"exec: systemctl restart catalog",
 	}}
 	if nom.Name != want.Name || nom.Mode != want.Mode || nom.Target != want.Target || !slices.Equal(nom.Actions, want.Actions) {
@@ -70,7 +69,6 @@ func TestPlan(t *testing.T) {
 	}
 	wantRecs := []string{
 		"42 restart-unavailable-service/recent-errors catalog dry-run policy planned collect: logs 50, metrics 15m of catalog true",
-		"42 restart-unavailable-service/health catalog dry-run policy planned http: GET http://catalog:8080/healthz true",
 		"42 restart-unavailable-service/restart catalog dry-run policy planned exec: systemctl restart catalog true",
 	}
 	if !slices.Equal(got, wantRecs) {
@@ -81,19 +79,19 @@ func TestPlan(t *testing.T) {
 	in.Causes[0].Score = 0.95
 	in.Causes = append(in.Causes, signal.Cause{Entity: "cart", Kind: "latency"})
 	nom2, err := p.Plan(ctx, in, now.Add(time.Minute))
-	if err != nil || nom2 == nil || nom2.Name != nom.Name || a.len() != 3 {
-		t.Errorf("re-plan: %+v, %v, %d records, want the same nomination and 3 records", nom2, err, a.len())
+	if err != nil || nom2 == nil || nom2.Name != nom.Name || a.len() != 2 {
+		t.Errorf("re-plan: %+v, %v, %d records, want the same nomination and 2 records", nom2, err, a.len())
 	}
 	// The top cause changes: the new plan is recorded.
 	in.Causes[0], in.Causes[1] = in.Causes[1], in.Causes[0]
 	nom3, err := p.Plan(ctx, in, now.Add(2*time.Minute))
-	if err != nil || nom3.Name != "relieve-slow-service" || nom3.Target != "cart" || a.len() != 3+len(nom3.Actions) {
+	if err != nil || nom3.Name != "relieve-slow-service" || nom3.Target != "cart" || a.len() != 2+len(nom3.Actions) {
 		t.Errorf("new cause: %+v, %v, %d records", nom3, err, a.len())
 	}
 	// Another incident with the first cause is recorded too.
 	n := a.len()
-	if _, err := p.Plan(ctx, incident(43, signal.Cause{Entity: "catalog", Kind: "unavailable"}), now); err != nil || a.len() != n+3 {
-		t.Errorf("second incident: %v, %d records, want %d", err, a.len(), n+3)
+	if _, err := p.Plan(ctx, incident(43, signal.Cause{Entity: "catalog", Kind: "unavailable"}), now); err != nil || a.len() != n+2 {
+		t.Errorf("second incident: %v, %d records, want %d", err, a.len(), n+2)
 	}
 	// No runbook fits an incident without causes.
 	n = a.len()
@@ -214,8 +212,8 @@ func TestPlanConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	// However the goroutines interleave, each incident is recorded once.
-	if n := a.len(); n != 4*3 {
-		t.Errorf("%d records, want 12", n)
+	if n := a.len(); n != 4*2 {
+		t.Errorf("%d records, want 8", n)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,21 +68,37 @@ func (m *Manager) run(ctx context.Context, s runbook.Step, pl *runbook.Plan, in 
 	return r
 }
 
+// childEnv is the whole environment of a step's program: PATH, the
+// variables the runbook declares (env:) and pass, when seer has them, and
+// the SEER_* values of the incident. Nothing else of seer's environment
+// (its own secrets, other runbooks' tokens) reaches the program or, through
+// its output, the audit trail.
+func childEnv(pl *runbook.Plan, in *signal.Incident, pass ...string) []string {
+	env := []string{
+		"SEER_INCIDENT_ID=" + strconv.FormatInt(pl.IncidentID, 10),
+		"SEER_RUNBOOK=" + pl.Runbook,
+		"SEER_TARGET=" + pl.Target,
+		"SEER_CAUSE_ENTITY=" + pl.Cause.Entity,
+		"SEER_CAUSE_KIND=" + pl.Cause.Kind,
+		"SEER_INCIDENT_TITLE=" + in.Title,
+	}
+	for _, name := range slices.Concat([]string{"PATH"}, pl.Env, pass) {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
+}
+
 // exec runs argv without a shell, in its own process group so that a
-// timeout kills what it started too.
-func (m *Manager) exec(ctx context.Context, argv []string, pl *runbook.Plan, in *signal.Incident) result {
+// timeout kills what it started too. pass names variables of seer's
+// environment the program needs beyond the runbook's.
+func (m *Manager) exec(ctx context.Context, argv []string, pl *runbook.Plan, in *signal.Incident, pass ...string) result {
 	if len(argv) == 0 || argv[0] == "" {
 		return result{StatusFailed, "no program to run"}
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(),
-		"SEER_INCIDENT_ID="+strconv.FormatInt(pl.IncidentID, 10),
-		"SEER_RUNBOOK="+pl.Runbook,
-		"SEER_TARGET="+pl.Target,
-		"SEER_CAUSE_ENTITY="+pl.Cause.Entity,
-		"SEER_CAUSE_KIND="+pl.Cause.Kind,
-		"SEER_INCIDENT_TITLE="+in.Title,
-	)
+	cmd.Env = childEnv(pl, in, pass...)
 	out := &boundedBuffer{max: m.cfg.MaxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Stdin = nil
@@ -116,7 +133,8 @@ func (m *Manager) kubectl(ctx context.Context, k *runbook.Kubectl, pl *runbook.P
 	if k.Namespace != "" {
 		argv = append(argv, "--namespace", k.Namespace)
 	}
-	return m.exec(ctx, argv, pl, in)
+	// kubectl finds its cluster and credentials through these.
+	return m.exec(ctx, argv, pl, in, "HOME", "KUBECONFIG")
 }
 
 // http sends the step's request; a status of 400 or more fails the step.

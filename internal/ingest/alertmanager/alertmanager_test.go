@@ -77,6 +77,13 @@ func TestDecode(t *testing.T) {
 			t.Errorf("Decode(%s) error %v; want it to mention %q", body, err, want)
 		}
 	}
+	// A label that is no entity name gives way to the next: the alarm is
+	// kept, about what it can be about.
+	evs, err = Decode([]byte(`{"alerts":[{"status":"firing","labels":{"alertname":"Down","service":"127.0.0.1:9999?$(touch${IFS}pwned)","job":"cart"}},
+{"status":"firing","labels":{"service":"$(id)"}}]}`), time.Unix(0, 0))
+	if err != nil || len(evs) != 2 || evs[0].Entity != "cart" || evs[1].Entity != "unknown" {
+		t.Errorf("alerts with a bad service: %+v %v; want cart and unknown", evs, err)
+	}
 	f(`{"alerts":[`, "not an Alertmanager webhook message")
 	f(`{"alerts":"x"}`, `field "alerts"`)
 	f(`{"version":"4"}`, `no "alerts" array`)

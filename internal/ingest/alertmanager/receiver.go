@@ -205,10 +205,12 @@ func Decode(body []byte, now time.Time) ([]signal.Event, error) {
 	return evs, nil
 }
 
-// entity picks the alert's entity from its labels.
+// entity picks the alert's entity from its labels: the first that is a
+// valid entity name (signal.CheckEntity), so that an alarm is kept, about
+// something, whatever a label holds.
 func entity(labels map[string]string) string {
 	for _, k := range []string{"service", "job", "instance", "alertname"} {
-		if v := labels[k]; v != "" {
+		if v := labels[k]; v != "" && signal.CheckEntity(v) == nil {
 			return v
 		}
 	}

@@ -68,6 +68,19 @@ func (t *Tracker) Dropped() uint64 {
 	return t.dropped
 }
 
+// Refused reports whether a point of key that Rate or Histogram just
+// declined was refused for want of room (MaxSeries reached), rather than
+// being the first of its series or out of order: the one case a client
+// should hear about, as its data is lost.
+func (t *Tracker) Refused(key []byte) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.series[string(key)] == nil && len(t.series) >= t.cfg.MaxSeries
+}
+
+// MaxSeries is the cap on series remembered.
+func (t *Tracker) MaxSeries() int { return t.cfg.MaxSeries }
+
 // Len is the number of series remembered.
 func (t *Tracker) Len() int {
 	t.mu.Lock()

@@ -149,11 +149,21 @@ func (g *Guard) Admit(source string) (release func(), err error) {
 		g.m.inFlight.Inc()
 		return func() { <-g.sem; g.m.inFlight.Dec() }, nil
 	default:
-		p := Errorf(http.StatusServiceUnavailable, "shed",
-			"seer is at its limit of %d requests in flight; retry later", g.cfg.MaxInFlight)
-		g.Reject(p)
-		return nil, p
+		return nil, g.Shed()
 	}
+}
+
+// Saturated reports whether every in-flight slot is taken, without taking
+// one: a receiver that must read a request before Admit (gRPC) refuses it
+// early, before reading it.
+func (g *Guard) Saturated() bool { return len(g.sem) == cap(g.sem) }
+
+// Shed is the 503 of a saturated receiver, counted.
+func (g *Guard) Shed() *Problem {
+	p := Errorf(http.StatusServiceUnavailable, "shed",
+		"seer is at its limit of %d requests in flight; retry later", g.cfg.MaxInFlight)
+	g.Reject(p)
+	return p
 }
 
 // Source is the client address of r without its port.

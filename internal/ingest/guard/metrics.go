@@ -63,3 +63,8 @@ func (g *Guard) Requests(outcome string) prometheus.Counter {
 
 // InFlight is the gauge of requests being handled.
 func (g *Guard) InFlight() prometheus.Gauge { return g.m.inFlight }
+
+// DroppedItems is the counter of items dropped for reason.
+func (g *Guard) DroppedItems(reason string) prometheus.Counter {
+	return g.m.dropped.WithLabelValues(reason)
+}

@@ -61,6 +61,8 @@ func (c Config) Validate() error {
 		}
 		if f.Entity == "" {
 			errs = append(errs, fmt.Errorf("tail.files[%d].entity is empty; name the service the file is about", i))
+		} else if err := signal.CheckEntity(f.Entity); err != nil {
+			errs = append(errs, fmt.Errorf("tail.files[%d].entity: %w", i, err))
 		}
 		if f.Format != "" {
 			if _, err := logs.ParseFormat(f.Format); err != nil {

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -103,13 +104,82 @@ type counts struct {
 	items   int
 	dropped int
 	reason  string
+	// detail says what to fix about the first item dropped, when there is
+	// more to say than its reason.
+	detail string
 }
 
-func (c *counts) drop(reason string) {
-	c.dropped++
-	if c.reason == "" {
-		c.reason = reason
+func (c *counts) drop(reason string) { c.dropN(reason, 1, "") }
+
+func (c *counts) dropN(reason string, n int, detail string) {
+	if n <= 0 {
+		return
 	}
+	c.dropped += n
+	if c.reason == "" {
+		c.reason, c.detail = reason, detail
+	}
+}
+
+// badEntity drops the n items of a resource whose entity is not a valid
+// name, and says whether it did.
+func (c *counts) badEntity(res *origin, n int) bool {
+	err := signal.CheckEntity(res.entity)
+	if err != nil {
+		c.dropN("bad_entity", n, err.Error()+" (from the resource's service.name, k8s.*.name or host.name)")
+	}
+	return err != nil
+}
+
+// refused counts a point the series tracker declined for want of room, so
+// that the client hears of it as rejected (a first point of a series is
+// declined too, but is no loss).
+func (c *converter) refused(n *counts, key []byte) {
+	if c.series.Refused(key) {
+		n.dropN("too_many_series", 1, fmt.Sprintf("seer tracks at most %d cumulative series (otlp.series.max_series)", c.series.MaxSeries()))
+	}
+}
+
+// records counts the log records of a resource.
+func records(rl plog.ResourceLogs) int {
+	n := 0
+	for j := 0; j < rl.ScopeLogs().Len(); j++ {
+		n += rl.ScopeLogs().At(j).LogRecords().Len()
+	}
+	return n
+}
+
+// spanCount counts the spans of a resource.
+func spanCount(rs ptrace.ResourceSpans) int {
+	n := 0
+	for j := 0; j < rs.ScopeSpans().Len(); j++ {
+		n += rs.ScopeSpans().At(j).Spans().Len()
+	}
+	return n
+}
+
+// points counts the data points of a resource's metrics.
+func points(rm pmetric.ResourceMetrics) int {
+	n := 0
+	sms := rm.ScopeMetrics()
+	for j := 0; j < sms.Len(); j++ {
+		ms := sms.At(j).Metrics()
+		for k := 0; k < ms.Len(); k++ {
+			switch m := ms.At(k); m.Type() {
+			case pmetric.MetricTypeGauge:
+				n += m.Gauge().DataPoints().Len()
+			case pmetric.MetricTypeSum:
+				n += m.Sum().DataPoints().Len()
+			case pmetric.MetricTypeHistogram:
+				n += m.Histogram().DataPoints().Len()
+			case pmetric.MetricTypeExponentialHistogram:
+				n += m.ExponentialHistogram().DataPoints().Len()
+			case pmetric.MetricTypeSummary:
+				n += m.Summary().DataPoints().Len()
+			}
+		}
+	}
+	return n
 }
 
 // seriesKey identifies a cumulative series across requests.
@@ -140,6 +210,9 @@ func (c *converter) metrics(md pmetric.Metrics, now time.Time, out []signal.Samp
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
 		res := resourceOf(rm.Resource().Attributes())
+		if n.badEntity(&res, points(rm)) {
+			continue
+		}
 		sms := rm.ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
 			ms := sms.At(j).Metrics()
@@ -178,6 +251,8 @@ func (c *converter) metrics(md pmetric.Metrics, now time.Time, out []signal.Samp
 						if ok {
 							out = append(out, tmpl)
 							n.items++
+						} else {
+							c.refused(&n, kb)
 						}
 					}
 				case pmetric.MetricTypeHistogram:
@@ -237,6 +312,8 @@ func (c *converter) metrics(md pmetric.Metrics, now time.Time, out []signal.Samp
 							tmpl.Name, tmpl.Value = name+"_rate", r
 							out = append(out, tmpl)
 							n.items++
+						} else {
+							c.refused(&n, kb)
 						}
 					}
 				default:
@@ -301,6 +378,7 @@ func (c *converter) window(out []signal.Sample, n *counts, res *origin, name str
 		*kb = appendKey(*kb, res.entity, name, tmpl.Labels)
 		var ok bool
 		if w, ok = c.series.Histogram(string(*kb), tmpl.Time, startOf(start), bounds, cnt, sum); !ok {
+			c.refused(n, *kb)
 			return out
 		}
 	}
@@ -371,6 +449,9 @@ func (c *converter) logs(ld plog.Logs, now time.Time, out []signal.LogRecord) ([
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
 		res := resourceOf(rl.Resource().Attributes())
+		if n.badEntity(&res, records(rl)) {
+			continue
+		}
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
@@ -412,6 +493,9 @@ func (c *converter) traces(td ptrace.Traces, out []signal.Span) ([]signal.Span, 
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
 		res := resourceOf(rs.Resource().Attributes())
+		if n.badEntity(&res, spanCount(rs)) {
+			continue
+		}
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			spans := sss.At(j).Spans()
@@ -430,6 +514,12 @@ func (c *converter) traces(td ptrace.Traces, out []signal.Span) ([]signal.Span, 
 					Start:     s.StartTimestamp().AsTime(),
 					Status:    signal.StatusOK,
 					Attrs:     res.attrMap(s.Attributes()),
+				}
+				if peer, ok := sp.Attrs[signal.AttrPeerService]; ok {
+					if err := signal.CheckEntity(peer); err != nil {
+						n.dropN("bad_entity", 1, "peer.service: "+err.Error())
+						continue
+					}
 				}
 				if p := s.ParentSpanID(); !p.IsEmpty() {
 					sp.ParentID = p.String()

@@ -22,6 +22,7 @@ func FuzzExport(f *testing.F) {
 	f.Add([]byte(gaugeJSON), uint8(1))
 	f.Add(metricsBody(20, time.Unix(1_700_000_000, 0)), uint8(0))
 	f.Add(logsBody(3), uint8(2))
+	f.Add(nestedRequest(100), uint8(1))
 	f.Add([]byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"x","kind":2,"status":{"code":2}}]}]}]}`), uint8(5))
 	r := fuzzReceiver(f)
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {

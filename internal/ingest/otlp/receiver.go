@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip their requests.
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -39,14 +38,20 @@ type Config struct {
 	GRPCAddr string `yaml:"grpc_addr"`
 	// HTTPAddr is where OTLP/HTTP is meant to listen; the caller serves
 	// Handler there. Empty turns it off.
-	HTTPAddr string       `yaml:"http_addr"`
+	HTTPAddr string `yaml:"http_addr"`
+	// MaxDepth is how deeply the messages of a request may nest (a JSON
+	// request's objects and arrays twice as deep). It is checked before the
+	// request is decoded: the decoder recurses once per level, and attribute
+	// values nested without bound would exhaust its stack.
+	MaxDepth int          `yaml:"max_depth"`
 	Limits   guard.Config `yaml:"limits"`
 	Series   delta.Config `yaml:"series"`
 }
 
-// DefaultConfig listens on the standard OTLP ports of loopback.
+// DefaultConfig listens on the standard OTLP ports of loopback and lets
+// messages nest 64 levels deep (attribute values nested some 18 levels).
 func DefaultConfig() Config {
-	return Config{GRPCAddr: "127.0.0.1:4317", HTTPAddr: "127.0.0.1:4318",
+	return Config{GRPCAddr: "127.0.0.1:4317", HTTPAddr: "127.0.0.1:4318", MaxDepth: 64,
 		Limits: guard.DefaultConfig(), Series: delta.DefaultConfig()}
 }
 
@@ -60,6 +65,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(a.addr); err != nil {
 			errs = append(errs, fmt.Errorf("otlp.%s %q is not host:port: %w", a.key, a.addr, err))
 		}
+	}
+	if c.MaxDepth < 16 || c.MaxDepth > 1024 {
+		errs = append(errs, fmt.Errorf("otlp.max_depth must be between 16 and 1024, got %d", c.MaxDepth))
 	}
 	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("otlp.limits: %w", err))
@@ -173,8 +181,11 @@ type response interface {
 	MarshalJSON() ([]byte, error)
 }
 
-// export decodes one HTTP request and delivers it.
+// export checks the nesting of one request, decodes it and delivers it.
 func (r *Receiver) export(ctx context.Context, kind signalKind, data []byte, json bool) (response, error) {
+	if err := checkDepth(data, kind, json, r.cfg.MaxDepth); err != nil {
+		return nil, err
+	}
 	switch kind {
 	case kindMetrics:
 		req := pmetricotlp.NewExportRequest()
@@ -252,6 +263,9 @@ func partial(kind signalKind, n counts) response {
 	msg := ""
 	if n.dropped > 0 {
 		msg = fmt.Sprintf("%d items skipped (first reason: %s)", n.dropped, n.reason)
+		if n.detail != "" {
+			msg = fmt.Sprintf("%d items skipped (first reason: %s: %s)", n.dropped, n.reason, n.detail)
+		}
 	}
 	switch kind {
 	case kindMetrics:
@@ -322,8 +336,9 @@ func grpcCode(httpStatus int) codes.Code {
 }
 
 // Start serves OTLP/gRPC on addr (":0" picks a free port; see Addr) until
-// Shutdown.
-func (r *Receiver) Start(ctx context.Context, addr string) error {
+// Shutdown. opts add to the server's options (an authenticating
+// interceptor, say); a unary interceptor runs before the request is read.
+func (r *Receiver) Start(ctx context.Context, addr string, opts ...grpc.ServerOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.srv != nil {
@@ -333,10 +348,7 @@ func (r *Receiver) Start(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("listening for OTLP/gRPC on %s (set otlp.grpc_addr to a free address): %w", addr, err)
 	}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(int(r.cfg.Limits.MaxBodyBytes)))
-	pmetricotlp.RegisterGRPCServer(srv, &metricsServer{r: r})
-	plogotlp.RegisterGRPCServer(srv, &logsServer{r: r})
-	ptraceotlp.RegisterGRPCServer(srv, &tracesServer{r: r})
+	srv := r.newGRPCServer(opts...)
 	r.srv, r.addr, r.done = srv, ln.Addr(), make(chan struct{})
 	go func(done chan struct{}) {
 		defer close(done)
@@ -375,57 +387,4 @@ func (r *Receiver) Shutdown(ctx context.Context) error {
 	}
 	<-done
 	return nil
-}
-
-// grpcExport admits one gRPC request and runs export on it, turning a
-// Problem into its gRPC status.
-func grpcExport[R any](ctx context.Context, r *Receiver, export func(context.Context) (response, error)) (R, error) {
-	var zero R
-	source := "unknown"
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		source = p.Addr.String()
-		if host, _, err := net.SplitHostPort(source); err == nil {
-			source = host
-		}
-	}
-	release, err := r.guard.Admit(source)
-	if err != nil {
-		p := guard.AsProblem(err)
-		return zero, status.Error(grpcCode(p.Status), p.Msg)
-	}
-	defer release()
-	resp, err := export(ctx)
-	if err != nil {
-		p := guard.AsProblem(err)
-		r.guard.Reject(p)
-		return zero, status.Error(grpcCode(p.Status), p.Msg)
-	}
-	return resp.(R), nil
-}
-
-type metricsServer struct {
-	pmetricotlp.UnimplementedGRPCServer
-	r *Receiver
-}
-
-func (s *metricsServer) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	return grpcExport[pmetricotlp.ExportResponse](ctx, s.r, func(ctx context.Context) (response, error) { return s.r.metrics(ctx, req) })
-}
-
-type logsServer struct {
-	plogotlp.UnimplementedGRPCServer
-	r *Receiver
-}
-
-func (s *logsServer) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	return grpcExport[plogotlp.ExportResponse](ctx, s.r, func(ctx context.Context) (response, error) { return s.r.logs(ctx, req) })
-}
-
-type tracesServer struct {
-	ptraceotlp.UnimplementedGRPCServer
-	r *Receiver
-}
-
-func (s *tracesServer) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	return grpcExport[ptraceotlp.ExportResponse](ctx, s.r, func(ctx context.Context) (response, error) { return s.r.traces(ctx, req) })
 }

@@ -72,6 +72,8 @@ func (c Config) Validate() error {
 		}
 		if t.Entity == "" {
 			errs = append(errs, fmt.Errorf("targets[%d].entity is empty: name the service or service/instance it is about", i))
+		} else if err := signal.CheckEntity(t.Entity); err != nil {
+			errs = append(errs, fmt.Errorf("targets[%d].entity: %w", i, err))
 		}
 		if t.Method != "" && !slices.Contains(methods, t.Method) {
 			errs = append(errs, fmt.Errorf("targets[%d].method %q is not one of GET, HEAD, POST, OPTIONS", i, t.Method))

@@ -109,9 +109,9 @@ func TestRun(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	c := Config{Interval: time.Second, Timeout: 2 * time.Second, Targets: []Target{{URL: "x"}, {URL: "http://a/", Entity: "a", Method: "PUT", Status: []int{42}}}}
+	c := Config{Interval: time.Second, Timeout: 2 * time.Second, Targets: []Target{{URL: "x"}, {URL: "http://a/", Entity: "a", Method: "PUT", Status: []int{42}}, {URL: "http://b/", Entity: "$(id)"}}}
 	err := c.Validate()
-	for _, want := range []string{"timeout must be positive", `targets[0].url "x"`, "targets[0].entity is empty", `targets[1].method "PUT"`, "targets[1].status 42"} {
+	for _, want := range []string{"timeout must be positive", `targets[0].url "x"`, "targets[0].entity is empty", `targets[1].method "PUT"`, "targets[1].status 42", "targets[2].entity: the entity"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err %v, want %q", err, want)
 		}

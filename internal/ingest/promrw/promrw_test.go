@@ -143,8 +143,35 @@ func TestErrors(t *testing.T) {
 	f(post(t, h, write(Series{Labels: []string{"job", "x"}, Samples: []Sample{{1, 1}}})), 400, "no __name__")
 	f(post(t, h, write(), "Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request"), 415, "version 1")
 	f(post(t, h, write(), "Content-Encoding", "zstd"), 415, "snappy")
+	// Without its Content-Type a browser could post it from any site.
+	f(post(t, h, write(), "Content-Type", ""), 415, "send application/x-protobuf")
+	f(post(t, h, write(), "Content-Type", "text/plain"), 415, "send application/x-protobuf")
 	f(post(t, h, snappy.Encode(nil, make([]byte, 5000))), 413, "over 4096")
 	f(post(t, h, write()), 204, "")
+}
+
+// TestInvalidEntityDropped sends the injection target of issue 17 as a job
+// beside a valid series: the bad series is dropped and counted, the other
+// kept.
+func TestInvalidEntityDropped(t *testing.T) {
+	rec := newRecorder()
+	r, err := New(DefaultConfig(), rec, quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := post(t, r.Handler(), write(
+		Series{Labels: []string{"__name__", "up", "job", "127.0.0.1:9999?$(touch${IFS}pwned)"}, Samples: []Sample{{1, 1}, {2, 1}}},
+		Series{Labels: []string{"__name__", "up", "job", "cart"}, Samples: []Sample{{1, 1}}},
+	))
+	if w.Code != 204 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if got := testutil.ToFloat64(r.guard.DroppedItems("bad_entity")); got != 2 {
+		t.Errorf("dropped bad_entity = %g; want 2", got)
+	}
+	if ss := rec.find("up"); len(ss) != 1 || ss[0].Entity != "cart" {
+		t.Errorf("samples %+v; want cart's", ss)
+	}
 }
 
 // TestPrometheus runs a real Prometheus that scrapes a client_golang

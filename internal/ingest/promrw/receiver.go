@@ -107,17 +107,18 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 func checkHeaders(req *http.Request) *guard.Problem {
+	// The Content-Type is required: without it a web page of any site could
+	// post samples from a browser, which sends no preflight for a request
+	// without one.
 	ct := req.Header.Get("Content-Type")
-	if ct != "" {
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-protobuf" {
-			return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
-				"Content-Type %q is not remote_write; send application/x-protobuf", ct)
-		}
-		if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
-			return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
-				"remote_write message %q is not supported; configure remote_write version 1 (prometheus.WriteRequest)", p)
-		}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/x-protobuf" {
+		return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
+			"Content-Type %q is not remote_write; send application/x-protobuf", ct)
+	}
+	if p := params["proto"]; p != "" && p != "prometheus.WriteRequest" {
+		return guard.Errorf(http.StatusUnsupportedMediaType, "content_type",
+			"remote_write message %q is not supported; configure remote_write version 1 (prometheus.WriteRequest)", p)
 	}
 	if enc := req.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "snappy") {
 		return guard.Errorf(http.StatusUnsupportedMediaType, "encoding",
@@ -199,6 +200,8 @@ type conv struct {
 	// strs interns the request's label names and values (and rate names):
 	// the same few recur in every series.
 	strs map[string]string
+	// lastEntity is the last entity found valid.
+	lastEntity string
 }
 
 func (c *conv) str(b []byte) string {
@@ -265,6 +268,15 @@ func (r *Receiver) convert(c *conv, s *series, b *signal.Batch) error {
 	}
 	if len(labels) == 0 {
 		labels = nil
+	}
+	if entity != c.lastEntity {
+		if signal.CheckEntity(entity) != nil {
+			// Entities reach runbooks; the series is dropped, its
+			// neighbours kept (a 4xx would make Prometheus drop them all).
+			c.drop("bad_entity", len(s.samples))
+			return nil
+		}
+		c.lastEntity = entity
 	}
 	switch {
 	case hasLE && strings.HasSuffix(name, "_bucket"):

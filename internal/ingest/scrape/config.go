@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/seerops/seer/internal/signal"
 )
 
 // Target is one endpoint to scrape and the entity its metrics are about.
@@ -77,6 +79,8 @@ func checkTargets[T any](ts []T, get func(T) (string, string)) []error {
 		}
 		if entity == "" {
 			errs = append(errs, fmt.Errorf("targets[%d].entity is empty: name the service or service/instance it is about", i))
+		} else if err := signal.CheckEntity(entity); err != nil {
+			errs = append(errs, fmt.Errorf("targets[%d].entity: %w", i, err))
 		}
 		if j, ok := seen[raw]; ok {
 			errs = append(errs, fmt.Errorf("targets[%d].url %q is already targets[%d]", i, raw, j))

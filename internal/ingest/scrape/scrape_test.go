@@ -218,6 +218,7 @@ func TestConfigValidate(t *testing.T) {
 		c.Targets = []Target{{URL: "ftp://x", Entity: "a"}, {URL: "http://h/m"}, {URL: "http://h/m", Entity: "b"}}
 	}, `targets[0].url "ftp://x"`, "targets[1].entity is empty", "targets[2].url \"http://h/m\" is already targets[1]")
 	f(func(c *Config) { c.Interval, c.MaxSamples = 0, 0 }, "interval must be positive", "max_samples")
+	f(func(c *Config) { c.Targets = []Target{{URL: "http://h/m", Entity: "cart; rm -rf /"}} }, "targets[0].entity: the entity")
 }
 
 func FuzzConvert(f *testing.F) {

@@ -118,6 +118,8 @@ func (p *parser) parse(data []byte) *Runbook {
 			rb.Actions = p.steps(v, "actions")
 		case "on_failure":
 			rb.OnFailure = p.steps(v, "on_failure")
+		case "env":
+			rb.Env = p.envNames(v)
 		case "verify":
 			p.fields(v, "verify", func(key string, k, v *yaml.Node) {
 				switch key {
@@ -128,7 +130,7 @@ func (p *parser) parse(data []byte) *Runbook {
 				}
 			})
 		default:
-			p.errf(k.Line, "unknown field %q (want name, description, when, priority, mode, target, diagnostics, actions, on_failure, verify)", key)
+			p.errf(k.Line, "unknown field %q (want name, description, when, priority, mode, target, env, diagnostics, actions, on_failure, verify)", key)
 		}
 	})
 	switch {
@@ -165,11 +167,33 @@ func (p *parser) parse(data []byte) *Runbook {
 		}
 		names[s.Name] = s.Line
 	}
-	if t, err := p.compile("target", rb.Target, targetLine, targetBlock); err == nil {
+	if t, err := p.compile("target", rb.Target, targetLine, targetBlock, false); err == nil {
 		rb.target = t
 	}
 	rb.Secrets = slices.Sorted(maps.Keys(p.secrets))
 	return rb
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+// envNames reads the env list: the variables of seer's environment that
+// the runbook's programs are given, beyond PATH.
+func (p *parser) envNames(n *yaml.Node) []string {
+	n = resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		p.errf(n.Line, "env must be a list of environment variable names, not %s", describe(n))
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		name := p.str(c, "env")
+		if !envName.MatchString(name) {
+			p.errf(c.Line, "env: %q is not an environment variable name", name)
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 func validName(s string) bool {
@@ -303,6 +327,11 @@ func (p *parser) exec(s *Step, v *yaml.Node, where string) []string {
 	if strings.TrimSpace(argv[0]) == "" {
 		p.errf(v.Content[0].Line, "%s.exec: the program name is empty", where)
 	}
+	lines := make([]int, len(v.Content))
+	for i, a := range v.Content {
+		lines[i] = a.Line
+	}
+	p.checkExec(argv, lines, where)
 	return argv
 }
 
@@ -321,6 +350,9 @@ func (p *parser) http(s *Step, v *yaml.Node, where string) (*HTTP, time.Duration
 			}
 		case "url":
 			h.URL, haveURL = p.str(v, where+".http.url"), true
+			if !p.checkURL(h.URL, v.Line, where) {
+				return
+			}
 			if !strings.Contains(h.URL, "{{") {
 				if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 					p.errf(v.Line, "%s.http.url %q is not an absolute http or https URL", where, h.URL)
@@ -466,7 +498,7 @@ func (p *parser) kubectl(s *Step, v *yaml.Node, where string) *Kubectl {
 // template compiles a templated field of a step, reporting errors at the
 // field's line.
 func (p *parser) template(s *Step, where, key string, n *yaml.Node, src string) {
-	if t, err := p.compile(where+"."+key, src, n.Line, isBlock(n)); err == nil && t != nil {
+	if t, err := p.compile(where+"."+key, src, n.Line, isBlock(n), key == "url"); err == nil && t != nil {
 		s.tmpl[key] = t
 	}
 }

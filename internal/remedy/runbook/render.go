@@ -33,6 +33,8 @@ type Plan struct {
 	// OnFailure runs when an action fails or verification does.
 	OnFailure []Step
 	Verify    Verify
+	// Env names the variables of seer's environment its programs get.
+	Env []string
 	// secrets are the values of the environment variables the templates
 	// read, longest first, for Mask.
 	secrets []string
@@ -74,8 +76,8 @@ var (
 			return "", fmt.Errorf("environment variable %s is not set", name)
 		}
 		return v, nil
-	}}
-	maskFuncs = template.FuncMap{"env": func(string) string { return Mask }}
+	}, urlPart: escapeURLPart}
+	maskFuncs = template.FuncMap{"env": func(string) string { return Mask }, urlPart: escapeURLPart}
 )
 
 // sample is the incident every template is tried on at load time, so that
@@ -96,8 +98,9 @@ var (
 )
 
 // compile parses a template twice (real and masked env) and tries it on the
-// sample incident. A text without actions needs no template: nil, nil.
-func (p *parser) compile(name, src string, line int, block bool) (*pair, error) {
+// sample incident. A text without actions needs no template: nil, nil. The
+// actions of a URL template are escaped.
+func (p *parser) compile(name, src string, line int, block, url bool) (*pair, error) {
 	if !strings.Contains(src, "{{") {
 		return nil, nil
 	}
@@ -131,6 +134,14 @@ func (p *parser) compile(name, src string, line int, block bool) (*pair, error) 
 	masked, err := template.New(name).Option("missingkey=zero").Funcs(maskFuncs).Parse(src)
 	if err != nil {
 		return nil, report(err)
+	}
+	if url {
+		for _, t := range []*template.Template{real, masked} {
+			if err := escapeActions(t.Tree.Root); err != nil {
+				p.errf(line, "%s: %v", name, err)
+				return nil, err
+			}
+		}
 	}
 	// A function failing on the sample (index out of range) depends on the
 	// incident, so only the template's shape is held against it here.
@@ -188,10 +199,16 @@ func (rb *Runbook) Render(in *signal.Incident) (Plan, error) {
 	if strings.TrimSpace(target) == "" {
 		return Plan{}, fmt.Errorf("runbook %s: the target %q is empty for incident %d", rb.Name, rb.Target, in.ID)
 	}
+	// The target is an outside string however it was templated; it must
+	// be a name an entity could have (ingest refuses others, but the store
+	// may hold older ones).
+	if err := signal.CheckEntity(target); err != nil {
+		return Plan{}, fmt.Errorf("runbook %s: the target of incident %d is refused: %w", rb.Name, in.ID, err)
+	}
 	r.real.Target, r.masked.Target = target, targetAudit
 	pl := Plan{
 		Runbook: rb.Name, Mode: rb.Mode, IncidentID: in.ID, Cause: in.Top(),
-		Target: target, TargetAudit: targetAudit, Verify: rb.Verify,
+		Target: target, TargetAudit: targetAudit, Verify: rb.Verify, Env: rb.Env,
 	}
 	var err error
 	if pl.Diagnostics, err = r.steps(rb.Diagnostics); err != nil {

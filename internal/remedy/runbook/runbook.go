@@ -92,6 +92,10 @@ type Runbook struct {
 	Verify    Verify
 	// Secrets names the environment variables the templates read.
 	Secrets []string
+	// Env names the environment variables of seer's that the runbook's
+	// programs are given; they get PATH and the SEER_* values besides,
+	// and nothing else of seer's environment.
+	Env []string
 	// File and Line say where the runbook was defined.
 	File string
 	Line int

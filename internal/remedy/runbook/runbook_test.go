@@ -54,7 +54,7 @@ func TestParseErrors(t *testing.T) {
 	f("- a\n", "a.yaml:1: a runbook must be a mapping (name:, when:, actions:, ...), not a list")
 	f(minimal+"---\nname: b\n", "a.yaml:6: a second YAML document: put one runbook per file")
 	f(minimal+"name: b\n", `a.yaml:6: runbook: "name" is given twice (first at line 1)`)
-	f(minimal+"colour: red\n", `a.yaml:6: unknown field "colour" (want name, description, when, priority, mode, target, diagnostics, actions, on_failure, verify)`)
+	f(minimal+"colour: red\n", `a.yaml:6: unknown field "colour" (want name, description, when, priority, mode, target, env, diagnostics, actions, on_failure, verify)`)
 	// Unknown step kind, two kinds, no kind.
 	f("name: a\nwhen: true\nactions:\n  - name: s\n    shell: ls\n",
 		`a.yaml:5: actions[0]: unknown step kind or field "shell" (want name, timeout and one of exec, http, collect, signal, kubectl)`)
@@ -236,7 +236,7 @@ func TestRender(t *testing.T) {
 	}
 	wantAudit := []string{
 		"collect: logs 50, metrics 15m, traces 5, events 1h of catalog",
-		`http: POST https://catalog.example:8443/healthz?id=7 -H 'Authorization: Bearer ***' -H 'X-Seer: incident' -d '{"cause": "errors"}'`,
+		`http: POST https://health.example:8443/check/catalog?id=7 -H 'Authorization: Bearer ***' -H 'X-Seer: incident' -d '{"cause": "errors"}'`,
 		"signal: HUP to process catalog",
 		"signal: TERM to pid 4242",
 		"exec: systemctl restart catalog.service '--message=fix it'",
@@ -318,7 +318,7 @@ func TestDefaults(t *testing.T) {
 	in := incident(1, signal.Cause{Entity: "catalog", Kind: "unavailable", Score: 0.9})
 	rb, _ := Match(rbs, in)
 	pl, _ := rb.Render(in)
-	if got := pl.Audit()[2]; got != "exec: systemctl restart catalog" {
+	if got := pl.Audit()[1]; got != "exec: systemctl restart catalog" {
 		t.Errorf("restart step = %q", got)
 	}
 }
