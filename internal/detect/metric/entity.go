@@ -11,11 +11,13 @@ import (
 // metrics of one entity (a host, a service) jointly, row by row.
 type EntityConfig struct {
 	// Threshold is the calibrated score at or above which a row is
-	// anomalous: Decades·Threshold decades of improbability.
+	// anomalous.
 	Threshold float64 `yaml:"threshold"`
-	// Decades is the improbability, log10(1/p) of the row's p-value
-	// against the entity's own recent scores, that maps to score 1.
-	Decades float64 `yaml:"decades"`
+	// HalfDecades is the improbability, log10(1/p) of the row's p-value
+	// against the entity's own recent raw scores, that scores 0.5: score =
+	// 1 - 2^(-log10(1/p)/HalfDecades), which ranks every row (no score
+	// saturates) and means the same on every entity.
+	HalfDecades float64 `yaml:"half_decades"`
 	// Components is the largest number of principal components of the
 	// standardised metrics taken as the entity's normal subspace.
 	Components int `yaml:"components"`
@@ -23,17 +25,34 @@ type EntityConfig struct {
 	// fewer than Components are kept when they already do.
 	Variance float64 `yaml:"variance"`
 	// Refit is the number of rows between two eigen-decompositions of the
-	// running covariance.
+	// running covariance (and updates of the metrics' scales).
 	Refit int `yaml:"refit"`
-	// MemoryRows is the number of rows after which the running means,
-	// scales and covariance forget half: 1/n weighting until then.
+	// MemoryRows is the number of rows over which the running means,
+	// scales and covariance average: 1/n weighting until then.
 	MemoryRows int `yaml:"memory_rows"`
-	// ScaleFloor is the least scale of a metric, relative to the range it
-	// has shown, and of a residual, in standardised units.
+	// ScaleFloor is the least residual of a metric, relative to its range,
+	// that counts as its usual residual: a metric the others predict
+	// perfectly does not shout at its first small miss.
 	ScaleFloor float64 `yaml:"scale_floor"`
+	// ClipZ bounds a standardised deviation, in ranges, so that a metric
+	// constant until now cannot swamp the covariance with its first move.
+	ClipZ float64 `yaml:"clip_z"`
+	// Temporal weighs, against the subspace residuals, each metric's
+	// departure from its own recent level (an EWMA with FastAlpha): a
+	// change in time that keeps the metrics' usual proportions.
+	Temporal float64 `yaml:"temporal"`
+	// FastAlpha is the EWMA weight of that recent level.
+	FastAlpha float64 `yaml:"fast_alpha"`
 	// Smooth is the number of rows whose raw scores are averaged, the row
 	// itself and the ones before it: a fault lasts several rows, noise not.
 	Smooth int `yaml:"smooth"`
+	// LearnUntil is the calibrated score at which a row stops teaching the
+	// model: a row learns 1 - Score/LearnUntil of its weight, so that an
+	// anomaly does not become the norm while it lasts. A lasting change
+	// still does in the end: the calibration learns every row, so once a
+	// change has lasted its scores are no longer improbable, and the
+	// model learns it.
+	LearnUntil float64 `yaml:"learn_until"`
 	// CalibrationRows is the half-life, in rows, of the score distribution
 	// that p-values are taken against.
 	CalibrationRows int `yaml:"calibration_rows"`
@@ -45,13 +64,17 @@ type EntityConfig struct {
 func DefaultEntityConfig() EntityConfig {
 	return EntityConfig{
 		Threshold:       0.5,
-		Decades:         5,
+		HalfDecades:     1.5,
 		Components:      10,
 		Variance:        0.99,
 		Refit:           256,
 		MemoryRows:      20000,
 		ScaleFloor:      0.01,
-		Smooth:          1,
+		ClipZ:           20,
+		Temporal:        1,
+		FastAlpha:       0.05,
+		Smooth:          3,
+		LearnUntil:      0.5,
 		CalibrationRows: 20000,
 		WarmUp:          30,
 	}
@@ -69,8 +92,20 @@ func (c EntityConfig) Validate() error {
 	if !(c.Threshold > 0 && c.Threshold <= 1) {
 		bad("Threshold", c.Threshold, "in (0,1]")
 	}
-	if !(c.Decades > 0 && c.Decades <= 100) {
-		bad("Decades", c.Decades, "in (0,100]")
+	if !(c.HalfDecades > 0 && c.HalfDecades <= 100) {
+		bad("HalfDecades", c.HalfDecades, "in (0,100]")
+	}
+	if !(c.ClipZ > 0) {
+		bad("ClipZ", c.ClipZ, "> 0")
+	}
+	if !(c.Temporal >= 0) {
+		bad("Temporal", c.Temporal, ">= 0")
+	}
+	if !(c.FastAlpha > 0 && c.FastAlpha <= 1) {
+		bad("FastAlpha", c.FastAlpha, "in (0,1]")
+	}
+	if !(c.LearnUntil > 0) {
+		bad("LearnUntil", c.LearnUntil, "> 0")
 	}
 	if c.Components < 0 {
 		bad("Components", c.Components, ">= 0")
@@ -106,12 +141,42 @@ type EntityResult struct {
 	// Score is the calibrated score in [0,1]: log10(1/p)/Decades, where p
 	// is the share of the entity's recent rows that scored as high.
 	Score float64
-	// Raw is the uncalibrated score: the largest standardised residual.
+	// Raw is the uncalibrated score: the root mean square of the metrics'
+	// standardised residuals, averaged over the last Smooth rows.
 	Raw float64
 	// Anomalous is Score >= Threshold after warm-up.
 	Anomalous bool
 	// Metric is the index of the metric that deviated most.
 	Metric int
+}
+
+// Moved appends to dst the metrics whose share of the last row's score is
+// at least share times the largest, most deviant first: the metrics a
+// finding on the entity names.
+func (e *Entity) Moved(dst []int, share float64) []int {
+	top := 0.0
+	for _, c := range e.contrib {
+		top = max(top, c)
+	}
+	if top == 0 {
+		return dst
+	}
+	start := len(dst)
+	for j, c := range e.contrib {
+		if c >= share*top {
+			dst = append(dst, j)
+		}
+	}
+	slices.SortFunc(dst[start:], func(a, b int) int {
+		switch {
+		case e.contrib[a] > e.contrib[b]:
+			return -1
+		case e.contrib[a] < e.contrib[b]:
+			return 1
+		}
+		return a - b
+	})
+	return dst
 }
 
 // Entity scores the rows of one entity's metrics jointly: each metric is
@@ -133,16 +198,22 @@ type Entity struct {
 	rows int
 	k    int // components in use
 
-	lo, hi    []float64 // the range each metric has shown
-	mean, dev []float64 // running mean and mean absolute deviation
-	cov       []float64 // n×n running covariance of standardised rows
-	basis     []float64 // k×n principal directions, row-major
-	resDev    []float64 // running mean absolute residual per metric
-	z, proj   []float64 // scratch: the standardised row, its projection
-	eig       eigenScratch
+	lo, hi  []float64 // the range each metric has shown
+	mean    []float64 // running mean
+	cov     []float64 // n×n running covariance of standardised rows
+	basis   []float64 // k×n principal directions, row-major
+	resDev  []float64 // running mean absolute residual per metric, raw units
+	fast    []float64 // each metric's recent level, standardised
+	fastDev []float64 // its usual departure from it
+	contrib []float64 // each metric's share of the last row's score
+	scale   []float64 // each metric's scale, set at each refit
+	dx      []float64 // scratch: the row's clipped deviations
+	z, proj []float64 // scratch: the standardised row, its projection
+	eig     eigenScratch
 
 	recent [maxSmooth]float64
-	cal    calibrator
+
+	cal calibrator
 }
 
 // NewEntity returns a detector for an entity of n metrics, or an error
@@ -155,7 +226,7 @@ func NewEntity(cfg EntityConfig, n int) (*Entity, error) {
 		return nil, fmt.Errorf("entity detector: %d metrics, want 1 to %d", n, maxEntityMetrics)
 	}
 	f := func() []float64 { return make([]float64, n) }
-	e := &Entity{cfg: cfg, n: n, lo: f(), hi: f(), mean: f(), dev: f(), resDev: f(), z: f(), proj: f(),
+	e := &Entity{cfg: cfg, n: n, lo: f(), hi: f(), mean: f(), resDev: f(), fast: f(), fastDev: f(), contrib: f(), scale: f(), dx: f(), z: f(), proj: f(),
 		cov: make([]float64, n*n), basis: make([]float64, n*n)}
 	e.eig = newEigenScratch(n)
 	e.cal.init(cfg.CalibrationRows)
@@ -163,8 +234,8 @@ func NewEntity(cfg EntityConfig, n int) (*Entity, error) {
 }
 
 // Observe scores one row (every metric of one timestamp, in the order
-// given at construction) and then learns from it. NaN values are replaced
-// by the metric's running mean.
+// given at construction) and then learns from it. NaN and infinite values
+// are replaced by the metric's running mean.
 func (e *Entity) Observe(row []float64) EntityResult {
 	cfg := &e.cfg
 	n := e.n
@@ -172,21 +243,25 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	if e.rows == 1 {
 		for j := range n {
 			v := row[j]
-			if math.IsNaN(v) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
 				v = 0
 			}
 			e.lo[j], e.hi[j], e.mean[j] = v, v, v
 		}
+		e.rescale()
 		return EntityResult{}
 	}
-	// Standardise with what was known before the row.
+	// Deviations from the running means, in raw units and standardised by
+	// the scales of the last refit (the basis was fitted in those).
 	for j := range n {
 		v := row[j]
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			v = e.mean[j]
 		}
-		s := max(k1*e.dev[j], cfg.ScaleFloor*(e.hi[j]-e.lo[j]), cfg.ScaleFloor*math.Abs(e.mean[j]), 1e-9)
-		e.z[j] = (v - e.mean[j]) / s
+		s := e.scale[j]
+		d := min(max(v-e.mean[j], -cfg.ClipZ*s), cfg.ClipZ*s)
+		e.dx[j] = d
+		e.z[j] = d / s
 	}
 	// Residual off the principal subspace.
 	copy(e.proj, e.z)
@@ -200,13 +275,32 @@ func (e *Entity) Observe(row []float64) EntityResult {
 			e.proj[j] -= dot * b[j]
 		}
 	}
-	raw, arg := 0.0, 0
+	// Each metric's squared residual against its usual one, plus its
+	// departure from its own recent level against its usual departure.
+	top, arg := 0.0, 0
+	var ss float64
+	ta := max(1/float64(e.rows), 1/float64(cfg.MemoryRows))
 	for j := range n {
-		s := max(k1*e.resDev[j], cfg.ScaleFloor)
-		if r := math.Abs(e.proj[j]) / s; r > raw {
-			raw, arg = r, j
+		res := math.Abs(e.proj[j]) * e.scale[j] // raw units
+		e.proj[j] = res
+		r := res / max(k1*e.resDev[j], cfg.ScaleFloor*e.scale[j])
+		c := r * r
+		if cfg.Temporal > 0 {
+			d := math.Abs(e.z[j] - e.fast[j])
+			q := d / max(k1*e.fastDev[j], cfg.ScaleFloor)
+			c += cfg.Temporal * q * q
+			if e.rows > 2 {
+				e.fastDev[j] += ta * (d - e.fastDev[j])
+			}
+			e.fast[j] += cfg.FastAlpha * (e.z[j] - e.fast[j])
+		}
+		e.contrib[j] = c
+		ss += c
+		if c > top {
+			top, arg = c, j
 		}
 	}
+	raw := math.Sqrt(ss / float64(n))
 	// Smooth over the last rows, causally.
 	copy(e.recent[1:cfg.Smooth], e.recent[:cfg.Smooth-1])
 	e.recent[0] = raw
@@ -218,13 +312,16 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	res := EntityResult{Raw: sm, Metric: arg}
 	warm := e.rows > cfg.WarmUp
 	if warm {
-		res.Score = min(1, e.cal.decades(sm)/cfg.Decades)
+		res.Score = 1 - math.Exp2(-e.cal.decades(sm)/cfg.HalfDecades)
 		res.Anomalous = res.Score >= cfg.Threshold
 	}
+	// Learn, the less the more anomalous the row.
+	learn := 1.0
+	if warm {
+		learn = max(0, 1-res.Score/cfg.LearnUntil)
+	}
 	e.cal.add(sm)
-
-	// Learn.
-	a := max(1/float64(e.rows), 1/float64(cfg.MemoryRows))
+	a := max(1/float64(e.rows), 1/float64(cfg.MemoryRows)) * learn
 	for j := range n {
 		v := row[j]
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -233,30 +330,46 @@ func (e *Entity) Observe(row []float64) EntityResult {
 		e.lo[j], e.hi[j] = min(e.lo[j], v), max(e.hi[j], v)
 		d := v - e.mean[j]
 		e.mean[j] += a * d
-		e.dev[j] += a * (math.Abs(d) - e.dev[j])
-		e.resDev[j] += a * (math.Abs(e.proj[j]) - e.resDev[j])
+		e.resDev[j] += a * (e.proj[j] - e.resDev[j])
 	}
 	for i := range n {
-		zi := e.z[i]
+		di := e.dx[i]
 		ci := e.cov[i*n : (i+1)*n]
 		for j := i; j < n; j++ {
-			ci[j] += a * (zi*e.z[j] - ci[j])
+			ci[j] += a * (di*e.dx[j] - ci[j])
 		}
 	}
 	if e.rows%cfg.Refit == 0 || e.rows == cfg.WarmUp {
+		e.rescale()
 		e.refit()
 	}
 	return res
 }
 
-// refit sets the basis to the leading eigenvectors of the covariance.
+// rescale sets each metric's scale to the range it has shown so far: unit
+// free, and unlike a deviation not shrunk by a metric that is flat most of
+// the time. A metric constant so far gets a token scale; its first move is
+// then ClipZ ranges, enough to stand out and too little to swamp the rest.
+func (e *Entity) rescale() {
+	n := e.n
+	widest := 0.0
+	for j := range n {
+		widest = max(widest, e.hi[j]-e.lo[j])
+	}
+	for j := range n {
+		e.scale[j] = max(e.hi[j]-e.lo[j], 1e-9*widest, 1e-12)
+	}
+}
+
+// refit sets the basis to the leading eigenvectors of the covariance of
+// the standardised metrics.
 func (e *Entity) refit() {
 	n := e.n
 	m := e.eig.a
 	for i := range n {
 		for j := i; j < n; j++ {
-			m[i*n+j] = e.cov[i*n+j]
-			m[j*n+i] = e.cov[i*n+j]
+			c := e.cov[i*n+j] / (e.scale[i] * e.scale[j])
+			m[i*n+j], m[j*n+i] = c, c
 		}
 	}
 	vals, vecs := e.eig.solve(n)
