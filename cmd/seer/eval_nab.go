@@ -77,7 +77,11 @@ func runEvalNAB(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, s := range series {
 			skipped += s.Skipped
 		}
-		if files, err = nab.Run(ctx, series, nab.MetricDetector(cfg), *workers); err != nil {
+		newDetector, err := nab.MetricDetector(cfg, nab.DefaultAlertConfig())
+		if err != nil {
+			return err
+		}
+		if files, err = nab.Run(ctx, series, newDetector, *workers); err != nil {
 			return err
 		}
 	}

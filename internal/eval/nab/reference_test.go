@@ -160,7 +160,11 @@ func TestMetricBaseline(t *testing.T) {
 		series = series[:min(len(series), 6)] // enough to race the workers
 	}
 	cfg := metric.DefaultConfig()
-	files, err := Run(context.Background(), series, MetricDetector(cfg), 0)
+	newDet, err := MetricDetector(cfg, DefaultAlertConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Run(context.Background(), series, newDet, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
