@@ -9,8 +9,6 @@ import (
 	"github.com/seerops/seer/internal/detect/metric"
 )
 
-
-
 func newAlerter(t *testing.T, cfg metric.Config, a AlertConfig) *Alerter {
 	t.Helper()
 	al, err := NewAlerter(cfg, a)
