@@ -216,7 +216,7 @@ type Entity struct {
 
 	recent [maxSmooth]float64
 
-	cal calibrator
+	cal Calibrator
 }
 
 // NewEntity returns a detector for an entity of n metrics, or an error
@@ -232,7 +232,7 @@ func NewEntity(cfg EntityConfig, n int) (*Entity, error) {
 	e := &Entity{cfg: cfg, n: n, lo: f(), hi: f(), mean: f(), resDev: f(), fast: f(), fastDev: f(), contrib: f(), scale: f(), dx: f(), z: f(), proj: f(),
 		cov: make([]float64, n*n), basis: make([]float64, n*n)}
 	e.eig = newEigenScratch(n)
-	e.cal.init(cfg.CalibrationRows)
+	e.cal = NewCalibrator(cfg.CalibrationRows)
 	return e, nil
 }
 
@@ -315,7 +315,7 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	res := EntityResult{Raw: sm, Metric: arg}
 	warm := e.rows > cfg.WarmUp
 	if warm {
-		res.Score = 1 - math.Exp2(-e.cal.decades(sm)/cfg.HalfDecades)
+		res.Score = e.cal.Likelihood(sm, cfg.HalfDecades)
 		res.Anomalous = res.Score >= cfg.Threshold
 	}
 	// Learn, the less the more anomalous the row.
@@ -323,7 +323,7 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	if warm {
 		learn = max(0, 1-res.Score/cfg.LearnUntil)
 	}
-	e.cal.add(sm)
+	e.cal.Add(sm)
 	a := max(1/float64(e.rows), 1/float64(cfg.MemoryRows)) * learn
 	for j := range n {
 		v := row[j]
@@ -469,75 +469,4 @@ func (s *eigenScratch) solve(n int) (vals []float64, order []int) {
 		s.vals[c] = a[i*n+i]
 	}
 	return s.vals, s.order
-}
-
-// calBins spans the log-scale histogram of raw scores: calPerDecade bins a
-// decade from calLow up.
-const (
-	calBins      = 160
-	calPerDecade = 20
-	calLow       = 1e-3
-)
-
-// calibrator keeps a decayed histogram of raw scores and turns a new score
-// into the improbability of scoring as high: a p-value against the
-// entity's own recent past, as a conformal detector does.
-type calibrator struct {
-	h      [calBins]float64
-	total  float64
-	weight float64 // the weight of the next score; grows instead of decaying the rest
-	grow   float64
-	top    float64 // the highest score seen
-}
-
-func (c *calibrator) init(halfLife int) {
-	c.weight = 1
-	c.grow = math.Exp2(1 / float64(halfLife))
-}
-
-func calBin(x float64) (int, float64) {
-	if x <= calLow {
-		return 0, 0
-	}
-	f := math.Log10(x/calLow) * calPerDecade
-	if f >= calBins-1 {
-		return calBins - 1, 0
-	}
-	i := int(f)
-	return i, f - float64(i)
-}
-
-func (c *calibrator) add(x float64) {
-	i, _ := calBin(x)
-	c.h[i] += c.weight
-	c.total += c.weight
-	c.top = max(c.top, x)
-	c.weight *= c.grow
-	if c.weight > 1e100 {
-		for j := range c.h {
-			c.h[j] /= c.weight
-		}
-		c.total /= c.weight
-		c.weight = 1
-	}
-}
-
-// decades is log10(1/p), p the decayed share of past scores at or above x
-// (a score within a bin counts by the share of the bin above it), plus one
-// past score: no score is less likely than 1/(n+1). Beyond the highest
-// score seen, p falls further with the ratio to it.
-func (c *calibrator) decades(x float64) float64 {
-	if c.total == 0 {
-		return 0
-	}
-	i, frac := calBin(x)
-	above := c.h[i] * (1 - frac)
-	for j := i + 1; j < calBins; j++ {
-		above += c.h[j]
-	}
-	p := (above + c.weight) / (c.total + c.weight)
-	if x > c.top && c.top > 0 {
-		p *= c.top / x
-	}
-	return -math.Log10(min(1, p))
 }
