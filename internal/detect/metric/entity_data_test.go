@@ -14,14 +14,14 @@ import (
 func tsadDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join("..", "..", "..", "..", "shared", "data", "tsad")
-	if d := os.Getenv("SEER_TSAD"); d != "" {
-		dir = d
+	if d := os.Getenv("SEER_SHARED"); d != "" {
+		dir = filepath.Join(d, "data", "tsad")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "smd")); err != nil {
 		if os.Getenv("SEER_REQUIRE_DATA") == "1" {
 			t.Fatalf("tsad data not found at %s (SEER_REQUIRE_DATA=1)", dir)
 		}
-		t.Skipf("tsad data not found at %s: skipping (set SEER_TSAD=DIR)", dir)
+		t.Skipf("tsad data not found at %s: skipping (set SEER_SHARED to the folder holding data/tsad)", dir)
 	}
 	return dir
 }
