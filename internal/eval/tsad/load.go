@@ -201,9 +201,19 @@ func LoadScores(path string) (Scores, error) {
 		defer zr.Close()
 		r = zr
 	}
+	out, err := ParseScores(r)
+	if err != nil {
+		return nil, fmt.Errorf("tsad: %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// ParseScores reads set,entity,time,score rows after that header; rows of
+// one entity must come in time order.
+func ParseScores(r io.Reader) (Scores, error) {
 	sc := bufio.NewScanner(r)
 	if !sc.Scan() || strings.TrimSpace(sc.Text()) != "set,entity,time,score" {
-		return nil, fmt.Errorf("tsad: %s: want the header set,entity,time,score", path)
+		return nil, fmt.Errorf("want the header set,entity,time,score")
 	}
 	out := Scores{}
 	line := 1
@@ -211,11 +221,11 @@ func LoadScores(path string) (Scores, error) {
 		line++
 		f := strings.Split(strings.TrimSpace(sc.Text()), ",")
 		if len(f) != 4 {
-			return nil, fmt.Errorf("tsad: %s:%d: want 4 fields", path, line)
+			return nil, fmt.Errorf("line %d: want 4 fields", line)
 		}
 		v, err := strconv.ParseFloat(f[3], 64)
 		if err != nil {
-			return nil, fmt.Errorf("tsad: %s:%d: score %q: %w", path, line, f[3], err)
+			return nil, fmt.Errorf("line %d: score %q: %w", line, f[3], err)
 		}
 		if out[f[0]] == nil {
 			out[f[0]] = map[string][]float64{}
@@ -223,7 +233,7 @@ func LoadScores(path string) (Scores, error) {
 		out[f[0]][f[1]] = append(out[f[0]][f[1]], v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("tsad: %s: %w", path, err)
+		return nil, err
 	}
 	return out, nil
 }

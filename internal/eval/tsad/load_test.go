@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +52,16 @@ func TestLoadPlainAndGzip(t *testing.T) {
 	if _, err := Load(dir); err == nil {
 		t.Error("labels short of the test rows: no error")
 	}
+}
+
+func FuzzParseScores(f *testing.F) {
+	f.Add("set,entity,time,score\nasd,omi-1,1,0.5\nasd,omi-1,2,NaN\n")
+	f.Add("set,entity,time,score\n,,,\n")
+	f.Add("nope\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		sc, err := ParseScores(strings.NewReader(in))
+		if err != nil && sc != nil {
+			t.Fatalf("an error with scores: %v", err)
+		}
+	})
 }
