@@ -32,6 +32,7 @@ func runEvalTSAD(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	scores := fs.String("scores", "", "score this output (set,entity,time,score CSV, .gz allowed) instead of running seer")
 	perEntity := fs.Bool("per-entity", false, "print each entity's figures in the table")
 	workers := fs.Int("workers", 0, "entities run at once (0: GOMAXPROCS)")
+	write := fs.String("write-scores", "", "also write every test row's score to this file (set,entity,time,score CSV)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +62,11 @@ func runEvalTSAD(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return entityScorer{e}, nil
 		}
 		if sc, err = tsad.Run(ctx, ents, newDetector, *workers); err != nil {
+			return err
+		}
+	}
+	if *write != "" {
+		if err := tsad.WriteScores(*write, ents, sc); err != nil {
 			return err
 		}
 	}

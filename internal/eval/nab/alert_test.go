@@ -214,3 +214,40 @@ func TestAlertEscalate(t *testing.T) {
 		}
 	}
 }
+
+func TestSplit(t *testing.T) {
+	names := []string{"b/2.csv", "a/1.csv", "b/1.csv", "a/2.csv", "a/3.csv"}
+	h := Split(names)
+	if got := strings.Join(h[0], " ") + " | " + strings.Join(h[1], " "); got != "a/1.csv a/3.csv b/2.csv | a/2.csv b/1.csv" {
+		t.Errorf("Split = %s", got)
+	}
+	if c := Candidates(); len(c) != 16 || c[0].Name != "default" || c[0].Alert != DefaultAlertConfig() {
+		t.Errorf("Candidates: %d, the first %q", len(c), c[0].Name)
+	}
+	seen := map[string]bool{}
+	for _, c := range Candidates() {
+		if seen[c.Name] {
+			t.Errorf("candidate %q twice", c.Name)
+		}
+		seen[c.Name] = true
+		if err := c.Alert.Validate(); err != nil {
+			t.Errorf("candidate %s: %v", c.Name, err)
+		}
+	}
+}
+
+// TestAlerterSkips: a NaN or an out-of-order point neither alerts nor
+// counts as a point of the series.
+func TestAlerterSkips(t *testing.T) {
+	al := newAlerter(t, metric.DefaultConfig(), DefaultAlertConfig())
+	for i := range 100 {
+		al.Observe(at(i), 1)
+	}
+	n := al.n
+	if _, a := al.Observe(at(100), math.NaN()); a != 0 || al.n != n {
+		t.Errorf("NaN: alert %v, points %d → %d", a, n, al.n)
+	}
+	if _, a := al.Observe(at(5), 1000); a != 0 || al.n != n {
+		t.Errorf("out of order: alert %v, points %d → %d", a, n, al.n)
+	}
+}

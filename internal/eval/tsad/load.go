@@ -237,3 +237,29 @@ func ParseScores(r io.Reader) (Scores, error) {
 	}
 	return out, nil
 }
+
+// WriteScores writes sc for ents' test rows to path in LoadScores's form.
+func WriteScores(path string, ents []Entity, sc Scores) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("tsad: writing the scores: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	fmt.Fprintln(w, "set,entity,time,score")
+	for _, e := range ents {
+		s := sc[e.Set][e.Name]
+		for i, t := range e.TestTimes {
+			if i < len(s) {
+				fmt.Fprintf(w, "%s,%s,%d,%s\n", e.Set, e.Name, t, strconv.FormatFloat(s[i], 'g', 6, 64))
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("tsad: writing the scores: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("tsad: writing the scores: %w", err)
+	}
+	return nil
+}
