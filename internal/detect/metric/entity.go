@@ -150,6 +150,12 @@ type EntityResult struct {
 	Metric int
 }
 
+// Rows is the number of rows learned from.
+func (e *Entity) Rows() int { return e.rows }
+
+// Skipped is the number of rows of the wrong length ignored.
+func (e *Entity) Skipped() int { return e.skipped }
+
 // Moved appends to dst the metrics whose share of the last row's score is
 // at least share times the largest, most deviant first: the metrics a
 // finding on the entity names.
@@ -196,10 +202,11 @@ func (e *Entity) Moved(dst []int, share float64) []int {
 // covariance update; every Refit rows a Jacobi eigen-decomposition costs
 // O(n³) per sweep.
 type Entity struct {
-	cfg  EntityConfig
-	n    int // metrics
-	rows int
-	k    int // components in use
+	cfg     EntityConfig
+	n       int // metrics
+	rows    int
+	skipped int
+	k       int // components in use
 
 	lo, hi  []float64 // the range each metric has shown
 	mean    []float64 // running mean
@@ -238,10 +245,15 @@ func NewEntity(cfg EntityConfig, n int) (*Entity, error) {
 
 // Observe scores one row (every metric of one timestamp, in the order
 // given at construction) and then learns from it. NaN and infinite values
-// are replaced by the metric's running mean.
+// are replaced by the metric's running mean; a row of the wrong length is
+// skipped (see Skipped).
 func (e *Entity) Observe(row []float64) EntityResult {
 	cfg := &e.cfg
 	n := e.n
+	if len(row) != n {
+		e.skipped++
+		return EntityResult{}
+	}
 	e.rows++
 	if e.rows == 1 {
 		for j := range n {

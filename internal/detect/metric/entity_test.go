@@ -147,6 +147,9 @@ func TestEntityNaN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r := e.Observe([]float64{1, 2}); r != (EntityResult{}) || e.Skipped() != 1 || e.Rows() != 0 {
+		t.Fatalf("a short row: %+v, skipped %d, rows %d", r, e.Skipped(), e.Rows())
+	}
 	for i := range 1000 {
 		r := e.Observe([]float64{float64(i % 7), math.NaN(), math.Inf(1)})
 		if math.IsNaN(r.Score) || r.Score < 0 || r.Score > 1 {
