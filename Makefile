@@ -28,6 +28,9 @@ bench: ## every benchmark once, with allocations
 
 eval: build ## the public benchmarks in ../shared/data
 	./bin/seer eval rca --data $(SHARED)/rca --json
+	./bin/seer eval nab --data $(SHARED)/nab
+	./bin/seer eval nab --data $(SHARED)/nab --cv
+	./bin/seer eval tsad --data $(SHARED)/tsad
 
 demo: ## the newcomer's first run
 	$(GO) run ./cmd/seer demo

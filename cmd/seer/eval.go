@@ -11,13 +11,14 @@ const evalUsage = `seer eval runs seer on a public benchmark and scores it with 
   seer eval nab    --data DIR [--json] [--scores FILE.csv[.gz]]   Numenta Anomaly Benchmark
   seer eval loghub --data DIR [--json]                            Loghub-2k log parsing
   seer eval rca    --data DIR [--json]                            root-cause cases (public sets, seer sim suite)
+  seer eval tsad   --data DIR [--json] [--scores FILE.csv[.gz]]   multivariate server metrics (ASD, SMD), point-wise
 `
 
 // runEval dispatches to the benchmark harnesses.
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, evalUsage)
-		return fmt.Errorf("%w: name a benchmark: nab, loghub or rca", errUsage)
+		return fmt.Errorf("%w: name a benchmark: nab, loghub, rca or tsad", errUsage)
 	}
 	switch args[0] {
 	case "nab":
@@ -26,6 +27,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runEvalLoghub(ctx, args[1:], stdout, stderr)
 	case "rca":
 		return runEvalRCA(ctx, args[1:], stdout, stderr)
+	case "tsad":
+		return runEvalTSAD(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, evalUsage)
 		return fmt.Errorf("%w: unknown benchmark %q", errUsage, args[0])

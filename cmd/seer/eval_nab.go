@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/eval/nab"
 )
 
-const evalNABUsage = `usage: seer eval nab --data DIR [--json] [--scores FILE.csv[.gz]] [--threshold T] [--optimizer sweep|local] [--per-file]
+const evalNABUsage = `usage: seer eval nab --data DIR [--json] [--scores FILE.csv[.gz]] [--threshold T] [--optimizer sweep|local] [--per-file] [--cv]
 
 Scores anomaly detection on the Numenta Anomaly Benchmark with NAB's own
 metric (windows, probation, scaled sigmoid, the three cost profiles, one
@@ -22,7 +23,11 @@ every DIR/data/**/*.csv; with --scores it scores the file,timestamp,
 anomaly_score rows of FILE (gzip when it ends .gz) for the files named there.
 Windows come from DIR/labels/combined_windows.json, profiles from
 DIR/config/profiles.json. The fixed-threshold scores use --threshold, by
-default the detector's production threshold.
+default the detector's production threshold. With --cv it runs a 2-fold
+cross-validation instead: the files of every category alternately in two
+halves; on each half the setting (of a small grid around the defaults) and
+threshold that score best under the standard profile are chosen, and the
+other half is scored with them.
 `
 
 // runEvalNAB runs `seer eval nab ...`; args start after "nab".
@@ -38,6 +43,7 @@ func runEvalNAB(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	optimizer := fs.String("optimizer", "sweep", "how the threshold is optimised: sweep (every threshold, NAB's current sweeper) or local (NAB's old local search, with which Numenta HTM's published scores were made)")
 	perFile := fs.Bool("per-file", false, "add each file's standard-profile score")
 	workers := fs.Int("workers", 0, "files run at once (0: GOMAXPROCS)")
+	cv := fs.Bool("cv", false, "2-fold cross-validation of the setting and threshold, standard profile")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,6 +69,28 @@ func runEvalNAB(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 
+	if *cv {
+		if *scores != "" {
+			return fmt.Errorf("%w: eval nab: --cv runs seer's detector; it cannot score --scores", errUsage)
+		}
+		series, err := nab.LoadData(*dir)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(profiles, func(p nab.Profile) bool { return p.Name == "standard" })
+		if i < 0 {
+			return fmt.Errorf("eval nab: --cv: no standard profile in %s/config/profiles.json", *dir)
+		}
+		rep, err := nab.CrossValidate(ctx, series, windows, profiles[i], nab.Candidates(), *threshold, *workers)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(rep)
+		}
+		return rep.WriteTable(stdout)
+	}
+
 	var files []nab.File
 	skipped := 0
 	if *scores != "" {
@@ -77,7 +105,11 @@ func runEvalNAB(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		for _, s := range series {
 			skipped += s.Skipped
 		}
-		if files, err = nab.Run(ctx, series, nab.MetricDetector(cfg), *workers); err != nil {
+		newDetector, err := nab.MetricDetector(cfg, nab.DefaultAlertConfig())
+		if err != nil {
+			return err
+		}
+		if files, err = nab.Run(ctx, series, newDetector, *workers); err != nil {
 			return err
 		}
 	}

@@ -14,7 +14,7 @@ func benchObserve(b *testing.B, cfg Config) {
 	for i := range vals {
 		vals[i] = 100 * (1 + 0.1*rng.NormFloat64())
 	}
-	d := NewDetector(cfg)
+	d := newDetector(cfg)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -73,7 +73,7 @@ func stateBytes(cfg Config, n int) float64 {
 	runtime.ReadMemStats(&before)
 	ds := make([]*Detector, n)
 	for i := range ds {
-		ds[i] = NewDetector(cfg)
+		ds[i] = newDetector(cfg)
 		for j := range 100 {
 			ds[i].Observe(at(j), float64(j%7))
 		}

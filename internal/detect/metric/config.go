@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// Config holds every knob of the detector, so that it can be tuned on a
-// benchmark (NAB) without touching code.
+// Config holds every knob of the production detector. The alerting of
+// NAB's scorer (a record per series, habits, repeat discounts) is not here:
+// it lives in eval/nab, around the Detector.
 type Config struct {
 	// WarmUp is the number of points learned from before any alarm.
 	WarmUp int `yaml:"warm_up"`
@@ -59,50 +60,11 @@ type Config struct {
 	Suppress time.Duration `yaml:"suppress"`
 	// Repeat is the least time between two observations of one anomalous run.
 	Repeat time.Duration `yaml:"repeat"`
-	// AlertHalfLife is the number of points after which the series' record
-	// score counts half in deciding whether a score is a new alert (see
-	// Result.Alert), for a series that has had no strong alert of late.
-	AlertHalfLife int `yaml:"alert_half_life"`
-	// AlertHabit is how many points each recent strong alert adds to that
-	// half-life: a series that keeps making strong alerts (a bursty count,
-	// a daily batch job) makes them as its habit, so its record is
-	// remembered longer and the next burst of the same size is no news,
-	// while a quiet series is alerted again soon.
-	AlertHabit int `yaml:"alert_habit"`
-	// AlertMemory is the number of points after which a strong alert counts
-	// half towards that habit.
-	AlertMemory int `yaml:"alert_memory"`
-	// AlertGain is how many times its decayed record score a point's score
-	// must reach to be a new alert rather than more of what the series has
-	// already been alerted on.
-	AlertGain float64 `yaml:"alert_gain"`
-	// AlertEscalate is how many times the level model's last alert a
-	// score within two points of it must reach to alert again: a shift or
-	// burst that grows over its first few points is one onset, not one
-	// alert per point, while one that jumps well beyond its first alert
-	// is news.
-	AlertEscalate float64 `yaml:"alert_escalate"`
-	// AlertRepeat is by how much each earlier level model alert at least
-	// as strong, decayed with RepeatHalfLife, discounts a new one:
-	// Alert is divided by 1 + AlertRepeat·count, so that a series whose
-	// bursts are its daily habit stops alerting on them while a rare one
-	// alerts in full; 0 disables the discount.
-	AlertRepeat float64 `yaml:"alert_repeat"`
-	// RepeatHalfLife is the number of points after which an earlier
-	// alert counts half in that discount.
-	RepeatHalfLife int `yaml:"repeat_half_life"`
-	// SeasonRepeat is AlertRepeat for the seasonal model's alerts: they are
-	// discounted by the same count of level model alerts, so that a short
-	// period found on a bursty series does not alert on its bursts afresh;
-	// 0 disables it.
-	SeasonRepeat float64 `yaml:"season_repeat"`
-	// SeasonWeakRepeat is SeasonRepeat for a seasonal model whose period
-	// barely reached SeasonMinACF, falling linearly to SeasonRepeat at an
-	// autocorrelation of 0.8 (a period surely the series' cycle): a period a
-	// bursty series happened to line its bursts up into is weak evidence of
-	// a cycle, and its alerts are mostly the same bursts again. At or below
-	// SeasonRepeat it is off.
-	SeasonWeakRepeat float64 `yaml:"season_weak_repeat"`
+	// ReportGain is how many times the score last reported for an
+	// anomalous run a later score must reach to be reported at once,
+	// before Repeat has passed: a disk filling leaves its range faintly
+	// first and is worth a second word when it gets worse.
+	ReportGain float64 `yaml:"report_gain"`
 
 	// RangeK is how many times the width of the series' long-run range a
 	// value's excess beyond it is scored: score = RangeK·excess/width, the
@@ -118,8 +80,6 @@ type Config struct {
 	// before it scores: a young series' range is what it has happened to
 	// show so far.
 	RangeWarmUp int `yaml:"range_warm_up"`
-	// RangeAlertHalfLife is AlertHalfLife for the range feature's record.
-	RangeAlertHalfLife int `yaml:"range_alert_half_life"`
 
 	// SeasonBucket is the number of points averaged into one bucket of the
 	// seasonal history.
@@ -191,55 +151,46 @@ const (
 // DefaultConfig is tuned for 5-second service metrics.
 func DefaultConfig() Config {
 	return Config{
-		WarmUp:             30,
-		Threshold:          0.5,
-		Decades:            16,
-		Band:               3,
-		LevelAlpha:         0.05,
-		TrendBeta:          0.05,
-		ScaleAlpha:         0.02,
-		ShiftAlpha:         0.3,
-		Clip:               3,
-		AnomalyLearn:       0.25,
-		MinScale:           1e-6,
-		RelMinScale:        0.01,
-		TailK:              3,
-		LevelTailK:         2,
-		TailPoints:         1,
-		TailHalfLife:       360,
-		Hold:               3,
-		Suppress:           5 * time.Minute,
-		Repeat:             time.Minute,
-		AlertHalfLife:      75,
-		AlertHabit:         175,
-		AlertMemory:        2000,
-		AlertGain:          1.2,
-		AlertEscalate:      1.4,
-		AlertRepeat:        0.04,
-		RepeatHalfLife:     40000,
-		SeasonRepeat:       0.5,
-		SeasonWeakRepeat:   5,
-		RangeK:             10,
-		RangeDecay:         0.0003,
-		RangeWarmUp:        1000,
-		RangeAlertHalfLife: 100,
-		SeasonBucket:       6,
-		SeasonBuckets:      256,
-		SeasonMinACF:       0.5,
-		SeasonGain:         0.8,
-		ForecastSuffix:     "_utilization",
-		ForecastLimit:      1,
-		ForecastHorizon:    30 * time.Minute,
-		ForecastStep:       2,
-		ForecastWindow:     32,
-		ForecastZ:          4,
-		ForecastRamp:       30 * time.Second,
-		ForecastRampRise:   1.5,
-		ForecastRampNames:  []string{"memory", "mem_", "heap", "disk", "filesystem", "fs_", "inode", "swap", "pool"},
-		ForecastRise:       4,
-		ForecastBaseline:   720,
-		ForecastSuppress:   30 * time.Minute,
-		MaxSeries:          100000,
+		WarmUp:            30,
+		Threshold:         0.5,
+		Decades:           16,
+		Band:              3,
+		LevelAlpha:        0.05,
+		TrendBeta:         0.05,
+		ScaleAlpha:        0.02,
+		ShiftAlpha:        0.3,
+		Clip:              3,
+		AnomalyLearn:      0.25,
+		MinScale:          1e-6,
+		RelMinScale:       0.01,
+		TailK:             3,
+		LevelTailK:        2,
+		TailPoints:        1,
+		TailHalfLife:      360,
+		Hold:              3,
+		Suppress:          5 * time.Minute,
+		Repeat:            time.Minute,
+		ReportGain:        1.4,
+		RangeK:            10,
+		RangeDecay:        0.0003,
+		RangeWarmUp:       1000,
+		SeasonBucket:      6,
+		SeasonBuckets:     256,
+		SeasonMinACF:      0.5,
+		SeasonGain:        0.8,
+		ForecastSuffix:    "_utilization",
+		ForecastLimit:     1,
+		ForecastHorizon:   30 * time.Minute,
+		ForecastStep:      2,
+		ForecastWindow:    32,
+		ForecastZ:         4,
+		ForecastRamp:      30 * time.Second,
+		ForecastRampRise:  1.5,
+		ForecastRampNames: []string{"memory", "mem_", "heap", "disk", "filesystem", "fs_", "inode", "swap", "pool"},
+		ForecastRise:      4,
+		ForecastBaseline:  720,
+		ForecastSuppress:  30 * time.Minute,
+		MaxSeries:         100000,
 	}
 }
 
@@ -304,32 +255,8 @@ func (c Config) Validate() error {
 	if c.Repeat < 0 {
 		bad("Repeat", c.Repeat, ">= 0")
 	}
-	if c.AlertHalfLife < 1 {
-		bad("AlertHalfLife", c.AlertHalfLife, ">= 1")
-	}
-	if c.AlertHabit < 0 {
-		bad("AlertHabit", c.AlertHabit, ">= 0")
-	}
-	if !(c.AlertEscalate >= 1 && c.AlertEscalate <= 100) {
-		bad("AlertEscalate", c.AlertEscalate, "in [1,100]")
-	}
-	if !(c.AlertRepeat >= 0 && c.AlertRepeat <= 100) {
-		bad("AlertRepeat", c.AlertRepeat, "in [0,100]")
-	}
-	if !(c.SeasonRepeat >= 0 && c.SeasonRepeat <= 100) {
-		bad("SeasonRepeat", c.SeasonRepeat, "in [0,100]")
-	}
-	if !(c.SeasonWeakRepeat >= 0 && c.SeasonWeakRepeat <= 100) {
-		bad("SeasonWeakRepeat", c.SeasonWeakRepeat, "in [0,100]")
-	}
-	if c.RepeatHalfLife < 1 {
-		bad("RepeatHalfLife", c.RepeatHalfLife, ">= 1")
-	}
-	if c.AlertMemory < 1 {
-		bad("AlertMemory", c.AlertMemory, ">= 1")
-	}
-	if !(c.AlertGain >= 1 && c.AlertGain <= 100) {
-		bad("AlertGain", c.AlertGain, "in [1,100]")
+	if !(c.ReportGain >= 1 && c.ReportGain <= 100) {
+		bad("ReportGain", c.ReportGain, "in [1,100]")
 	}
 	if !(c.RangeK >= 0 && c.RangeK <= 1e6) {
 		bad("RangeK", c.RangeK, "in [0,1e6]")
@@ -339,9 +266,6 @@ func (c Config) Validate() error {
 	}
 	if c.RangeWarmUp < 0 {
 		bad("RangeWarmUp", c.RangeWarmUp, ">= 0")
-	}
-	if c.RangeAlertHalfLife < 1 {
-		bad("RangeAlertHalfLife", c.RangeAlertHalfLife, ">= 1")
 	}
 	if c.SeasonBuckets != 0 {
 		if c.SeasonBuckets < minBuckets || c.SeasonBuckets > maxSeasonBuckets {

@@ -30,21 +30,6 @@ const degenerate = 2
 // maxBlip is the longest anomalous run, in points, still learned as a blip.
 const maxBlip = 2
 
-// Feature families that keep their own alert record.
-const (
-	levelAlert = 1 + iota
-	rangeAlert
-)
-
-// alertGap is how many points after one family's alert a record of the
-// other still counts as the same anomaly.
-const alertGap = 10
-
-// escalateGap is how many points after a level model alert a stronger
-// score is still the same onset growing, which must reach AlertEscalate
-// times that alert to alert again.
-const escalateGap = 2
-
 // maxAbs bounds accepted values; beyond it squares overflow and state would
 // be poisoned, so such values are skipped like NaN.
 const maxAbs = 1e150
@@ -71,26 +56,11 @@ type Result struct {
 	New bool
 	// Alarm is New outside the Suppress window of the previous alarm.
 	Alarm bool
-	// Alert is the strength of a new alert on this point, for consumers
-	// that act on each alert once (NAB's scorer charges every row scored
-	// above its threshold): a feature family's score (the level, spike and
-	// seasonal features', or the range feature's) when it exceeds AlertGain
-	// times that family's record score, which decays with AlertHalfLife
-	// (RangeAlertHalfLife) points, lengthened by AlertHabit points for each
-	// recent strong alert, unless the other family alerted within
-	// the last few points, or the last alert was the level model's, at most
-	// escalateGap points ago, and the score is less than AlertEscalate
-	// times that alert's; 0 otherwise. A level model alert (spike or
-	// level) is then divided by 1 + AlertRepeat times the decayed number of
-	// earlier ones at least as strong, a seasonal one by 1 + SeasonRepeat
-	// (up to SeasonWeakRepeat for a weak period) times that number, so that
-	// bursts a series makes every day or two stop alerting. It never
-	// exceeds Score. Unlike Alarm it needs no threshold: at any threshold, the
-	// points whose Alert reaches it are the ones where the series first
-	// scores that high since its record last did, so an ongoing anomaly, a
-	// flapping series or a repeated blip of the same size alerts once, and a
-	// worse one alerts again.
-	Alert float64
+	// Level and Range are the scores of the two feature families Score is
+	// the larger of: the level model's (spike, level shift, seasonal) and
+	// the long-run range's. A consumer that acts on each alert once (NAB's
+	// alerting in eval/nab) keeps a record of each.
+	Level, Range float64
 	// Forecast is set when an exhaustion forecast fires on this point.
 	Forecast Forecast
 }
@@ -187,29 +157,13 @@ type Detector struct {
 
 	inRun     bool
 	alarmed   bool
-	lastAlert int8    // the feature family of the last alert
-	lastLevel float32 // the score of the last level model alert, in the padding
-	quiet     int     // in-range points since the last anomalous one
+	quiet     int // in-range points since the last anomalous one
 	runPoints int
 	runStart  time.Time
 	lastAlarm time.Time
-	record    float64 // the highest score, decayed by recDecay per point
-	recDecay  float64
-	// The recent strong alerts, each weighted by its score to the
-	// habitPower, decayed with AlertMemory as of point habitN; they set
-	// recDecay.
-	habit  float64
-	habitN int
 	// The series' long-run range, each end drawn towards the middle by
-	// RangeDecay per point, and the range feature's own decayed record.
-	lo, hi, rangePrev    float64
-	alertN               int // the point of the last alert
-	rangeRec, rangeDecay float64
-	// The level model's past alerts by strength, decayed with
-	// RepeatHalfLife as of point repN: how often the series has been
-	// alerted at least as strongly (see repeats).
-	rep  [repeatBins]float32
-	repN int
+	// RangeDecay per point.
+	lo, hi, rangePrev float64
 
 	season *season
 	trendW *window
@@ -217,17 +171,13 @@ type Detector struct {
 	base, baseDev float64
 }
 
-// NewDetector returns a detector for one series. cfg should have passed
-// Validate; DefaultConfig is used when it has not been filled in.
-func NewDetector(cfg Config) *Detector {
-	if cfg.Validate() != nil {
-		fc := cfg.Forecast
-		cfg = DefaultConfig()
-		cfg.Forecast = fc
+// NewDetector returns a detector for one series, or cfg's problems (see
+// Validate): a configuration is never silently replaced.
+func NewDetector(cfg Config) (*Detector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades),
-		recDecay:   math.Exp2(-1 / float64(cfg.AlertHalfLife)),
-		rangeDecay: math.Exp2(-1 / float64(cfg.RangeAlertHalfLife))}
+	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades)}
 	d.spikeT.reset()
 	d.shiftT.reset()
 	if a := cfg.ShiftAlpha; a > 0 {
@@ -240,7 +190,7 @@ func NewDetector(cfg Config) *Detector {
 	if cfg.Forecast {
 		d.trendW = newWindow(cfg.ForecastWindow, cfg.ForecastStep)
 	}
-	return d
+	return d, nil
 }
 
 // Skipped is the number of NaN, infinite or absurdly large values ignored.
@@ -252,6 +202,22 @@ func (d *Detector) OutOfOrder() int { return d.outOfOrder }
 
 // Points is the number of points accepted.
 func (d *Detector) Points() int { return d.n }
+
+// Config is the detector's configuration.
+func (d *Detector) Config() Config { return d.cfg }
+
+// Warm is whether the detector has learned from WarmUp points: before, no
+// point is anomalous.
+func (d *Detector) Warm() bool { return d.n > d.cfg.WarmUp }
+
+// SeasonACF is the autocorrelation at the period the seasonal model uses,
+// corrected for the lag's overlap; 0 when no period has been found.
+func (d *Detector) SeasonACF() float64 {
+	if d.season == nil || d.season.period == 0 {
+		return 0
+	}
+	return float64(d.season.acf)
+}
 
 // scales returns the robust standard deviations above and below the
 // prediction, with the floors applied.
@@ -403,49 +369,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	d.soft.add(t, z, 1)
 
 	r.Anomalous = warm && r.Score >= cfg.Threshold
-	if warm {
-		// Warm-up scores are the model settling, not the series' record.
-		// Each feature keeps its own record, so that a spike does not mask
-		// a later escape from the range, nor the reverse; but a record of
-		// one within alertGap points of the other's alert is the same
-		// anomaly seen twice, and is not alerted again.
-		d.record *= d.recDecay
-		lvl := levelScore > cfg.AlertGain*d.record
-		d.record = max(d.record, levelScore)
-		// A deviation that grows over its first points (a shift settling
-		// in, a burst building up) beats the record at each: within
-		// escalateGap points of the last alert it is the same onset, news
-		// again only once it is AlertEscalate times as strong.
-		if lvl && d.lastAlert == levelAlert && d.n-d.alertN <= escalateGap && levelScore < cfg.AlertEscalate*float64(d.lastLevel) {
-			lvl = false
-		}
-		d.rangeRec *= d.rangeDecay
-		rng := rangeScore > cfg.AlertGain*d.rangeRec
-		d.rangeRec = max(d.rangeRec, rangeScore)
-		if lvl && (d.lastAlert != rangeAlert || d.n-d.alertN > alertGap) {
-			r.Alert, d.lastLevel = levelScore, float32(levelScore)
-		}
-		if rng && (d.lastAlert != levelAlert || d.n-d.alertN > alertGap) {
-			r.Alert = max(r.Alert, rangeScore)
-		}
-		switch {
-		case r.Alert == 0:
-		case r.Alert == levelScore && lvl:
-			d.lastAlert, d.alertN = levelAlert, d.n
-		default:
-			d.lastAlert, d.alertN = rangeAlert, d.n
-		}
-		if r.Alert > 0 {
-			d.learnHabit(r.Alert)
-			switch r.Feature {
-			case FeatureRange:
-			case FeatureSeasonal:
-				r.Alert = d.repeats(r.Alert, d.seasonRepeat(), false)
-			default:
-				r.Alert = d.repeats(r.Alert, cfg.AlertRepeat, true)
-			}
-		}
-	}
+	r.Level, r.Range = levelScore, rangeScore
 	// A series that has never moved beyond float noise (an error ratio
 	// before its first error, up before its first crash) cannot tell its
 	// first blip from a fault by one point: the point waits for the next.
@@ -515,88 +439,6 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		}
 	}
 	return r
-}
-
-// habitPower weighs an alert into the series' habit by its score to this
-// power, so that strong alerts make the habit and the many faint ones a
-// quiet record lets through do not.
-const habitPower = 4
-
-// learnHabit counts an alert of strength a into the series' habit and sets
-// the half-life of the record from the habit before it: a series that
-// alerted strongly and often remembers its record for longer.
-func (d *Detector) learnHabit(a float64) {
-	cfg := &d.cfg
-	d.habit *= math.Exp2(-float64(d.n-d.habitN) / float64(cfg.AlertMemory))
-	d.habitN = d.n
-	d.recDecay = math.Exp2(-1 / (float64(cfg.AlertHalfLife) + float64(cfg.AlertHabit)*d.habit))
-	d.habit += math.Pow(a, habitPower)
-}
-
-// repeatBins is the number of strength bins over [0,1] of repeats' counts;
-// more would move a Detector up an allocation size class (256 bytes more).
-const repeatBins = 36
-
-// repeats returns alert a divided by 1 + g times the decayed number of
-// earlier level model alerts at least as strong (RepeatHalfLife), and
-// counts a if count is set.
-//
-// A count series whose bursts the level model flags every day or two makes
-// them as its way of life, however large each is against the last few
-// hours' noise, as Numenta's anomaly likelihood learns a series' usual rate
-// of raw anomalies. The record's habit (learnHabit) forgets within
-// AlertMemory points, the count here over weeks of 5-minute points: a burst
-// the series made a week ago still says what it does. A seasonal model
-// found on such a series (often a short, passing period, its tail young)
-// alerts on the same bursts, so its alerts are discounted by the same
-// count; they are not counted, nor are the long-run range's: on a truly
-// seasonal series the seasonal model's few alerts are the anomalies
-// themselves, and the range already judges a point against what the series
-// has done for a long while.
-func (d *Detector) repeats(a, g float64, count bool) float64 {
-	if g == 0 && !count {
-		return a
-	}
-	f := float32(math.Exp2(-float64(d.n-d.repN) / float64(d.cfg.RepeatHalfLife)))
-	d.repN = d.n
-	b := min(int(a*repeatBins), repeatBins-1)
-	var c float32
-	for i := range d.rep {
-		d.rep[i] *= f
-		if i >= b {
-			c += d.rep[i]
-		}
-	}
-	if count {
-		d.rep[b]++
-	}
-	return a / (1 + g*float64(c))
-}
-
-// firmACF is the autocorrelation, corrected for the lag's overlap, at which
-// a period is surely the series' cycle: a daily cycle with noise on top.
-const firmACF = 0.8
-
-// seasonRepeat is the weight of the level model's repeat count in
-// discounting a seasonal alert: SeasonRepeat for a period the series
-// follows surely (autocorrelation firmACF or more), rising linearly to
-// SeasonWeakRepeat for one that barely passed SeasonMinACF.
-//
-// A bursty series can line its bursts up for a while into a period just
-// good enough to be taken, whose seasonal model then alerts on the next
-// burst as if it broke a pattern; the weaker the period, the likelier its
-// alerts are the level model's routine bursts seen again, so the more the
-// series' habit of bursts discounts them. A truly seasonal series (a daily
-// cycle) has a strong period and keeps its seasonal alerts.
-func (d *Detector) seasonRepeat() float64 {
-	cfg := &d.cfg
-	g, weak := cfg.SeasonRepeat, cfg.SeasonWeakRepeat
-	span := firmACF - cfg.SeasonMinACF
-	if weak <= g || span <= 0 {
-		return g
-	}
-	doubt := min(1, max(0, (firmACF-float64(d.season.acf))/span))
-	return g + (weak-g)*doubt
 }
 
 // learnTails teaches the tails the point's deviations if it was calm.

@@ -37,7 +37,7 @@ func TestHealthyNoAlarm(t *testing.T) {
 				rng := rand.New(rand.NewSource(seed))
 				c := cfg
 				c.Forecast = strings.HasSuffix(p.name, "_utilization")
-				d := NewDetector(c)
+				d := newDetector(c)
 				for i := range n {
 					v := p.healthy(rng, sh, i)
 					r := d.Observe(at(i), v)
@@ -148,7 +148,7 @@ func TestConstantSeries(t *testing.T) {
 	f := func(noise, after float64, wantAlarm bool) {
 		t.Helper()
 		rng := rand.New(rand.NewSource(3))
-		d := NewDetector(DefaultConfig())
+		d := newDetector(DefaultConfig())
 		alarmed := -1
 		var start time.Time
 		for i := range 600 {
@@ -210,7 +210,7 @@ func TestSparseSeries(t *testing.T) {
 // TestNonFiniteSkipped: NaN and Inf are counted and do not poison state.
 func TestNonFiniteSkipped(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	d := NewDetector(DefaultConfig())
+	d := newDetector(DefaultConfig())
 	bad := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1e300}
 	for i := range 1000 {
 		if i%50 == 25 {
@@ -285,7 +285,7 @@ func TestGradualOnset(t *testing.T) {
 	late := 0
 	for seed := int64(1); seed <= 10; seed++ {
 		rng := rand.New(rand.NewSource(seed))
-		d := NewDetector(DefaultConfig())
+		d := newDetector(DefaultConfig())
 		for i := range onset + 100 {
 			v := 100 * (1 + 0.05*rng.NormFloat64())
 			if i >= onset {
@@ -319,7 +319,7 @@ func TestSeasonPeriodFound(t *testing.T) {
 		t.Helper()
 		rng := rand.New(rand.NewSource(1))
 		cfg := DefaultConfig()
-		d := NewDetector(cfg)
+		d := newDetector(cfg)
 		for i := range cfg.SeasonBucket * cfg.SeasonBuckets * 2 {
 			d.Observe(at(i), 100*(1+0.3*math.Sin(2*math.Pi*float64(i)/float64(period)))*(1+0.03*rng.NormFloat64()))
 		}
@@ -337,7 +337,7 @@ func TestSeasonPeriodFound(t *testing.T) {
 func TestSeasonalCatchesInRangeAnomaly(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	cfg := DefaultConfig()
-	d := NewDetector(cfg)
+	d := newDetector(cfg)
 	const period = 360
 	n := cfg.SeasonBucket*cfg.SeasonBuckets + 3*period
 	var found bool
@@ -405,7 +405,7 @@ func FuzzObserve(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b, c, e float64) {
 		cfg := DefaultConfig()
 		cfg.Forecast = true
-		d := NewDetector(cfg)
+		d := newDetector(cfg)
 		vals := []float64{a, b, c, e}
 		for i := range 400 {
 			r := d.Observe(at(i), vals[i%4]+float64(i%3))
@@ -417,84 +417,13 @@ func FuzzObserve(f *testing.F) {
 }
 
 func ExampleDetector() {
-	d := NewDetector(DefaultConfig())
+	d := newDetector(DefaultConfig())
 	for i := range 100 {
 		d.Observe(at(i), 100+float64(i%5))
 	}
 	r := d.Observe(at(100), 400)
 	fmt.Println(r.Anomalous, r.Direction, r.Start.Equal(at(100)))
 	// Output: true up true
-}
-
-// TestAlert: an anomaly alerts once however long it lasts, a repeat soon
-// after does not alert again, one after the record has decayed does, and a
-// healthy series never alerts at the production threshold.
-func TestAlert(t *testing.T) {
-	rng := rand.New(rand.NewSource(5))
-	cfg := DefaultConfig()
-	level := func(i int) float64 {
-		switch {
-		case i >= 1000 && i < 1100: // a lasting shift
-			return 300
-		case i >= 1150 && i < 1153: // the same again, soon after
-			return 300
-		case i >= 2000 && i < 2003: // again, long after
-			return 300
-		}
-		return 100
-	}
-	d := NewDetector(cfg)
-	var alerts []int
-	for i := range 2100 {
-		r := d.Observe(at(i), level(i)*(1+0.05*rng.NormFloat64()))
-		if r.Alert < 0 || r.Alert > r.Score {
-			t.Fatalf("point %d: alert %v is not within [0, score %v]", i, r.Alert, r.Score)
-		}
-		if r.Alert >= cfg.Threshold {
-			alerts = append(alerts, i)
-		}
-	}
-	if len(alerts) != 2 || alerts[0] < 1000 || alerts[0] > 1002 || alerts[1] < 2000 || alerts[1] > 2002 {
-		t.Errorf("alerts at points %v, want one at the shift (1000) and one long after (2000)", alerts)
-	}
-
-	h := NewDetector(cfg)
-	for i := range 5000 {
-		if r := h.Observe(at(i), 100*(1+0.05*rng.NormFloat64())); r.Alert >= cfg.Threshold {
-			t.Fatalf("healthy series alerted at point %d: %+v", i, r)
-		}
-	}
-}
-
-// TestAlertHabit: strong alerts that keep coming lengthen the half-life of
-// the series' record, so that a bursty series makes its bursts a habit; once
-// they stop for long, the record decays at the quiet series' pace again.
-func TestAlertHabit(t *testing.T) {
-	rng := rand.New(rand.NewSource(7))
-	cfg := DefaultConfig()
-	d := NewDetector(cfg)
-	halfLife := func() float64 { return -1 / math.Log2(d.recDecay) }
-	burst := func(i int) bool { return i >= 1000 && i < 3000 && i%250 == 0 || i == 30000 }
-	for i := range 30001 {
-		v := 10 * (1 + 0.1*rng.NormFloat64())
-		if burst(i) {
-			v = 1000
-		}
-		r := d.Observe(at(i), v)
-		switch i {
-		case 3000:
-			if h := halfLife(); h < float64(cfg.AlertHalfLife+cfg.AlertHabit) {
-				t.Errorf("after 8 bursts the record's half-life is %.0f points, want at least %d", h, cfg.AlertHalfLife+cfg.AlertHabit)
-			}
-		case 30000:
-			if r.Alert < cfg.Threshold {
-				t.Errorf("a burst long after the others does not alert: %+v", r)
-			}
-			if h := halfLife(); h > float64(cfg.AlertHalfLife+cfg.AlertHabit/10) {
-				t.Errorf("long after the bursts the record's half-life is %.0f points, want about %d", h, cfg.AlertHalfLife)
-			}
-		}
-	}
 }
 
 // TestSeasonalEdgesLearned: on a noisy square wave the level model misses
@@ -504,7 +433,7 @@ func TestAlertHabit(t *testing.T) {
 func TestSeasonalEdgesLearned(t *testing.T) {
 	rng := rand.New(rand.NewSource(8))
 	cfg := DefaultConfig()
-	d := NewDetector(cfg)
+	d := newDetector(cfg)
 	const period = 288
 	n := 14 * period
 	alerts, longest := 0, 0
@@ -523,7 +452,7 @@ func TestSeasonalEdgesLearned(t *testing.T) {
 		r := d.Observe(at(i), v)
 		if i >= n/2 {
 			longest = max(longest, d.devN)
-			if r.Alert >= cfg.Threshold {
+			if r.New {
 				alerts++
 			}
 		}
@@ -532,145 +461,28 @@ func TestSeasonalEdgesLearned(t *testing.T) {
 		t.Fatalf("no period found")
 	}
 	if alerts > 0 || longest > period/4 {
-		t.Errorf("second half: %d alerts, longest deviant stretch %d points; want none and at most %d", alerts, longest, period/4)
+		t.Errorf("second half: %d anomalous runs, longest deviant stretch %d points; want none and at most %d", alerts, longest, period/4)
 	}
 }
 
-// TestAlertRepeat: a level model alert is discounted by the decayed number
-// of earlier ones at least as strong, so that bursts a series makes every
-// day fade while a stronger one, or one long after, alerts in full.
-func TestAlertRepeat(t *testing.T) {
-	cfg := DefaultConfig()
-	d := NewDetector(cfg)
-	g := cfg.AlertRepeat
-	f := func(n int, a, want float64) {
-		t.Helper()
-		d.n = n
-		if got := d.repeats(a, g, true); math.Abs(got-want) > 1e-6 {
-			t.Errorf("point %d: alert %.2f discounted to %.6f, want %.6f", n, a, got, want)
-		}
+// newDetector is NewDetector for a configuration known to be valid.
+func newDetector(cfg Config) *Detector {
+	d, err := NewDetector(cfg)
+	if err != nil {
+		panic(err)
 	}
-	// w is the decayed count at point n of earlier alerts at points ps.
-	w := func(n int, ps ...int) (c float64) {
-		for _, p := range ps {
-			c += math.Exp2(-float64(n-p) / float64(cfg.RepeatHalfLife))
-		}
-		return c
-	}
-	f(1000, 0.5, 0.5)                           // the first of its strength
-	f(1100, 0.5, 0.5/(1+g*w(1100, 1000)))       // one as strong before it
-	f(1200, 0.3, 0.3/(1+g*w(1200, 1000, 1100))) // two stronger before it
-	f(1300, 0.9, 0.9)                           // stronger than any before
-	// Three half-lives on, the four earlier alerts count about an eighth each.
-	n := 1300 + 3*cfg.RepeatHalfLife
-	f(n, 0.2, 0.2/(1+g*w(n, 1000, 1100, 1200, 1300)))
-
-	// A seasonal alert is discounted by the same count (here with
-	// SeasonRepeat) but not counted.
-	n += 100
-	d.n = n
-	want := 0.9 / (1 + cfg.SeasonRepeat*w(n, 1300))
-	if got := d.repeats(0.9, cfg.SeasonRepeat, false); math.Abs(got-want) > 1e-6 {
-		t.Errorf("seasonal alert 0.9 discounted to %.6f, want %.6f", got, want)
-	}
-	f(n, 0.9, 0.9/(1+g*w(n, 1300)))
-
-	g = 0
-	d = NewDetector(cfg)
-	f(1000, 0.5, 0.5)
-	f(1001, 0.5, 0.5) // disabled
+	return d
 }
 
-// TestSeasonRepeat: a seasonal alert is discounted by the level model's
-// repeat count with SeasonRepeat when its period is firm, and more, up to
-// SeasonWeakRepeat, the closer the period came to not being found at all.
-func TestSeasonRepeat(t *testing.T) {
+// TestSeasonFirm: on a clean daily cycle the period is found, and firm.
+func TestSeasonFirm(t *testing.T) {
 	cfg := DefaultConfig()
-	lo, hi := cfg.SeasonRepeat, cfg.SeasonWeakRepeat
-	if hi <= lo || firmACF <= cfg.SeasonMinACF {
-		t.Fatalf("defaults SeasonRepeat %v, SeasonWeakRepeat %v, ACF %v..%v: want a rising discount", lo, hi, cfg.SeasonMinACF, firmACF)
-	}
-	mid := float32((cfg.SeasonMinACF + firmACF) / 2)
-	f := func(c Config, acf float32, want float64) {
-		t.Helper()
-		d := NewDetector(c)
-		d.season.acf = acf
-		if got := d.seasonRepeat(); math.Abs(got-want) > 1e-6 {
-			t.Errorf("period ACF %.3f: repeat weight %.4f, want %.4f", acf, got, want)
-		}
-	}
-	f(cfg, 0.95, lo)                      // a firm daily cycle
-	f(cfg, firmACF, lo)                   // just firm
-	f(cfg, mid, (lo+hi)/2)                // half-way
-	f(cfg, float32(cfg.SeasonMinACF), hi) // barely a period
-	off := cfg
-	off.SeasonWeakRepeat = 0
-	f(off, float32(cfg.SeasonMinACF), lo) // disabled
-
-	bad := cfg
-	bad.SeasonWeakRepeat = -1
-	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "SeasonWeakRepeat ") {
-		t.Errorf("SeasonWeakRepeat -1: error %v, want one naming it", err)
-	}
-
-	// On a clean daily cycle the period is found firm.
 	rng := rand.New(rand.NewSource(1))
-	d := NewDetector(cfg)
+	d := newDetector(cfg)
 	for i := range cfg.SeasonBucket * cfg.SeasonBuckets * 2 {
 		d.Observe(at(i), 100*(1+0.3*math.Sin(2*math.Pi*float64(i)/360))*(1+0.03*rng.NormFloat64()))
 	}
-	if d.season.period == 0 || d.season.acf < firmACF {
-		t.Errorf("sine of 360 points: period %d, ACF %.3f; want a period with ACF >= %.2f", d.season.period, d.season.acf, firmACF)
-	}
-}
-
-// TestAlertEscalate: a shift that builds up over its first points beats the
-// series' record at each, but within escalateGap points of its last alert
-// it alerts again only once AlertEscalate times as strong.
-func TestAlertEscalate(t *testing.T) {
-	type alert struct {
-		i int
-		a float64
-	}
-	run := func(escalate float64) []alert {
-		cfg := DefaultConfig()
-		cfg.AlertRepeat, cfg.SeasonRepeat, cfg.AlertEscalate = 0, 0, escalate
-		rng := rand.New(rand.NewSource(3))
-		d := NewDetector(cfg)
-		var alerts []alert
-		for i := range 1100 {
-			v := 100.0
-			if i >= 1000 { // a ramp of 2% a point, then a plateau
-				v += 2 * float64(min(i-999, 20))
-			}
-			r := d.Observe(at(i), v*(1+0.01*rng.NormFloat64()))
-			if r.Alert > r.Score {
-				t.Fatalf("point %d: alert %v above score %v", i, r.Alert, r.Score)
-			}
-			if r.Alert > 0 && i >= 1000 {
-				alerts = append(alerts, alert{i, r.Alert})
-			}
-		}
-		return alerts
-	}
-	for _, g := range []float64{0.5, math.NaN()} {
-		c := DefaultConfig()
-		c.AlertEscalate = g
-		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "AlertEscalate ") {
-			t.Errorf("AlertEscalate %v: error %v, want one naming it", g, err)
-		}
-	}
-	all, some := run(1), run(DefaultConfig().AlertEscalate)
-	if len(some) == 0 || some[0].i > 1003 {
-		t.Fatalf("alerts %v, want the ramp's onset alerted", some)
-	}
-	if len(some) >= len(all) {
-		t.Errorf("%d alerts on the ramp with AlertEscalate, %d without; want fewer", len(some), len(all))
-	}
-	for k := 1; k < len(some); k++ {
-		p, q := some[k-1], some[k]
-		if q.i-p.i <= escalateGap && q.a < DefaultConfig().AlertEscalate*p.a {
-			t.Errorf("alert %.3f at point %d only %.2f times the one %d points before", q.a, q.i, q.a/p.a, q.i-p.i)
-		}
+	if acf := d.SeasonACF(); d.season.period == 0 || acf < 0.8 {
+		t.Errorf("sine of 360 points: period %d, ACF %.3f; want a period with ACF >= 0.8", d.season.period, acf)
 	}
 }

@@ -19,16 +19,17 @@
 // within two points are learned as the series' behaviour; a lasting change is
 // not, and stays anomalous until the slowed level has followed it.
 //
-// Score stays high for as long as a series is out of range. Consumers that
-// act on each alert once (NAB's scorer) use Result.Alert instead: the score
-// of a point that beats the series' decayed record score, 0 otherwise (and
-// within two points of an alert, a score short of AlertEscalate times it: a
-// shift building up over its first points is one onset), discounted when
-// the level model has often alerted as strongly on the series over the last
-// weeks (a count series' routine bursts), as Numenta's anomaly likelihood
-// learns a series' usual rate of anomalies. A seasonal alert is discounted by
-// the same count, the more so the weaker the autocorrelation at its period:
-// a period a bursty series happened to line its bursts up into is no cycle.
+// Score stays high for as long as a series is out of range; Result.Level
+// and Result.Range are its two feature families' scores. Alerting once per
+// anomaly for NAB's scorer (records, habits, repeat discounts) is done
+// around the Detector in eval/nab, not here.
+//
+// An Entity scores the metrics of one entity (a host, a service) jointly:
+// each row's residuals off the running principal subspace of the
+// range-scaled metrics and each metric's departure from its recent level,
+// combined by their root mean square and calibrated as a p-value against
+// the entity's own recent scores, so that one threshold holds on every
+// entity.
 //
 // Utilization series also keep a decimated window whose Theil-Sen slope and
 // Mann-Kendall statistic give a time to exhaustion, reported only when the

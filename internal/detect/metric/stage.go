@@ -134,7 +134,12 @@ func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 			if !slices.ContainsFunc(cfg.ForecastRampNames, func(w string) bool { return strings.Contains(smp.Name, w) }) {
 				cfg.ForecastRamp = 0
 			}
-			ser = &series{d: NewDetector(cfg)}
+			d, err := NewDetector(cfg)
+			if err != nil { // cannot happen: NewStage validated cfg
+				s.stats.Dropped++
+				continue
+			}
+			ser = &series{d: d}
 			s.series[k] = ser
 		}
 		skipped, ooo := ser.d.skipped, ser.d.outOfOrder
@@ -152,10 +157,10 @@ func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 			ser.emitted, ser.peak = false, 0
 		}
 		// A run is reported once a Repeat, and at once when it worsens well
-		// beyond what was reported (AlertEscalate times its score): a disk
+		// beyond what was reported (ReportGain times its score): a disk
 		// filling fast first leaves its range faintly, and the correlator
 		// must hear of it when it is beyond doubt, not a minute later.
-		if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.AlertEscalate*ser.peak) {
+		if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
 			ser.emitted, ser.lastEmit, ser.peak = true, smp.Time, max(ser.peak, r.Score)
 			s.stats.Anomalies++
 			out = append(out, anomaly(smp, r))

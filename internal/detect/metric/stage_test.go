@@ -152,8 +152,10 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.Threshold = 1.5; c.LevelAlpha = 0; c.Hold = 0 }, "Threshold", "LevelAlpha", "Hold")
 	f(func(c *Config) { c.SeasonBuckets = 5000; c.ForecastWindow = 2 }, "SeasonBuckets", "ForecastWindow")
 	f(func(c *Config) { c.ForecastHorizon = 0; c.MaxSeries = 0; c.Repeat = -1 }, "ForecastHorizon", "MaxSeries", "Repeat")
-	f(func(c *Config) { c.AlertHalfLife = 0; c.AlertGain = 0.5 }, "AlertHalfLife", "AlertGain")
-	f(func(c *Config) { c.AlertHabit = -1; c.AlertMemory = 0 }, "AlertHabit", "AlertMemory")
+	f(func(c *Config) { c.ReportGain = 0.5; c.RangeWarmUp = -1 }, "ReportGain", "RangeWarmUp")
+	if d, err := NewDetector(Config{}); d != nil || err == nil {
+		t.Errorf("NewDetector(Config{}) = %v, %v; want an error, not the defaults", d, err)
+	}
 	var joined interface{ Unwrap() []error }
 	c := DefaultConfig()
 	c.Decades, c.Band = 0, -1
@@ -235,7 +237,7 @@ func TestEscalationReported(t *testing.T) {
 			anomalies = append(anomalies, o)
 		}
 	}
-	if len(anomalies) < 2 || anomalies[1].Time.Sub(anomalies[0].Time) >= DefaultConfig().Repeat || anomalies[1].Score < anomalies[0].Score*DefaultConfig().AlertEscalate {
+	if len(anomalies) < 2 || anomalies[1].Time.Sub(anomalies[0].Time) >= DefaultConfig().Repeat || anomalies[1].Score < anomalies[0].Score*DefaultConfig().ReportGain {
 		t.Fatalf("escalation not reported at once: %v", anomalies)
 	}
 	soon := 0

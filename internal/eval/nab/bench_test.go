@@ -110,7 +110,11 @@ func BenchmarkHarness(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				files, err := Run(context.Background(), series, MetricDetector(cfg), workers)
+				newDet, err := MetricDetector(cfg, DefaultAlertConfig())
+				if err != nil {
+					b.Fatal(err)
+				}
+				files, err := Run(context.Background(), series, newDet, workers)
 				if err != nil {
 					b.Fatal(err)
 				}

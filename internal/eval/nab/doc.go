@@ -14,4 +14,10 @@
 // one that maximises the summed score, and the sum is normalised so that the
 // null detector (which detects nothing) scores 0 and the perfect detector
 // (the first row of every window) scores 100.
+//
+// Seer's detector is run through an Alerter, which turns its per-point
+// scores into one alert per anomaly as NAB's scorer wants (records,
+// habits, repeat discounts); production reads none of that. CrossValidate
+// chooses that alerting's setting and the threshold on one half of the
+// files and scores the other: the figure that is not fitted to the files.
 package nab

@@ -21,6 +21,9 @@ func corpusDir(t testing.TB) string {
 		dir = filepath.Join(s, "data", "nab")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "labels", "combined_windows.json")); err != nil {
+		if os.Getenv("SEER_REQUIRE_DATA") == "1" {
+			t.Fatalf("no NAB corpus at %s, and SEER_REQUIRE_DATA=1: %v", dir, err)
+		}
 		t.Skipf("no NAB corpus at %s (set SEER_SHARED to the folder holding data/nab): %v", dir, err)
 	}
 	return dir
@@ -160,7 +163,11 @@ func TestMetricBaseline(t *testing.T) {
 		series = series[:min(len(series), 6)] // enough to race the workers
 	}
 	cfg := metric.DefaultConfig()
-	files, err := Run(context.Background(), series, MetricDetector(cfg), 0)
+	newDet, err := MetricDetector(cfg, DefaultAlertConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Run(context.Background(), series, newDet, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,5 +196,30 @@ func TestMetricBaseline(t *testing.T) {
 		if got := r.Profiles[name].Score; got < floor {
 			t.Errorf("%s: NAB score %.2f fell below %.2f", name, got, floor)
 		}
+	}
+}
+
+// TestCrossValidation holds the 2-fold cross-validated standard score on
+// the shared corpus: the setting and threshold chosen on one half, scored
+// on the other.
+func TestCrossValidation(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("16 runs of the corpus: not under -short or -race")
+	}
+	series, windows := loadCorpus(t)
+	p := Profiles()[0]
+	rep, err := CrossValidate(context.Background(), series, windows, p, Candidates(), metric.DefaultConfig().Threshold, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, f := range rep.Folds {
+		t.Logf("half %d (%d files): chose %s @ %.4f (%.2f there), held-out %.2f, optimum %.2f", h+1, len(f.Files), f.Chosen, f.Threshold, f.Fit, f.Held.Score, f.Optimum)
+	}
+	t.Logf("cross-validated %s: %.2f (at the production threshold %.2f)", p.Name, rep.Score, rep.Fixed)
+	if len(rep.Folds[0].Files)+len(rep.Folds[1].Files) != len(series) {
+		t.Errorf("halves of %d and %d files for %d", len(rep.Folds[0].Files), len(rep.Folds[1].Files), len(series))
+	}
+	if rep.Score < 70 {
+		t.Errorf("cross-validated standard score %.2f, want at least 70", rep.Score)
 	}
 }

@@ -14,31 +14,30 @@ import (
 // and returns the row's anomaly score before it sees the next.
 type Detector func(t time.Time, v float64) float64
 
-// MetricDetector returns a factory of seer's production metric detector with
-// cfg, whose per-row anomaly score is Result.Alert.
+// MetricDetector returns a factory of seer's production metric detector
+// with cfg, wrapped in NAB's alerting with a (see Alerter): the row score is
+// the alert strength.
 //
-// NAB charges every row scored at or above its threshold outside a window as
-// a false positive, so a detector must score as it alerts: once per anomaly,
-// not on every row of it. Result.Score stays high for as long as a series is
-// out of range (which is right for a range check), so it is not the row
-// score. Production acts once per anomalous run (the Stage emits one
-// observation when a run starts, then at most one per Repeat); the row score
-// is the threshold-free form of that: Result.Alert, which is the score of
-// a feature family (level/spike/seasonal, or the long-run range) when it
-// beats that family's decayed record score by AlertGain (and, within two
-// points of the level model's last alert, that alert by AlertEscalate;
-// discounted by how often the series' level model has alerted as strongly:
-// AlertRepeat), and 0 otherwise; it never exceeds Result.Score, on which
-// production alarms. At the production threshold a row alerts when the
-// series first reaches it since its record did; NAB's threshold sweep then
-// asks the same question at every other threshold. Nothing in the mapping
-// depends on the file: one Config, no look-ahead, no knowledge of the
-// series' length.
-func MetricDetector(cfg metric.Config) func() Detector {
-	return func() Detector {
-		d := metric.NewDetector(cfg)
-		return func(t time.Time, v float64) float64 { return d.Observe(t, v).Alert }
+// NAB charges every row scored at or above its threshold outside a window
+// as a false positive, so a detector must score as it alerts: once per
+// anomaly, not on every row of it. Result.Score stays high for as long as a
+// series is out of range (which is right for a range check), so it is not
+// the row score. Production acts once per anomalous run (the Stage emits
+// one observation when a run starts, then at most one per Repeat); the
+// Alerter is the threshold-free form of that. Nothing in the mapping
+// depends on the file: one configuration, no look-ahead, no knowledge of
+// the series' length.
+func MetricDetector(cfg metric.Config, a AlertConfig) (func() Detector, error) {
+	if _, err := NewAlerter(cfg, a); err != nil {
+		return nil, err
 	}
+	return func() Detector {
+		al, _ := NewAlerter(cfg, a) // validated above
+		return func(t time.Time, v float64) float64 {
+			_, s := al.Observe(t, v)
+			return s
+		}
+	}, nil
 }
 
 // Run scores every series with a fresh detector from newDetector, running
