@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"go.yaml.in/yaml/v3"
 	"io"
 	"maps"
+	"os"
 	"slices"
 
 	"github.com/seerops/seer/internal/eval/cases"
@@ -33,6 +37,7 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	feedback := fs.Bool("feedback", true, "measure the gain from feedback on half the cases")
 	perCase := fs.Bool("cases", false, "include every case's ranking")
 	workers := fs.Int("workers", 4, "cases diagnosed at once")
+	config := fs.String("config", "", "a YAML file of inference settings (the infer: section of seer's config) to evaluate instead of the defaults")
 	protocol := fs.String("protocol", rca.Streaming, "streaming (seer finds the incident itself) or alerted (an investigation at each case's alert time)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,6 +57,20 @@ func runEvalRCA(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	o := rca.Options{Workers: *workers, Protocol: *protocol}
+	if *config != "" {
+		b, err := os.ReadFile(*config)
+		if err != nil {
+			return err
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&o.Infer); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: %w", *config, err)
+		}
+		if err := o.Infer.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", *config, err)
+		}
+	}
 	rep, err := rca.Run(ctx, cs, layout, o)
 	if err != nil {
 		return err

@@ -23,28 +23,47 @@ func TestRankOf(t *testing.T) {
 }
 
 // TestPickIncident: the case is scored by the incident live during the
-// fault with the most observations; one opened by earlier noise that
-// nothing joined after the onset (it resolves minutes into the fault) is
-// not it, however many observations it holds.
+// fault with the most observations that began at or after the onset; one
+// opened by earlier noise that nothing joined after the onset (it resolves
+// minutes into the fault) is not it, and neither is a noise incident the
+// fault joined as a minority, however many observations it holds.
 func TestPickIncident(t *testing.T) {
 	onset := time.Date(2025, 1, 1, 1, 20, 0, 0, time.UTC)
 	m := func(d time.Duration) time.Time { return onset.Add(d) }
+	obsTime := map[int64]time.Time{}
+	ids := func(first int64, n int, at time.Duration) []int64 {
+		var out []int64
+		for k := range n {
+			id := first + int64(k)
+			obsTime[id] = m(at)
+			out = append(out, id)
+		}
+		return out
+	}
 	incidents := map[int64]signal.Incident{
-		1: {ID: 1, Opened: m(-14 * time.Minute), Resolved: m(2 * time.Minute), ObservationIDs: make([]int64, 14)},
-		2: {ID: 2, Opened: m(22 * time.Second), ObservationIDs: make([]int64, 6)},
-		3: {ID: 3, Opened: m(-30 * time.Minute), Resolved: m(-10 * time.Minute), ObservationIDs: make([]int64, 40)},
+		1: {ID: 1, Opened: m(-14 * time.Minute), Resolved: m(2 * time.Minute), ObservationIDs: ids(100, 14, -10*time.Minute)},
+		2: {ID: 2, Opened: m(22 * time.Second), ObservationIDs: ids(200, 6, time.Minute)},
+		3: {ID: 3, Opened: m(-30 * time.Minute), Resolved: m(-10 * time.Minute), ObservationIDs: ids(300, 40, -20*time.Minute)},
 	}
 	active := map[int64]time.Time{1: m(-3 * time.Minute), 2: m(5 * time.Minute), 3: m(-15 * time.Minute)}
 	f := func(want int64) {
 		t.Helper()
-		got := pickIncident(incidents, active, []int64{1, 2, 3}, onset, m(8*time.Minute))
+		got := pickIncident(incidents, active, obsTime, []int64{1, 2, 3}, onset, m(8*time.Minute))
 		if got == nil || got.ID != want {
 			t.Errorf("picked %+v, want incident %d", got, want)
 		}
 	}
 	f(2)
-	// The same noise incident joined by the fault's observations is it.
+	// The noise incident joined by two of the fault's observations is not
+	// it: the fault's own incident holds more of them.
+	in := incidents[1]
+	in.ObservationIDs = append(in.ObservationIDs, ids(400, 2, 30*time.Second)...)
+	incidents[1] = in
 	active[1] = m(30 * time.Second)
+	f(2)
+	// Joined by most of the fault's evidence, it is.
+	in.ObservationIDs = append(in.ObservationIDs, ids(500, 8, time.Minute)...)
+	incidents[1] = in
 	f(1)
 }
 

@@ -261,7 +261,7 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []str
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	seen := newSeen(c.End)
-	e, err := engine.New(ctx, cfg, logger, engine.Hooks{Incident: seen.record})
+	e, err := engine.New(ctx, cfg, logger, engine.Hooks{Incident: seen.record, Observation: seen.observe})
 	if err != nil {
 		return nil, nil, -1, err
 	}
@@ -286,7 +286,7 @@ func replay(ctx context.Context, c cases.Case, o Options) ([]signal.Cause, []str
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	ids := slices.Sorted(maps.Keys(seen.incidents))
-	pick := pickIncident(seen.incidents, seen.active, ids, c.Onset, c.End)
+	pick := pickIncident(seen.incidents, seen.active, seen.obsTime, ids, c.Onset, c.End)
 	if pick == nil {
 		return nil, nil, -1, nil
 	}
@@ -307,10 +307,22 @@ type seen struct {
 	mu        sync.Mutex
 	incidents map[int64]signal.Incident
 	active    map[int64]time.Time // each incident's newest observation
+	obsTime   map[int64]time.Time // each observation's start, by ID
 }
 
 func newSeen(end time.Time) *seen {
-	return &seen{end: end, incidents: map[int64]signal.Incident{}, active: map[int64]time.Time{}}
+	return &seen{end: end, incidents: map[int64]signal.Incident{}, active: map[int64]time.Time{}, obsTime: map[int64]time.Time{}}
+}
+
+// observe is the engine's observation hook.
+func (s *seen) observe(o signal.Observation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := o.Start
+	if st.IsZero() || st.After(o.Time) {
+		st = o.Time
+	}
+	s.obsTime[o.ID] = st
 }
 
 // record is the engine's incident hook.
@@ -329,14 +341,15 @@ func (s *seen) record(in signal.Incident) {
 // pickIncident is the incident a case is scored by, chosen without the
 // ground truth: of the incidents that were live during the fault (opened
 // from a minute before the onset up to its end, or opened earlier and
-// still open at the onset, because the fault's observations may join an
-// incident that earlier trouble or noise had opened), the one holding the
-// most observations, the earliest on a tie. That is the incident an
-// operator would look at; incidents resolved before the onset, or that
-// nothing joined after it (active holds each one's newest observation
-// time), had nothing to do with the fault and are never picked.
-func pickIncident(incidents map[int64]signal.Incident, active map[int64]time.Time, ids []int64, onset, end time.Time) *signal.Incident {
+// still open at the onset), the one holding the most observations that
+// began at or after the onset (the fault's own evidence; what noise said
+// before it does not count), the earliest on a tie. Incidents resolved
+// before the onset, or that nothing joined after it (active holds each
+// one's newest observation time), had nothing to do with the fault and are
+// never picked.
+func pickIncident(incidents map[int64]signal.Incident, active, obsTime map[int64]time.Time, ids []int64, onset, end time.Time) *signal.Incident {
 	var pick *signal.Incident
+	best := -1
 	for _, id := range ids {
 		in := incidents[id]
 		if !end.IsZero() && in.Opened.After(end) {
@@ -345,8 +358,14 @@ func pickIncident(incidents map[int64]signal.Incident, active map[int64]time.Tim
 		if in.Opened.Before(onset.Add(-time.Minute)) && (!in.Resolved.IsZero() && in.Resolved.Before(onset) || active[id].Before(onset)) {
 			continue
 		}
-		if pick == nil || len(in.ObservationIDs) > len(pick.ObservationIDs) {
-			pick = &in
+		n := 0
+		for _, oid := range in.ObservationIDs {
+			if t, ok := obsTime[oid]; !ok || !t.Before(onset) {
+				n++
+			}
+		}
+		if pick == nil || n > best {
+			pick, best = &in, n
 		}
 	}
 	return pick
