@@ -33,7 +33,7 @@ for v in "${variants[@]}"; do
   printf 'investigate:\n%s\n' "$body" > "$tmp/cfg.yaml"
   [ -z "$body" ] && : > "$tmp/cfg.yaml"
   for s in "${sets[@]}"; do
-    ac1=$("$seer" eval rca --data "$data/$s" --protocol alerted --feedback=false --json --config "$tmp/cfg.yaml" | sed -E 's/.*"AC@1":([0-9.]+).*/\1/' | head -1)
+    ac1=$("$seer" eval rca --data "$data/$s" --protocol alerted --feedback=false --json --config "$tmp/cfg.yaml" | jq -r '.["AC@1"]')
     printf '%s\t%s\t%s\n' "$name" "$s" "$ac1" >> "$out"
   done
 done

@@ -40,7 +40,7 @@ type InvestigateConfig struct {
 
 // DefaultInvestigateConfig is the configuration used for zero fields.
 func DefaultInvestigateConfig() InvestigateConfig {
-	return InvestigateConfig{Lookback: 30 * time.Minute, Lead: time.Minute, Horizon: 5 * time.Minute, Floor: 3, SpreadWeight: 0.6, ChangeWeight: 0.3}
+	return InvestigateConfig{Lookback: 30 * time.Minute, Lead: 30 * time.Second, Horizon: 5 * time.Minute, Floor: 3, SpreadWeight: 0.6, ChangeWeight: 0.3}
 }
 
 // WithDefaults fills zero fields from DefaultInvestigateConfig.
