@@ -14,23 +14,34 @@ import (
 	"unsafe"
 
 	"github.com/seerops/seer/internal/detect/logs"
+	"github.com/seerops/seer/internal/eval/loghub"
 )
 
 const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json]
+       seer logs gen --data DIR [--lines N] [--seed S] [--out FILE]
 
-Mines log templates online from FILE (or standard input) and prints, per
-line, the template id and template; with --json one object per line and a
-final summary object. The template table goes to standard error in text mode.
+parse mines log templates online from FILE (or standard input) and prints,
+per line, the template id and template; with --json one object per line and
+a final summary object. The template table goes to standard error in text
+mode.
+
+gen writes a large test input: N lines mixing the Loghub samples in DIR
+(one folder per dataset), the digits of their variables drawn again, each
+with a header in the layout '` + loghub.MixFormat + `'; the count of true
+templates goes to standard error.
 `
 
 // runLogs runs `seer logs ...`; args start after "logs".
 func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "gen" {
+		return runLogsGen(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "parse" {
 		fmt.Fprint(stderr, logsUsage)
 		if len(args) == 0 {
-			return errors.New("logs: missing subcommand (want: parse)")
+			return errors.New("logs: missing subcommand (want: parse or gen)")
 		}
-		return fmt.Errorf("logs: unknown subcommand %q (want: parse)", args[0])
+		return fmt.Errorf("logs: unknown subcommand %q (want: parse or gen)", args[0])
 	}
 	fs := flag.NewFlagSet("seer logs parse", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -82,6 +93,48 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := p.finish(stderr); err != nil {
 		return fmt.Errorf("logs parse: writing the output: %w", err)
 	}
+	return nil
+}
+
+// runLogsGen runs `seer logs gen`; args start after "gen".
+func runLogsGen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seer logs gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, logsUsage); fs.PrintDefaults() }
+	dir := fs.String("data", "", "the loghub 2k directory (one folder per dataset)")
+	n := fs.Int("lines", 200_000, "lines to write")
+	seed := fs.Uint64("seed", 1, "the random seed; the same seed writes the same file")
+	out := fs.String("out", "", "the file to write (default: standard output)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("logs gen: %w", err)
+	}
+	if *dir == "" || fs.NArg() > 0 || *n < 0 {
+		fs.Usage()
+		return errors.New("logs gen: give --data DIR, a line count ≥ 0 and nothing else")
+	}
+	sets, err := loghub.Load(*dir)
+	if err != nil {
+		return fmt.Errorf("logs gen: %w", err)
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("logs gen: creating the output: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	st, err := loghub.Mix(w, sets, *n, *seed)
+	if err != nil {
+		return fmt.Errorf("logs gen: %w", err)
+	}
+	if f, ok := w.(*os.File); ok && f != stdout {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("logs gen: writing the output: %w", err)
+		}
+	}
+	fmt.Fprintf(stderr, "%d lines, %d bytes, %d true templates, %d messages unaligned with their template\n", st.Lines, st.Bytes, st.Templates, st.Unaligned)
 	return nil
 }
 
