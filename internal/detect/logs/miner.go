@@ -53,7 +53,26 @@ type Miner struct {
 	lru   cluster
 	toks  []token
 	stats MinerStats
+	// seen maps the shape of a line (its words, and the constant text
+	// around its variables) to the template the last line of that shape
+	// was found to fit best, so that a line of a known shape skips the scan
+	// of its leaf. An entry holds while the leaf and the tree are as they
+	// were when it was made.
+	seen map[string]seenEntry
+	sig  []byte
+	// tree counts the nodes made, which can change the route of a line.
+	tree uint64
 }
+
+// seenEntry is a remembered search result.
+type seenEntry struct {
+	c    *cluster
+	ver  uint64
+	tree uint64
+}
+
+// maxSeen bounds the remembered shapes; past it they are forgotten at once.
+const maxSeen = 1 << 15
 
 // node is a prefix tree node; a leaf holds the clusters.
 type node struct {
@@ -62,6 +81,8 @@ type node struct {
 	length   int
 	children map[string]*node
 	clusters []*cluster
+	// ver changes whenever a cluster of the leaf comes, goes or changes.
+	ver uint64
 }
 
 // cluster is one template and its bookkeeping.
@@ -273,6 +294,7 @@ func (m *Miner) reset() {
 	m.nextID = 1
 	m.lru.next, m.lru.prev = &m.lru, &m.lru
 	m.stats = MinerStats{}
+	m.seen = make(map[string]seenEntry)
 }
 
 // Stats returns the line counts so far.
@@ -302,7 +324,19 @@ func (m *Miner) AddInto(line string, params []string) Match {
 		m.stats.Empty++
 		return Match{}
 	}
-	c := m.search(toks)
+	m.sig = appendShape(m.sig[:0], toks)
+	var c *cluster
+	if e, ok := m.seen[string(m.sig)]; ok && e.tree == m.tree && e.ver == e.c.leaf.ver {
+		c = e.c
+	} else {
+		c = m.search(toks)
+		if c != nil {
+			if len(m.seen) >= maxSeen {
+				clear(m.seen)
+			}
+			m.seen[string(m.sig)] = seenEntry{c: c, ver: c.leaf.ver, tree: m.tree}
+		}
+	}
 	isNew := false
 	switch {
 	case c == nil:
@@ -329,6 +363,28 @@ func (m *Miner) AddInto(line string, params []string) Match {
 		m.evict(m.lru.prev)
 	}
 	return Match{ID: c.id, Template: c.text, Params: appendParams(params[:0], c, toks), New: isNew}
+}
+
+// appendShape appends what a line's search result depends on: its plain
+// and soft words, and the constant text around its variables.
+func appendShape(b []byte, toks []token) []byte {
+	for i := range toks {
+		t := &toks[i]
+		switch t.class {
+		case plainTok:
+			b = append(b, t.s...)
+		case softTok:
+			b = append(b, 1)
+			b = append(b, t.s...)
+		default:
+			b = append(b, 2)
+			b = append(b, t.s[:t.pre]...)
+			b = append(b, 3)
+			b = append(b, t.s[int32(len(t.s))-t.suf:]...)
+		}
+		b = append(b, 0)
+	}
+	return b
 }
 
 // splitCount is how many lines make a template settled, and splitValues
@@ -495,12 +551,14 @@ func (m *Miner) file(c *cluster, toks []token) {
 			}
 			if next == nil {
 				next = n.child(key)
+				m.tree++
 			}
 		}
 		n = next
 	}
 	c.leaf = n
 	n.clusters = append(n.clusters, c)
+	n.ver++
 }
 
 func (n *node) child(key string) *node {
@@ -508,7 +566,7 @@ func (n *node) child(key string) *node {
 		n.children = make(map[string]*node)
 	}
 	key = strings.Clone(key)
-	c := &node{parent: n, key: key, length: n.length}
+	c := &node{parent: n, key: key, length: n.length, ver: 1}
 	n.children[key] = c
 	return c
 }
@@ -549,6 +607,9 @@ func (c *cluster) retext() {
 		}
 	}
 	c.text = string(b)
+	if c.leaf != nil {
+		c.leaf.ver++
+	}
 }
 
 func (m *Miner) unlink(c *cluster) {
@@ -581,6 +642,7 @@ func (m *Miner) drop(c *cluster) {
 	}
 	delete(m.byID, c.id)
 	n := c.leaf
+	n.ver++
 	if i := slices.Index(n.clusters, c); i >= 0 {
 		n.clusters = slices.Delete(n.clusters, i, i+1)
 	}

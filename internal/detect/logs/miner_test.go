@@ -279,3 +279,43 @@ func BenchmarkTemplateBytes(b *testing.B) {
 	}
 	b.ReportMetric(per, "bytes/template")
 }
+
+// wideLines are lines of 400 templates that share their length and first
+// two words, so that they fall in one leaf of the tree, and one template
+// whose variable is a plain word of 5,000 values (a user name), so that
+// most of its lines are of a shape not seen before.
+func wideLines(n int) []string {
+	words := []string{"open", "close", "read", "write", "socket", "buffer", "queue", "retry", "timeout", "device",
+		"driver", "power", "state", "change", "thread", "memory", "cache", "disk", "error", "warning"}
+	out := make([]string, n)
+	r := uint64(1)
+	rnd := func(k int) int {
+		r ^= r << 13
+		r ^= r >> 7
+		r ^= r << 17
+		return int(r % uint64(k))
+	}
+	for i := range out {
+		if i%5 == 0 {
+			out[i] = fmt.Sprintf("sshd[%d]: invalid user u%cx%c%c from 10.0.%d.%d", rnd(90000), 'a'+rnd(26), 'a'+rnd(26), 'a'+rnd(26), rnd(256), rnd(256))
+			continue
+		}
+		t := rnd(400)
+		out[i] = fmt.Sprintf("kernel[0]: com.vendor.Driver %s %s %s value %d took %dms", words[t%20], words[(t/20)%20], words[(t*7)%20], rnd(1000), rnd(100))
+	}
+	return out
+}
+
+// BenchmarkMinerWideLeaf mines lines that share a leaf of the tree,
+// where a miner that scans its candidates pays for each.
+func BenchmarkMinerWideLeaf(b *testing.B) {
+	lines := wideLines(1 << 16)
+	m := NewMiner(MinerConfig{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	var params []string
+	for i := 0; i < b.N; i++ {
+		params = m.AddInto(lines[i%len(lines)], params).Params
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
