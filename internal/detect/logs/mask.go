@@ -482,21 +482,24 @@ const (
 // wildcard. Typed variables are looked for first; only then, when digitIDs
 // is set, do identifiers with digits count.
 func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
-	// Most tokens are words: no digit, no slash and at most one colon rule
-	// out every kind at once.
-	digit, colons := false, 0
-	plain := true
+	var seen uint8
+	colons := 0
 	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if isDigit(c) {
-			digit = true
-			plain = false
-		} else if c == '/' || c == '\\' || c == '<' {
-			plain = false
-		} else if c == ':' {
+		c := byteClass[tok[i]]
+		seen |= c
+		if c&bColon != 0 {
 			colons++
 		}
 	}
+	return maskScanned(tok, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, digitIDs)
+}
+
+// maskScanned is maskToken given what a pass over tok found: whether it
+// has a digit, whether it has neither digit nor slash nor '<' (plain), and
+// its count of colons.
+func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (class uint8, pre, suf int) {
+	// Most tokens are words: no digit, no slash and at most one colon rule
+	// out every kind at once.
 	if plain && colons < 2 {
 		if len(tok) >= 4 && len(tok) <= 7 {
 			i, j := 0, len(tok)

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -237,6 +238,31 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
+// The classes of a byte tokenize tells apart.
+const (
+	bSpace uint8 = 1 << iota
+	bDigit
+	// bSlash marks / \ and <, which can start a path or a wildcard.
+	bSlash
+	bColon
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case isSpace(byte(c)):
+			t[c] = bSpace
+		case isDigit(byte(c)):
+			t[c] = bDigit
+		case c == '/' || c == '\\' || c == '<':
+			t[c] = bSlash
+		case c == ':':
+			t[c] = bColon
+		}
+	}
+	return t
+}()
+
 // tokenize splits line at white space into buf and masks each token. Past
 // max-1 tokens the rest of the line becomes one variable token, so that a
 // huge line costs no more than max tokens.
@@ -263,12 +289,22 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 			}
 			// Only one token is left: it is an ordinary one.
 		}
-		j := i
-		for j < n && !isSpace(line[j]) {
+		// One pass finds the token's end and what maskToken needs to know
+		// of its bytes.
+		j, seen, colons := i, uint8(0), 0
+		for j < n {
+			c := byteClass[line[j]]
+			if c&bSpace != 0 {
+				break
+			}
+			seen |= c
+			if c&bColon != 0 {
+				colons++
+			}
 			j++
 		}
 		t := token{s: line[i:j]}
-		class, pre, suf := maskToken(t.s, digitIDs)
+		class, pre, suf := maskScanned(t.s, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, digitIDs)
 		t.class, t.pre, t.suf = class, int32(pre), int32(suf)
 		buf = append(buf, t)
 		i = j
@@ -497,27 +533,46 @@ func (m *Miner) search(toks []token) *cluster {
 		}
 		n = next
 	}
+	// need is the least count of equal tokens that is similar enough; a
+	// cluster is given up as soon as it can no longer reach it, nor the
+	// best so far.
+	need := m.need(len(toks))
 	var best *cluster
-	bestSim, bestParams := -1.0, -1
+	bestSame, bestParams := -1, -1
+clusters:
 	for _, c := range n.clusters {
-		nsame, wild := 0, 0
+		lim := len(toks) - max(need, bestSame)
+		nsame, wild, other := 0, 0, 0
 		for i := range c.toks {
 			switch c.toks[i].cmp(&toks[i]) {
 			case same:
 				nsame++
+				continue
 			case covers:
 				wild++
 			}
+			if other++; other > lim {
+				continue clusters
+			}
 		}
-		sim := float64(nsame) / float64(len(toks))
-		if sim > bestSim || (sim == bestSim && wild > bestParams) {
-			best, bestSim, bestParams = c, sim, wild
+		if nsame > bestSame || (nsame == bestSame && wild > bestParams) {
+			best, bestSame, bestParams = c, nsame, wild
 		}
-	}
-	if bestSim < m.cfg.SimThreshold {
-		return nil
 	}
 	return best
+}
+
+// need returns the least count of a line's n tokens that must equal a
+// template's for the line to be similar enough to it.
+func (m *Miner) need(n int) int {
+	k := int(math.Ceil(m.cfg.SimThreshold * float64(n)))
+	for k > 0 && float64(k-1)/float64(n) >= m.cfg.SimThreshold {
+		k--
+	}
+	for k <= n && float64(k)/float64(n) < m.cfg.SimThreshold {
+		k++
+	}
+	return k
 }
 
 // create makes a cluster of the line and files it in the tree.
