@@ -32,6 +32,64 @@ type MinerConfig struct {
 	// digit (identifiers like blk_123 or node-7) and keeps only the typed
 	// scanners (numbers, addresses, times, ...).
 	KeepDigitTokens bool `yaml:"keep_digit_tokens"`
+	// Without turns heuristics off, so that an evaluation can show what
+	// each is worth on logs that did not motivate it. It is not saved in
+	// a snapshot.
+	Without Rule `yaml:"-"`
+}
+
+// Rule is one heuristic of the masker or the miner, a bit of a set.
+type Rule uint32
+
+// The heuristics that can be turned off. Each is about the shape of tokens,
+// never about the words of a particular system.
+const (
+	// RuleBool masks true and false, in any case.
+	RuleBool Rule = 1 << iota
+	// RuleAddrWord masks an IPv4 address (and port) run into a word.
+	RuleAddrWord
+	// RuleKeyValue masks the typed value of key=value, key:value and
+	// call(value) and keeps the key.
+	RuleKeyValue
+	// RuleUnderscoreID masks an identifier with a digit after an
+	// underscore (job_1445_0020) whole.
+	RuleUnderscoreID
+	// RuleHostPort masks host/address and host:port.
+	RuleHostPort
+	// RuleWordNumber masks the number of a word and a number (node-7,
+	// core.3) and keeps the word.
+	RuleWordNumber
+	// RuleSoft keeps the other words with a digit (ssh2) as they are until
+	// a second value shows at their place; without it they are masked.
+	RuleSoft
+	// RuleSplit gives a settled template's line with another word at one
+	// place a template of its own until the place shows several values.
+	RuleSplit
+	// RuleCovers counts a template's bare wildcard over a line's plain
+	// word as neither like nor unlike, as Drain does; without it, as like.
+	RuleCovers
+
+	// ruleDigitIDs masks any token with a digit; KeepDigitTokens clears it.
+	ruleDigitIDs Rule = 1 << 31
+)
+
+// Rules are the heuristics Without can turn off, with their names.
+var Rules = []struct {
+	Rule Rule
+	Name string
+}{
+	{RuleBool, "bool"}, {RuleAddrWord, "addr-word"}, {RuleKeyValue, "key-value"},
+	{RuleUnderscoreID, "underscore-id"}, {RuleHostPort, "host-port"}, {RuleWordNumber, "word-number"},
+	{RuleSoft, "soft"}, {RuleSplit, "split"}, {RuleCovers, "covers"},
+}
+
+// rules is the set of heuristics in force.
+func (c MinerConfig) rules() Rule {
+	r := ^c.Without
+	if c.KeepDigitTokens {
+		r &^= ruleDigitIDs
+	}
+	return r
 }
 
 // Defaults of MinerConfig.

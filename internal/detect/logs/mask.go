@@ -462,6 +462,61 @@ func isClosePunct(c byte) bool {
 	return false
 }
 
+// trimPunct returns the bounds of tok without the punctuation that wraps
+// it. A closing bracket or quote that closes one opened inside the token
+// stays ("/products/{id}", "f(x)"): it belongs to the value, and cutting
+// it off would leave it stranded after the wildcard.
+func trimPunct(tok string) (i, j int) {
+	i, j = 0, len(tok)
+	for i < j && isOpenPunct(tok[i]) {
+		i++
+	}
+	for j > i && isClosePunct(tok[j-1]) {
+		if o := opener(tok[j-1]); o != 0 && opens(tok[i:j-1], o, tok[j-1]) {
+			break
+		}
+		j--
+	}
+	return i, j
+}
+
+// opener returns the bracket or quote that c closes, or 0.
+func opener(c byte) byte {
+	switch c {
+	case ')':
+		return '('
+	case ']':
+		return '['
+	case '}':
+		return '{'
+	case '>':
+		return '<'
+	case '"', '\'':
+		return c
+	}
+	return 0
+}
+
+// opens reports whether s leaves o open: more o than c in s, or for a
+// quote (o == c) an odd count.
+func opens(s string, o, c byte) bool {
+	if o == c {
+		return strings.Count(s, string(o))%2 == 1
+	}
+	depth := 0
+	for k := 0; k < len(s); k++ {
+		switch s[k] {
+		case o:
+			depth++
+		case c:
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return depth > 0
+}
+
 // The classes of a token as tokenize sees it.
 const (
 	// plainTok is a constant word.
@@ -481,7 +536,7 @@ const (
 // node-), pre and suf count the bytes of constant text kept around the
 // wildcard. Typed variables are looked for first; only then, when digitIDs
 // is set, do identifiers with digits count.
-func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
+func maskToken(tok string, rules Rule) (class uint8, pre, suf int) {
 	var seen uint8
 	colons := 0
 	for i := 0; i < len(tok); i++ {
@@ -491,24 +546,18 @@ func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
 			colons++
 		}
 	}
-	return maskScanned(tok, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, digitIDs)
+	return maskScanned(tok, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, rules)
 }
 
 // maskScanned is maskToken given what a pass over tok found: whether it
 // has a digit, whether it has neither digit nor slash nor '<' (plain), and
 // its count of colons.
-func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (class uint8, pre, suf int) {
+func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class uint8, pre, suf int) {
 	// Most tokens are words: no digit, no slash and at most one colon rule
 	// out every kind at once.
 	if plain && colons < 2 {
-		if len(tok) >= 4 && len(tok) <= 7 {
-			i, j := 0, len(tok)
-			for i < j && isOpenPunct(tok[i]) {
-				i++
-			}
-			for j > i && isClosePunct(tok[j-1]) {
-				j--
-			}
+		if len(tok) >= 4 && len(tok) <= 7 && rules&RuleBool != 0 {
+			i, j := trimPunct(tok)
 			if isBool(tok[i:j]) {
 				return maskedTok, i, len(tok) - j
 			}
@@ -520,18 +569,12 @@ func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (clas
 		// wildcards and parameters equal.
 		return maskedTok, 0, 0
 	}
-	i, j := 0, len(tok)
-	for i < j && isOpenPunct(tok[i]) {
-		i++
-	}
-	for j > i && isClosePunct(tok[j-1]) {
-		j--
-	}
+	i, j := trimPunct(tok)
 	if j == i {
 		return plainTok, 0, 0
 	}
 	// An address run into a word: 10.0.0.1:50010:Got.
-	if e := ipv4At(tok[i:j]); e > 0 {
+	if e := ipv4At(tok[i:j]); e > 0 && rules&RuleAddrWord != 0 {
 		e += i
 		if e < j && tok[e] == ':' {
 			if p := digitsAt(tok, e+1); p > e+1 {
@@ -542,9 +585,16 @@ func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (clas
 			return maskedTok, i, len(tok) - e
 		}
 	}
-	kv := keyEnd(tok, i, j)
-	if kv > 0 && classify(tok[kv:j], false) != KindNone {
-		return maskedTok, kv, len(tok) - j
+	kv := 0
+	if rules&RuleKeyValue != 0 {
+		kv = keyEnd(tok, i, j)
+	}
+	if kv > 0 {
+		// The value ends before the bracket that closes the key's: f(x).
+		vi, vj := trimPunct(tok[kv:j])
+		if vj > vi && classify(tok[kv+vi:kv+vj], false) != KindNone {
+			return maskedTok, kv + vi, len(tok) - kv - vj
+		}
 	}
 	if classify(tok[i:j], false) != KindNone {
 		return maskedTok, i, len(tok) - j
@@ -552,7 +602,7 @@ func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (clas
 	if (i > 0 || j < len(tok)) && classify(tok, false) != KindNone {
 		return maskedTok, 0, 0
 	}
-	if !digit || !digitIDs {
+	if !digit || rules&ruleDigitIDs == 0 {
 		return plainTok, 0, 0
 	}
 	vs := i
@@ -561,18 +611,18 @@ func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (clas
 	}
 	v := tok[vs:j]
 	// job_1445_0020, blk_-1608: an underscore before the digits makes an id.
-	for k := 0; k+1 < len(v); k++ {
+	for k := 0; k+1 < len(v) && rules&RuleUnderscoreID != 0; k++ {
 		if v[k] == '_' && (isDigit(v[k+1]) || (v[k+1] == '-' && k+2 < len(v) && isDigit(v[k+2]))) {
 			return maskedTok, vs, len(tok) - j
 		}
 	}
 	// host/10.0.0.1 and host-41:8030 are addresses.
-	for k := 0; k+1 < len(v); k++ {
+	for k := 0; k+1 < len(v) && rules&RuleHostPort != 0; k++ {
 		if v[k] == '/' && ipv4At(v[k+1:]) > 0 {
 			return maskedTok, vs, len(tok) - j
 		}
 	}
-	if c := strings.LastIndexByte(v, ':'); c > 0 && c+1 < len(v) && digitsAt(v, c+1) == len(v) && strings.ContainsAny(v[:c], ".-") {
+	if c := strings.LastIndexByte(v, ':'); rules&RuleHostPort != 0 && c > 0 && c+1 < len(v) && digitsAt(v, c+1) == len(v) && strings.ContainsAny(v[:c], ".-") {
 		return maskedTok, vs, len(tok) - j
 	}
 	// A number, or a word and a number: 3rd, 100%, node-246, core.3,
@@ -585,17 +635,21 @@ func maskScanned(tok string, digit, plain bool, colons int, digitIDs bool) (clas
 	for k < len(v) && !isWord(v[k]) {
 		k++
 	}
+	soft := softTok
+	if rules&RuleSoft == 0 {
+		soft = maskedTok
+	}
 	if w > 0 && k == w {
-		return softTok, 0, 0
+		return soft, 0, 0
 	}
 	e := k
 	for e < len(v) && isDigit(v[e]) {
 		e++
 	}
-	if e > k && (e == len(v) || !isWord(v[e]) || k == 0) {
+	if e > k && (e == len(v) || !isWord(v[e]) || k == 0) && (k == 0 || rules&RuleWordNumber != 0) {
 		return maskedTok, vs + k, len(tok) - j
 	}
-	return softTok, 0, 0
+	return soft, 0, 0
 }
 
 // isBool reports whether tok is true or false, in any case: a value, not
@@ -640,7 +694,7 @@ func keyEnd(tok string, i, j int) int {
 // vary (soft ones, like ssh2) are kept.
 func Mask(line string) string {
 	var toks []token
-	toks, _ = tokenize(line, toks, DefaultMaxTokens, true)
+	toks, _ = tokenize(line, toks, DefaultMaxTokens, MinerConfig{}.rules())
 	b := make([]byte, 0, len(line))
 	for i, t := range toks {
 		if i > 0 {

@@ -91,7 +91,7 @@ func FuzzMask(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		_ = Classify(s)
-		class, pre, suf := maskToken(s, true)
+		class, pre, suf := maskToken(s, MinerConfig{}.rules())
 		if class == maskedTok && (pre < 0 || suf < 0 || pre+suf > len(s)) {
 			t.Fatalf("maskToken(%q) = %v %d %d", s, class, pre, suf)
 		}

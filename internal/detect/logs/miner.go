@@ -42,10 +42,10 @@ type MinerStats struct {
 // enough and generalise it, or else start a new one. A template keeps its id
 // as it is generalised. A Miner is not safe for concurrent use.
 type Miner struct {
-	cfg      MinerConfig
-	digitIDs bool
-	root     map[int]*node
-	byID     map[uint64]*cluster
+	cfg   MinerConfig
+	rules Rule
+	root  map[int]*node
+	byID  map[uint64]*cluster
 	// alias maps the ids of templates merged into another to its id.
 	alias  map[uint64]uint64
 	nextID uint64
@@ -120,8 +120,8 @@ const (
 	same
 )
 
-// cmp compares line token t with template token p.
-func (p *ctok) cmp(t *token) int {
+// cmp compares line token t with template token p under the rules.
+func (p *ctok) cmp(t *token, rules Rule) int {
 	if p.wild < 0 {
 		if p.s == t.s || (p.soft && t.class != plainTok) {
 			return same
@@ -131,7 +131,7 @@ func (p *ctok) cmp(t *token) int {
 	if !p.fits(t.s) {
 		return differs
 	}
-	if t.class != plainTok || len(p.s) > len(Wildcard) {
+	if t.class != plainTok || len(p.s) > len(Wildcard) || rules&RuleCovers == 0 {
 		return same
 	}
 	return covers
@@ -266,7 +266,7 @@ var byteClass = func() (t [256]uint8) {
 // tokenize splits line at white space into buf and masks each token. Past
 // max-1 tokens the rest of the line becomes one variable token, so that a
 // huge line costs no more than max tokens.
-func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) {
+func tokenize(line string, buf []token, max int, rules Rule) ([]token, bool) {
 	buf = buf[:0]
 	i, n := 0, len(line)
 	for {
@@ -304,7 +304,7 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 			j++
 		}
 		t := token{s: line[i:j]}
-		class, pre, suf := maskScanned(t.s, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, digitIDs)
+		class, pre, suf := maskScanned(t.s, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, rules)
 		t.class, t.pre, t.suf = class, int32(pre), int32(suf)
 		buf = append(buf, t)
 		i = j
@@ -316,9 +316,9 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 func NewMiner(cfg MinerConfig) *Miner {
 	cfg = cfg.withDefaults()
 	if cfg.Validate() != nil {
-		cfg = MinerConfig{KeepDigitTokens: cfg.KeepDigitTokens}.withDefaults()
+		cfg = MinerConfig{KeepDigitTokens: cfg.KeepDigitTokens, Without: cfg.Without}.withDefaults()
 	}
-	m := &Miner{cfg: cfg, digitIDs: !cfg.KeepDigitTokens}
+	m := &Miner{cfg: cfg, rules: cfg.rules()}
 	m.reset()
 	return m
 }
@@ -351,7 +351,7 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	if !utf8.ValidString(line) {
 		m.stats.InvalidUTF8++
 	}
-	toks, truncated := tokenize(line, m.toks, m.cfg.MaxTokens, m.digitIDs)
+	toks, truncated := tokenize(line, m.toks, m.cfg.MaxTokens, m.rules)
 	m.toks = toks
 	if truncated {
 		m.stats.Truncated++
@@ -377,7 +377,7 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	switch {
 	case c == nil:
 		c, isNew = m.create(toks), true
-	case c.count >= splitCount && c.splitAt(toks) >= 0:
+	case m.rules&RuleSplit != 0 && c.count >= splitCount && c.splitAt(toks) >= 0:
 		// A settled template meets a second value of a word: a template
 		// of its own, until the word shows enough values to be a
 		// variable after all.
@@ -544,7 +544,7 @@ clusters:
 		lim := len(toks) - max(need, bestSame)
 		nsame, wild, other := 0, 0, 0
 		for i := range c.toks {
-			switch c.toks[i].cmp(&toks[i]) {
+			switch c.toks[i].cmp(&toks[i], m.rules) {
 			case same:
 				nsame++
 				continue
