@@ -622,7 +622,7 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 			return maskedTok, vs, len(tok) - j
 		}
 	}
-	if c := strings.LastIndexByte(v, ':'); rules&RuleHostPort != 0 && c > 0 && c+1 < len(v) && digitsAt(v, c+1) == len(v) && strings.ContainsAny(v[:c], ".-") {
+	if rules&RuleHostPort != 0 && isHostPort(v) {
 		return maskedTok, vs, len(tok) - j
 	}
 	// A number, or a word and a number: 3rd, 100%, node-246, core.3,
@@ -650,6 +650,25 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 		return maskedTok, vs + k, len(tok) - j
 	}
 	return soft, 0, 0
+}
+
+// isHostPort accepts host:port, the host a DNS name with a dot or a
+// hyphen (db-1.example.com:5432), the port of one to five digits.
+func isHostPort(v string) bool {
+	c := strings.IndexByte(v, ':')
+	if c <= 0 || len(v)-c-1 < 1 || len(v)-c-1 > 5 || digitsAt(v, c+1) != len(v) {
+		return false
+	}
+	sep := false
+	for k := 0; k < c; k++ {
+		switch b := v[k]; {
+		case b == '.' || b == '-':
+			sep = true
+		case !isAlnum(b):
+			return false
+		}
+	}
+	return sep
 }
 
 // isBool reports whether tok is true or false, in any case: a value, not

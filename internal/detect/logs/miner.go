@@ -131,6 +131,11 @@ func (p *ctok) cmp(t *token, rules Rule) int {
 	if !p.fits(t.s) {
 		return differs
 	}
+	if t.class == maskedTok && len(p.s) > len(Wildcard) && (int(p.wild) != int(t.pre) || len(p.s)-int(p.wild)-len(Wildcard) != int(t.suf)) {
+		// instruction......<*> and instruction.........0: the constant
+		// text around the variables differs.
+		return differs
+	}
 	if t.class != plainTok || len(p.s) > len(Wildcard) || rules&RuleCovers == 0 {
 		return same
 	}
@@ -439,12 +444,24 @@ func (c *cluster) splitAt(toks []token) int {
 		if p.wild >= 0 || p.s == t.s || t.class == maskedTok {
 			continue
 		}
+		if i > 0 && isKey(c.toks[i-1].s) {
+			// The value of "key:" or "key=" is a variable however few
+			// values it has shown.
+			return -1
+		}
 		if at >= 0 {
 			return -1
 		}
 		at = i
 	}
 	return at
+}
+
+// isKey reports whether a template token is a key whose value follows:
+// a word ending in ':' or '='.
+func isKey(s string) bool {
+	n := len(s)
+	return n > 1 && (s[n-1] == ':' || s[n-1] == '=') && isWord(s[n-2])
 }
 
 // join returns n, or, when n and its siblings that differ from it only in

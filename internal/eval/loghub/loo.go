@@ -50,7 +50,7 @@ type LOOReport struct {
 }
 
 // LeaveOneOut scores every candidate on every dataset, then, for each
-// dataset, chooses the candidate with the best average GA (then PA) on the
+// dataset, chooses the candidate with the best sum of GA and PA on the
 // others, the earlier on a tie, and reports the dataset's score under it.
 func LeaveOneOut(ctx context.Context, sets []Dataset, cands []Candidate) (LOOReport, error) {
 	rep := LOOReport{HeldOut: make(map[string]HeldOut, len(sets))}
@@ -66,19 +66,17 @@ func LeaveOneOut(ctx context.Context, sets []Dataset, cands []Candidate) (LOORep
 		return rep, nil
 	}
 	for _, out := range sets {
-		best, bestGA, bestPA := 0, -1.0, -1.0
+		best, bestSum := 0, -1.0
 		for k, r := range rep.Scores {
-			var ga, pa float64
+			sum := 0.0
 			for _, ds := range sets {
 				if ds.Name != out.Name {
-					ga += r.Datasets[ds.Name].GA
-					pa += r.Datasets[ds.Name].PA
+					sum += r.Datasets[ds.Name].GA + r.Datasets[ds.Name].PA
 				}
 			}
-			// GA first, PA on a tie: sums over the same sets, compared with a
-			// little slack so that rounding never decides.
-			if ga > bestGA+1e-9 || (ga > bestGA-1e-9 && pa > bestPA+1e-9) {
-				best, bestGA, bestPA = k, ga, pa
+			// A little slack, so that rounding never decides a tie.
+			if sum > bestSum+1e-9 {
+				best, bestSum = k, sum
 			}
 		}
 		m := rep.Scores[best].Datasets[out.Name]
