@@ -46,8 +46,6 @@ type Rule uint32
 const (
 	// RuleBool masks true and false, in any case.
 	RuleBool Rule = 1 << iota
-	// RuleAddrWord masks an IPv4 address (and port) run into a word.
-	RuleAddrWord
 	// RuleKeyValue masks the typed value of key=value, key:value and
 	// call(value) and keeps the key.
 	RuleKeyValue
@@ -68,6 +66,9 @@ const (
 	// RuleCovers counts a template's bare wildcard over a line's plain
 	// word as neither like nor unlike, as Drain does; without it, as like.
 	RuleCovers
+	// RuleSegments masks the parts of a compound token (a=1,b=2,
+	// 7##0##12, Object@1f2e) between separators on their own.
+	RuleSegments
 
 	// ruleDigitIDs masks any token with a digit; KeepDigitTokens clears it.
 	ruleDigitIDs Rule = 1 << 31
@@ -78,9 +79,9 @@ var Rules = []struct {
 	Rule Rule
 	Name string
 }{
-	{RuleBool, "bool"}, {RuleAddrWord, "addr-word"}, {RuleKeyValue, "key-value"},
+	{RuleBool, "bool"}, {RuleKeyValue, "key-value"},
 	{RuleUnderscoreID, "underscore-id"}, {RuleHostPort, "host-port"}, {RuleWordNumber, "word-number"},
-	{RuleSoft, "soft"}, {RuleSplit, "split"}, {RuleCovers, "covers"},
+	{RuleSoft, "soft"}, {RuleSplit, "split"}, {RuleCovers, "covers"}, {RuleSegments, "segments"},
 }
 
 // rules is the set of heuristics in force.

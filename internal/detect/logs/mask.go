@@ -573,18 +573,6 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 	if j == i {
 		return plainTok, 0, 0
 	}
-	// An address run into a word: 10.0.0.1:50010:Got.
-	if e := ipv4At(tok[i:j]); e > 0 && rules&RuleAddrWord != 0 {
-		e += i
-		if e < j && tok[e] == ':' {
-			if p := digitsAt(tok, e+1); p > e+1 {
-				e = p
-			}
-		}
-		if e+1 < j && tok[e] == ':' && isAlpha(tok[e+1]) {
-			return maskedTok, i, len(tok) - e
-		}
-	}
 	kv := 0
 	if rules&RuleKeyValue != 0 {
 		kv = keyEnd(tok, i, j)
@@ -671,6 +659,79 @@ func isHostPort(v string) bool {
 	return sep
 }
 
+// isSep reports whether c separates the parts of a compound token.
+func isSep(c byte) bool {
+	switch c {
+	case ',', ';', '|', '&', '#', '@':
+		return true
+	}
+	return false
+}
+
+// appendSegments appends tok with each variable part between separators
+// masked on its own, and reports whether that kept a constant word and
+// masked something: a=1,b=2 gives a=<*>,b=<*>, a=1,2,3 gives a=<*>, and a
+// list of variables alone (1,2,3) is left to be one variable.
+func appendSegments(b []byte, tok string, rules Rule) ([]byte, bool) {
+	masked, word := false, false
+	// run is where b ended after a wildcard that ends its part, while only
+	// separators have followed: a variable part next continues it, so
+	// that a list of values is one variable whatever its length.
+	run := -1
+	for i := 0; i <= len(tok); {
+		j := i
+		for j < len(tok) && !isSep(tok[j]) {
+			j++
+		}
+		if seg := tok[i:j]; seg != "" {
+			class, pre, suf := maskToken(seg, rules)
+			switch {
+			case class == maskedTok && pre == 0 && run >= 0:
+				b = b[:run]
+				masked = true
+				run = -1
+				if suf == 0 {
+					run = len(b)
+				}
+				b = append(b, seg[len(seg)-suf:]...)
+			case class == maskedTok:
+				masked = true
+				b = append(b, seg[:pre]...)
+				b = append(b, Wildcard...)
+				run = -1
+				if suf == 0 {
+					run = len(b)
+				}
+				b = append(b, seg[len(seg)-suf:]...)
+				word = word || hasAlpha(seg[:pre]) || hasAlpha(seg[len(seg)-suf:])
+			default:
+				run = -1
+				b = append(b, seg...)
+				word = word || hasAlpha(seg)
+			}
+		}
+		k := j
+		for k < len(tok) && isSep(tok[k]) {
+			k++
+		}
+		b = append(b, tok[j:k]...)
+		if k == j {
+			break
+		}
+		i = k
+	}
+	return b, masked && word
+}
+
+func hasAlpha(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isAlpha(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 // isBool reports whether tok is true or false, in any case: a value, not
 // a word of the message.
 func isBool(tok string) bool {
@@ -713,13 +774,14 @@ func keyEnd(tok string, i, j int) int {
 // vary (soft ones, like ssh2) are kept.
 func Mask(line string) string {
 	var toks []token
-	toks, _ = tokenize(line, toks, DefaultMaxTokens, MinerConfig{}.rules())
+	var mb []byte
+	toks, _ = tokenize(line, toks, &mb, DefaultMaxTokens, MinerConfig{}.rules())
 	b := make([]byte, 0, len(line))
 	for i, t := range toks {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		b = t.appendTemplate(b)
+		b = append(b, t.m...)
 	}
 	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Match is what the miner made of one line.
@@ -61,6 +62,8 @@ type Miner struct {
 	// were when it was made.
 	seen map[string]seenEntry
 	sig  []byte
+	// mb holds the masked forms of the current line's tokens.
+	mb []byte
 	// tree counts the nodes made, which can change the route of a line.
 	tree uint64
 }
@@ -97,19 +100,25 @@ type cluster struct {
 	prev, next *cluster
 }
 
-// ctok is one token of a template: a constant, or constant text around one
-// wildcard.
+// ctok is one token of a template: a constant, or constant text around
+// one or more wildcards (user=<*>, <*>##<*>, {"id":<*>}).
 type ctok struct {
 	s string
-	// wild is the byte offset of the wildcard in s, or -1 for a constant.
-	wild int32
+	// wild and last are the byte offsets of the first and the last
+	// wildcard in s, or -1 for a constant.
+	wild, last int32
 	// soft marks a constant with a digit, which a line's variable token
 	// may stand in for.
 	soft bool
 }
 
+// newCtok makes the template token of text s.
+func newCtok(s string) ctok {
+	return ctok{s: s, wild: int32(strings.Index(s, Wildcard)), last: int32(strings.LastIndex(s, Wildcard))}
+}
+
 func (p *ctok) pre() string { return p.s[:p.wild] }
-func (p *ctok) suf() string { return p.s[int(p.wild)+len(Wildcard):] }
+func (p *ctok) suf() string { return p.s[int(p.last)+len(Wildcard):] }
 
 // How a line's token stands to a template's.
 const (
@@ -128,12 +137,16 @@ func (p *ctok) cmp(t *token, rules Rule) int {
 		}
 		return differs
 	}
-	if !p.fits(t.s) {
+	if t.class == maskedTok {
+		// A variable joins a wildcard with the same constant text around
+		// it (not instruction......<*> and instruction.........0), or a
+		// bare one.
+		if p.s == t.m || len(p.s) == len(Wildcard) {
+			return same
+		}
 		return differs
 	}
-	if t.class == maskedTok && len(p.s) > len(Wildcard) && (int(p.wild) != int(t.pre) || len(p.s)-int(p.wild)-len(Wildcard) != int(t.suf)) {
-		// instruction......<*> and instruction.........0: the constant
-		// text around the variables differs.
+	if !p.fits(t.s) {
 		return differs
 	}
 	if t.class != plainTok || len(p.s) > len(Wildcard) || rules&RuleCovers == 0 {
@@ -142,43 +155,97 @@ func (p *ctok) cmp(t *token, rules Rule) int {
 	return covers
 }
 
-// fits reports whether s has the constant text around p's wildcard.
+// fits reports whether s has the constant text of p, in order, around
+// its wildcards.
 func (p *ctok) fits(s string) bool {
 	pre, suf := p.pre(), p.suf()
-	return len(s) >= len(pre)+len(suf) && strings.HasPrefix(s, pre) && strings.HasSuffix(s, suf)
+	if len(s) < len(pre)+len(suf) || !strings.HasPrefix(s, pre) || !strings.HasSuffix(s, suf) {
+		return false
+	}
+	if p.wild == p.last {
+		return true
+	}
+	// The constant parts between the wildcards, each at its leftmost
+	// place: if any placing fits, that one does.
+	s = s[len(pre) : len(s)-len(suf)]
+	mid := p.s[int(p.wild)+len(Wildcard) : p.last]
+	for mid != "" {
+		part := mid
+		if k := strings.Index(mid, Wildcard); k >= 0 {
+			part, mid = mid[:k], mid[k+len(Wildcard):]
+		} else {
+			mid = ""
+		}
+		k := strings.Index(s, part)
+		if k < 0 {
+			return false
+		}
+		s = s[k+len(part):]
+	}
+	return true
+}
+
+// appendParams appends the text of s at each of p's wildcards; s fits p.
+func (p *ctok) appendParams(ps []string, s string) []string {
+	end := len(s) - len(p.suf())
+	if p.wild == p.last {
+		return append(ps, s[p.wild:end])
+	}
+	at := int(p.wild)
+	mid := p.s[int(p.wild)+len(Wildcard) : p.last]
+	for mid != "" {
+		part := mid
+		if k := strings.Index(mid, Wildcard); k >= 0 {
+			part, mid = mid[:k], mid[k+len(Wildcard):]
+		} else {
+			mid = ""
+		}
+		k := strings.Index(s[at:end], part)
+		if k < 0 {
+			k = end - at
+		}
+		ps = append(ps, s[at:at+k])
+		at = min(at+k+len(part), end)
+	}
+	return append(ps, s[at:end])
 }
 
 // generalize returns the template token that covers both p and t: the
-// constant text they share at either end, cut back to a delimiter so that
-// no word is split, around a wildcard (user=<*>, core.<*>, node-<*>).
+// text their templates share at either end, cut back to a delimiter so
+// that no word nor wildcard is split, around a wildcard (user=<*>,
+// core.<*>, node-<*>, a=<*>,b=<*>).
 func generalize(p *ctok, t *token) ctok {
-	a, z := p.s, p.s
-	if p.wild >= 0 {
-		a, z = p.pre(), p.suf()
-	}
-	s := t.s
-	cp := commonPrefix(a, s)
-	cs := commonSuffix(z, s)
-	if t.class == maskedTok {
-		cp, cs = min(cp, int(t.pre)), min(cs, int(t.suf))
-	}
-	lim := len(s)
-	if p.wild < 0 {
-		lim = min(lim, len(p.s))
-	}
-	if cp+cs > lim {
-		cs = max(lim-cp, 0)
-	}
-	for cp > 0 && isWord(s[cp-1]) {
+	a, b := p.s, t.m
+	cp := commonPrefix(a, b)
+	cs := commonSuffix(a[cp:], b[cp:])
+	for cp > 0 && (isWord(a[cp-1]) || splitsWildcard(a, cp)) {
 		cp--
 	}
-	for cs > 0 && isWord(s[len(s)-cs]) {
+	for cs > 0 && (isWord(a[len(a)-cs]) || splitsWildcard(a, len(a)-cs)) {
 		cs--
 	}
-	if cp == 0 && cs == 0 {
-		return ctok{s: Wildcard, wild: 0}
+	pre, suf := a[:cp], a[len(a)-cs:]
+	// Two wildcards side by side are one.
+	if strings.HasSuffix(pre, Wildcard) {
+		pre = pre[:len(pre)-len(Wildcard)]
 	}
-	return ctok{s: s[:cp] + Wildcard + s[len(s)-cs:], wild: int32(cp)}
+	if strings.HasPrefix(suf, Wildcard) {
+		suf = suf[len(Wildcard):]
+	}
+	if pre == "" && suf == "" {
+		return ctok{s: Wildcard, wild: 0, last: 0}
+	}
+	return newCtok(pre + Wildcard + suf)
+}
+
+// splitsWildcard reports whether a cut of s at i falls inside a wildcard.
+func splitsWildcard(s string, i int) bool {
+	for k := max(i-len(Wildcard)+1, 0); k < i && k+len(Wildcard) <= len(s); k++ {
+		if s[k:k+len(Wildcard)] == Wildcard {
+			return true
+		}
+	}
+	return false
 }
 
 func commonPrefix(a, b string) int {
@@ -199,12 +266,12 @@ func commonSuffix(a, b string) int {
 	return i
 }
 
-// token is one whitespace-separated token of a line. When masked, the
-// bytes s[pre:len(s)-suf] are the variable part.
+// token is one whitespace-separated token of a line, and m its text as a
+// template has it: s itself, or s with its variable parts replaced by
+// Wildcard when it is masked.
 type token struct {
-	s        string
-	pre, suf int32
-	class    uint8
+	s, m  string
+	class uint8
 }
 
 // key is the token's branch in the prefix tree: a variable, even a soft
@@ -216,27 +283,18 @@ func (t *token) key() string {
 	return t.s
 }
 
-func (t *token) appendTemplate(b []byte) []byte {
-	if t.class != maskedTok {
-		return append(b, t.s...)
-	}
-	b = append(b, t.s[:t.pre]...)
-	b = append(b, Wildcard...)
-	return append(b, t.s[int32(len(t.s))-t.suf:]...)
-}
-
 // template makes the template token of a line's token.
 func (t *token) template() ctok {
 	switch t.class {
 	case maskedTok:
-		if t.pre == 0 && t.suf == 0 {
+		if t.m == Wildcard {
 			return ctok{s: Wildcard}
 		}
-		return ctok{s: string(t.appendTemplate(nil)), wild: t.pre}
+		return newCtok(strings.Clone(t.m))
 	case softTok:
-		return ctok{s: strings.Clone(t.s), wild: -1, soft: true}
+		return ctok{s: strings.Clone(t.s), wild: -1, last: -1, soft: true}
 	}
-	return ctok{s: strings.Clone(t.s), wild: -1}
+	return ctok{s: strings.Clone(t.s), wild: -1, last: -1}
 }
 
 func isSpace(c byte) bool {
@@ -250,6 +308,8 @@ const (
 	// bSlash marks / \ and <, which can start a path or a wildcard.
 	bSlash
 	bColon
+	// bSep marks the separators of a compound token.
+	bSep
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -263,6 +323,8 @@ var byteClass = func() (t [256]uint8) {
 			t[c] = bSlash
 		case c == ':':
 			t[c] = bColon
+		case isSep(byte(c)):
+			t[c] = bSep
 		}
 	}
 	return t
@@ -270,9 +332,16 @@ var byteClass = func() (t [256]uint8) {
 
 // tokenize splits line at white space into buf and masks each token. Past
 // max-1 tokens the rest of the line becomes one variable token, so that a
-// huge line costs no more than max tokens.
-func tokenize(line string, buf []token, max int, rules Rule) ([]token, bool) {
+// huge line costs no more than max tokens. The masked forms of the tokens
+// are written to *mb, which is made large enough first never to grow
+// while the line's tokens point into it.
+func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) ([]token, bool) {
 	buf = buf[:0]
+	// A variable part of one byte or more becomes the three of Wildcard.
+	if need := 3*len(line) + 8; cap(*mb) < need {
+		*mb = make([]byte, 0, need+need/2)
+	}
+	*mb = (*mb)[:0]
 	i, n := 0, len(line)
 	for {
 		for i < n && isSpace(line[i]) {
@@ -289,7 +358,7 @@ func tokenize(line string, buf []token, max int, rules Rule) ([]token, bool) {
 			rest := line[i:j]
 			for k := 0; k < len(rest); k++ {
 				if isSpace(rest[k]) {
-					return append(buf, token{s: rest, class: maskedTok}), true
+					return append(buf, token{s: rest, m: Wildcard, class: maskedTok}), true
 				}
 			}
 			// Only one token is left: it is an ordinary one.
@@ -309,8 +378,34 @@ func tokenize(line string, buf []token, max int, rules Rule) ([]token, bool) {
 			j++
 		}
 		t := token{s: line[i:j]}
+		t.m = t.s
 		class, pre, suf := maskScanned(t.s, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, rules)
-		t.class, t.pre, t.suf = class, int32(pre), int32(suf)
+		t.class = class
+		if seen&bSep != 0 && rules&RuleSegments != 0 && class != plainTok {
+			// A compound token (a=1,b=2; 7##0##12; {"id":42}): each part
+			// between separators is masked on its own, when that keeps a
+			// constant word.
+			at := len(*mb)
+			if b, ok := appendSegments(*mb, t.s, rules); ok {
+				*mb = b
+				t.m, t.class = unsafe.String(&b[at], len(b)-at), maskedTok
+				buf = append(buf, t)
+				i = j
+				continue
+			}
+		}
+		if class == maskedTok {
+			if pre == 0 && suf == 0 {
+				t.m = Wildcard
+			} else {
+				at := len(*mb)
+				b := append(*mb, t.s[:pre]...)
+				b = append(b, Wildcard...)
+				b = append(b, t.s[len(t.s)-suf:]...)
+				*mb = b
+				t.m = unsafe.String(&b[at], len(b)-at)
+			}
+		}
 		buf = append(buf, t)
 		i = j
 	}
@@ -356,7 +451,7 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	if !utf8.ValidString(line) {
 		m.stats.InvalidUTF8++
 	}
-	toks, truncated := tokenize(line, m.toks, m.cfg.MaxTokens, m.rules)
+	toks, truncated := tokenize(line, m.toks, &m.mb, m.cfg.MaxTokens, m.rules)
 	m.toks = toks
 	if truncated {
 		m.stats.Truncated++
@@ -419,9 +514,7 @@ func appendShape(b []byte, toks []token) []byte {
 			b = append(b, t.s...)
 		default:
 			b = append(b, 2)
-			b = append(b, t.s[:t.pre]...)
-			b = append(b, 3)
-			b = append(b, t.s[int32(len(t.s))-t.suf:]...)
+			b = append(b, t.m...)
 		}
 		b = append(b, 0)
 	}
@@ -499,7 +592,7 @@ func (m *Miner) join(n *cluster, i int) *cluster {
 		if s == keep {
 			continue
 		}
-		t := token{s: s.toks[i].s}
+		t := token{s: s.toks[i].s, m: s.toks[i].s}
 		if g.wild < 0 && g.s != t.s || g.wild >= 0 && !g.fits(t.s) {
 			g = generalize(&g, &t)
 		}
@@ -523,10 +616,8 @@ func appendParams(ps []string, c *cluster, toks []token) []string {
 		ps = make([]string, 0, c.nparams)
 	}
 	for i := range c.toks {
-		p := &c.toks[i]
-		if p.wild >= 0 {
-			s := toks[i].s
-			ps = append(ps, s[p.wild:len(s)-(len(p.s)-int(p.wild)-len(Wildcard))])
+		if p := &c.toks[i]; p.wild >= 0 {
+			ps = p.appendParams(ps, toks[i].s)
 		}
 	}
 	return ps
@@ -675,7 +766,7 @@ func (c *cluster) retext() {
 		}
 		b = append(b, c.toks[i].s...)
 		if c.toks[i].wild >= 0 {
-			c.nparams++
+			c.nparams += strings.Count(c.toks[i].s, Wildcard)
 		}
 	}
 	c.text = string(b)

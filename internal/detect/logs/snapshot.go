@@ -197,12 +197,9 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 
 // restoreTok rebuilds a template token from its text.
 func restoreTok(s string, rules Rule) ctok {
-	if s == Wildcard {
-		return ctok{s: Wildcard}
-	}
-	if w := strings.Index(s, Wildcard); w >= 0 {
-		return ctok{s: s, wild: int32(w)}
+	if strings.Contains(s, Wildcard) {
+		return newCtok(s)
 	}
 	class, _, _ := maskToken(s, rules)
-	return ctok{s: s, wild: -1, soft: class == softTok}
+	return ctok{s: s, wild: -1, last: -1, soft: class == softTok}
 }
