@@ -60,8 +60,9 @@ const (
 	// RuleSoft keeps the other words with a digit (ssh2) as they are until
 	// a second value shows at their place; without it they are masked.
 	RuleSoft
-	// RuleSplit gives a settled template's line with another word at one
-	// place a template of its own until the place shows several values.
+	// RuleSplit gives a line that has another word than its template at
+	// one place a template of its own, until the place shows several
+	// values; the value of a key never splits.
 	RuleSplit
 	// RuleCovers counts a template's bare wildcard over a line's plain
 	// word as neither like nor unlike, as Drain does; without it, as like.
@@ -69,6 +70,9 @@ const (
 	// RuleSegments masks the parts of a compound token (a=1,b=2,
 	// 7##0##12, Object@1f2e) between separators on their own.
 	RuleSegments
+	// RuleUnit keeps a unit of size or time soft, and never splits a
+	// template at one after a variable (877.0 B, 6.0 KB).
+	RuleUnit
 
 	// ruleDigitIDs masks any token with a digit; KeepDigitTokens clears it.
 	ruleDigitIDs Rule = 1 << 31
@@ -81,7 +85,7 @@ var Rules = []struct {
 }{
 	{RuleBool, "bool"}, {RuleKeyValue, "key-value"},
 	{RuleUnderscoreID, "underscore-id"}, {RuleHostPort, "host-port"}, {RuleWordNumber, "word-number"},
-	{RuleSoft, "soft"}, {RuleSplit, "split"}, {RuleCovers, "covers"}, {RuleSegments, "segments"},
+	{RuleSoft, "soft"}, {RuleSplit, "split"}, {RuleCovers, "covers"}, {RuleSegments, "segments"}, {RuleUnit, "unit"},
 }
 
 // rules is the set of heuristics in force.
@@ -96,7 +100,7 @@ func (c MinerConfig) rules() Rule {
 // Defaults of MinerConfig.
 const (
 	DefaultSimThreshold = 0.75
-	DefaultDepth        = 2
+	DefaultDepth        = 1
 	DefaultMaxChildren  = 100
 	DefaultMaxClusters  = 10000
 	DefaultMaxTokens    = 256

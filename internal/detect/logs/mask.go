@@ -562,6 +562,11 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 				return maskedTok, i, len(tok) - j
 			}
 		}
+		if len(tok) <= 8 && rules&RuleUnit != 0 {
+			if i, j := trimPunct(tok); isUnit(tok[i:j]) {
+				return softTok, 0, 0
+			}
+		}
 		return plainTok, 0, 0
 	}
 	if strings.Contains(tok, Wildcard) {
@@ -635,6 +640,11 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 		e++
 	}
 	if e > k && (e == len(v) || !isWord(v[e]) || k == 0) && (k == 0 || rules&RuleWordNumber != 0) {
+		// node-[64-95]: the bracket that closes one before the number
+		// stays out of the variable.
+		if o := opener(v[len(v)-1]); o != 0 && o != v[len(v)-1] && strings.IndexByte(v[:k], o) >= 0 {
+			j--
+		}
 		return maskedTok, vs + k, len(tok) - j
 	}
 	return soft, 0, 0
@@ -730,6 +740,24 @@ func hasAlpha(s string) bool {
 		}
 	}
 	return false
+}
+
+// isUnit reports whether a word is a unit of size or time that follows a
+// number (877.0 B, 12 ms): it varies with the number it follows, so it is
+// kept soft.
+func isUnit(w string) bool {
+	switch toLowerASCII(w) {
+	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes",
+		"s", "ms", "us", "µs", "ns", "sec", "secs", "msec", "usec", "min", "mins":
+		return true
+	}
+	return false
+}
+
+// isUnitToken is isUnit of tok without its punctuation.
+func isUnitToken(tok string) bool {
+	i, j := trimPunct(tok)
+	return isUnit(tok[i:j])
 }
 
 // isBool reports whether tok is true or false, in any case: a value, not

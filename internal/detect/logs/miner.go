@@ -477,10 +477,10 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	switch {
 	case c == nil:
 		c, isNew = m.create(toks), true
-	case m.rules&RuleSplit != 0 && c.count >= splitCount && c.splitAt(toks) >= 0:
-		// A settled template meets a second value of a word: a template
-		// of its own, until the word shows enough values to be a
-		// variable after all.
+	case m.rules&RuleSplit != 0 && c.splitAt(toks) >= 0:
+		// A template meets a second value of a word: a template of its
+		// own, until the word shows enough values to be a variable after
+		// all, when the siblings join again under the oldest id.
 		n := m.create(toks)
 		if k := m.join(n, c.splitAt(toks)); k != n {
 			c = k
@@ -521,12 +521,8 @@ func appendShape(b []byte, toks []token) []byte {
 	return b
 }
 
-// splitCount is how many lines make a template settled, and splitValues
-// how many values of one word make it a variable after all.
-const (
-	splitCount  = 8
-	splitValues = 4
-)
+// splitValues is how many values of one word make it a variable after all.
+const splitValues = 4
 
 // splitAt returns the one position where the line has another word than
 // c's constant, or -1 when there is none or more than one.
@@ -540,6 +536,14 @@ func (c *cluster) splitAt(toks []token) int {
 		if i > 0 && isKey(c.toks[i-1].s) {
 			// The value of "key:" or "key=" is a variable however few
 			// values it has shown.
+			return -1
+		}
+		if k := keyEnd(t.s, 0, len(t.s)); k > 0 && strings.HasPrefix(p.s, t.s[:k]) {
+			// So is the value of key=value.
+			return -1
+		}
+		if i > 0 && t.class == softTok && c.toks[i-1].s == Wildcard && isUnitToken(t.s) {
+			// And the unit after a number.
 			return -1
 		}
 		if at >= 0 {

@@ -24,7 +24,7 @@ func Candidates() []Candidate {
 	for _, th := range []float64{0.6, 0.7, 0.8, 0.9} {
 		out = append(out, Candidate{Name: fmt.Sprintf("sim %.2f", th), Config: logs.MinerConfig{SimThreshold: th}})
 	}
-	for _, d := range []int{1, 3, 4} {
+	for _, d := range []int{2, 3} {
 		out = append(out, Candidate{Name: fmt.Sprintf("depth %d", d), Config: logs.MinerConfig{Depth: d}})
 	}
 	return out
