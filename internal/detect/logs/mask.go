@@ -803,7 +803,7 @@ func keyEnd(tok string, i, j int) int {
 func Mask(line string) string {
 	var toks []token
 	var mb []byte
-	toks, _ = tokenize(line, toks, &mb, DefaultMaxTokens, MinerConfig{}.rules())
+	toks, _, _ = tokenize(line, toks, &mb, DefaultMaxTokens, MinerConfig{}.rules())
 	b := make([]byte, 0, len(line))
 	for i, t := range toks {
 		if i > 0 {

@@ -310,6 +310,8 @@ const (
 	bColon
 	// bSep marks the separators of a compound token.
 	bSep
+	// bHigh marks the bytes of multi-byte UTF-8 sequences (or invalid).
+	bHigh
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -325,6 +327,8 @@ var byteClass = func() (t [256]uint8) {
 			t[c] = bColon
 		case isSep(byte(c)):
 			t[c] = bSep
+		case c >= utf8.RuneSelf:
+			t[c] = bHigh
 		}
 	}
 	return t
@@ -335,7 +339,7 @@ var byteClass = func() (t [256]uint8) {
 // huge line costs no more than max tokens. The masked forms of the tokens
 // are written to *mb, which is made large enough first never to grow
 // while the line's tokens point into it.
-func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) ([]token, bool) {
+func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) (toks []token, truncated, ascii bool) {
 	buf = buf[:0]
 	// A variable part of one byte or more becomes the three of Wildcard.
 	if need := 3*len(line) + 8; cap(*mb) < need {
@@ -343,12 +347,13 @@ func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) ([]toke
 	}
 	*mb = (*mb)[:0]
 	i, n := 0, len(line)
+	var all uint8
 	for {
 		for i < n && isSpace(line[i]) {
 			i++
 		}
 		if i == n {
-			return buf, false
+			return buf, false, all&bHigh == 0
 		}
 		if len(buf) == max-1 {
 			j := n
@@ -358,7 +363,7 @@ func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) ([]toke
 			rest := line[i:j]
 			for k := 0; k < len(rest); k++ {
 				if isSpace(rest[k]) {
-					return append(buf, token{s: rest, m: Wildcard, class: maskedTok}), true
+					return append(buf, token{s: rest, m: Wildcard, class: maskedTok}), true, false
 				}
 			}
 			// Only one token is left: it is an ordinary one.
@@ -377,6 +382,7 @@ func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) ([]toke
 			}
 			j++
 		}
+		all |= seen
 		t := token{s: line[i:j]}
 		t.m = t.s
 		class, pre, suf := maskScanned(t.s, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, rules)
@@ -448,13 +454,13 @@ func (m *Miner) Add(line string) Match { return m.AddInto(line, nil) }
 // caller mining a stream can reuse one slice and allocate nothing per line.
 func (m *Miner) AddInto(line string, params []string) Match {
 	m.stats.Lines++
-	if !utf8.ValidString(line) {
-		m.stats.InvalidUTF8++
-	}
-	toks, truncated := tokenize(line, m.toks, &m.mb, m.cfg.MaxTokens, m.rules)
+	toks, truncated, ascii := tokenize(line, m.toks, &m.mb, m.cfg.MaxTokens, m.rules)
 	m.toks = toks
 	if truncated {
 		m.stats.Truncated++
+	}
+	if !ascii && !utf8.ValidString(line) {
+		m.stats.InvalidUTF8++
 	}
 	if len(toks) == 0 {
 		m.stats.Empty++
