@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -17,13 +18,15 @@ import (
 	"github.com/seerops/seer/internal/eval/loghub"
 )
 
-const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json]
+const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json] [--workers N]
        seer logs gen --data DIR [--lines N] [--seed S] [--out FILE]
 
 parse mines log templates online from FILE (or standard input) and prints,
 per line, the template id and template; with --json one object per line and
 a final summary object. The template table goes to standard error in text
-mode.
+mode. With more than one worker (the default when GOMAXPROCS > 1) lines
+are mined on as many cores, sharded by their count of tokens, which keeps
+the templates those of one miner; only the ids differ.
 
 gen writes a large test input: N lines mixing the Loghub samples in DIR
 (one folder per dataset), the digits of their variables drawn again, each
@@ -49,6 +52,7 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	format := fs.String("format", "", "header layout, as in loghub's formats.tsv; the <Content> field is mined")
 	asJSON := fs.Bool("json", false, "print one JSON object per line and a final summary")
 	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "cores to mine on")
 	// Flags may follow the file name: parse again after each positional.
 	var files []string
 	rest := args[1:]
@@ -85,12 +89,24 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer f.Close()
 		in = f
 	}
-	p := &logParser{miner: logs.NewMiner(cfg), format: fm, json: *asJSON, out: bufio.NewWriterSize(stdout, 256<<10)}
-	if err := p.run(ctx, in); err != nil {
-		p.out.Flush()
-		return err
+	p := &logParser{format: fm, json: *asJSON, out: bufio.NewWriterSize(stdout, 256<<10)}
+	var templates func() []logs.Template
+	if *workers > 1 {
+		s := newShardedParse(p, cfg, min(*workers, 64))
+		if err := s.run(ctx, in); err != nil {
+			p.out.Flush()
+			return err
+		}
+		templates = s.templates
+	} else {
+		p.miner = logs.NewMiner(cfg)
+		if err := p.run(ctx, in); err != nil {
+			p.out.Flush()
+			return err
+		}
+		templates = p.miner.Templates
 	}
-	if err := p.finish(stderr); err != nil {
+	if err := p.finish(stderr, templates()); err != nil {
 		return fmt.Errorf("logs parse: writing the output: %w", err)
 	}
 	return nil
@@ -210,53 +226,57 @@ func (p *logParser) line(b []byte) {
 		p.skipped++
 		return
 	}
-	o := p.buf[:0]
-	if !p.json {
-		o = strconv.AppendUint(o, m.ID, 10)
-		o = append(o, '\t')
-		o = append(o, m.Template...)
-		o = append(o, '\n')
-	} else {
-		o = append(o, `{"line":`...)
-		o = strconv.AppendInt(o, p.lines, 10)
-		o = append(o, `,"template_id":`...)
-		o = strconv.AppendUint(o, m.ID, 10)
-		o = append(o, `,"template":`...)
-		o = appendJSONString(o, m.Template)
-		o = append(o, `,"params":[`...)
-		for i, s := range m.Params {
-			if i > 0 {
-				o = append(o, ',')
-			}
-			o = appendJSONString(o, s)
-		}
-		o = append(o, ']')
-		if p.format != nil {
-			o = append(o, `,"header":{`...)
-			first := true
-			for i, name := range p.format.Names() {
-				if i == p.format.Content() {
-					continue
-				}
-				if !first {
-					o = append(o, ',')
-				}
-				first = false
-				o = appendJSONString(o, name)
-				o = append(o, ':')
-				o = appendJSONString(o, p.fields[i])
-			}
-			o = append(o, '}')
-		}
-		o = append(o, "}\n"...)
-	}
+	o := appendRecord(p.buf[:0], p.lines, m, p.format, p.fields, p.json)
 	p.out.Write(o)
 	p.buf = o
 }
 
+// appendRecord appends the output of line number no: its template id and
+// template, or with asJSON the JSON object of them, its parameters and its
+// header fields.
+func appendRecord(o []byte, no int64, m logs.Match, f *logs.Format, fields []string, asJSON bool) []byte {
+	if !asJSON {
+		o = strconv.AppendUint(o, m.ID, 10)
+		o = append(o, '\t')
+		o = append(o, m.Template...)
+		return append(o, '\n')
+	}
+	o = append(o, `{"line":`...)
+	o = strconv.AppendInt(o, no, 10)
+	o = append(o, `,"template_id":`...)
+	o = strconv.AppendUint(o, m.ID, 10)
+	o = append(o, `,"template":`...)
+	o = appendJSONString(o, m.Template)
+	o = append(o, `,"params":[`...)
+	for i, s := range m.Params {
+		if i > 0 {
+			o = append(o, ',')
+		}
+		o = appendJSONString(o, s)
+	}
+	o = append(o, ']')
+	if f != nil {
+		o = append(o, `,"header":{`...)
+		first := true
+		for i, name := range f.Names() {
+			if i == f.Content() {
+				continue
+			}
+			if !first {
+				o = append(o, ',')
+			}
+			first = false
+			o = appendJSONString(o, name)
+			o = append(o, ':')
+			o = appendJSONString(o, fields[i])
+		}
+		o = append(o, '}')
+	}
+	return append(o, "}\n"...)
+}
+
 // finish writes the template table and flushes.
-func (p *logParser) finish(stderr io.Writer) error {
-	ts := p.miner.Templates()
+func (p *logParser) finish(stderr io.Writer, ts []logs.Template) error {
 	if p.json {
 		o := append(p.buf[:0], `{"templates":[`...)
 		for i, t := range ts {

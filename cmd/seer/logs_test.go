@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ import (
 func TestRunLogsText(t *testing.T) {
 	in := "user alice logged in from 10.0.0.1\n\nuser alice logged in from 10.0.0.2\r\ndisk full on /dev/sda1"
 	var out, errb bytes.Buffer
-	if err := runLogs(context.Background(), []string{"parse", "-"}, strings.NewReader(in), &out, &errb); err != nil {
+	if err := runLogs(context.Background(), []string{"parse", "-", "--workers", "1"}, strings.NewReader(in), &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	want := "1\tuser alice logged in from <*>\n1\tuser alice logged in from <*>\n2\tdisk full on <*>\n"
@@ -37,7 +38,7 @@ func TestRunLogsJSON(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	// Flags after the file name, too.
-	err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json"}, nil, &out, &errb)
+	err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json", "--workers", "1"}, nil, &out, &errb)
 	if err != nil {
 		t.Fatalf("%v (stderr %s)", err, errb.String())
 	}
@@ -82,12 +83,78 @@ func TestRunLogsErrors(t *testing.T) {
 
 func TestRunLogsLongLine(t *testing.T) {
 	in := strings.Repeat("x ", 3<<20) + "\nshort line\n"
-	var out bytes.Buffer
-	if err := runLogs(context.Background(), []string{"parse"}, strings.NewReader(in), &out, io.Discard); err != nil {
-		t.Fatal(err)
+	for _, w := range []string{"1", "3"} {
+		var out bytes.Buffer
+		if err := runLogs(context.Background(), []string{"parse", "--workers", w}, strings.NewReader(in), &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(out.String(), "\n"); n != 2 {
+			t.Errorf("workers %s: %d output lines, want 2", w, n)
+		}
 	}
-	if n := strings.Count(out.String(), "\n"); n != 2 {
-		t.Errorf("%d output lines, want 2", n)
+}
+
+// TestRunLogsWorkers checks that mining on several cores finds for every
+// line the template one miner finds, in order, and the same summary.
+func TestRunLogsWorkers(t *testing.T) {
+	var in strings.Builder
+	for i := range 30000 {
+		switch i % 5 {
+		case 0:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d INFO [web] GET /api/cart/%d 200 %dms\n", i%60, i, i%300)
+		case 1:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d WARN [db] query on orders took %dms rows=%d by user%d\n", i%60, i%900, i%7, i%13)
+		case 2:
+			in.WriteString("not a header line\n\n")
+		case 3:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d INFO [auth] session %d of client c%d opened\n", i%60, i, i%5)
+		default:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d ERROR [pay] payment %x failed: code=%d\n", i%60, i*7919, i%3)
+		}
+	}
+	run := func(workers string) (lines []string, summary string) {
+		var out, errb bytes.Buffer
+		args := []string{"parse", "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json", "--workers", workers}
+		if err := runLogs(context.Background(), args, strings.NewReader(in.String()), &out, &errb); err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		for _, l := range all[:len(all)-1] {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, fmt.Sprint(m["line"], m["template"], m["params"], m["header"]))
+		}
+		var sum struct {
+			Templates []struct {
+				Count    int
+				Template string
+			}
+			Lines, Skipped int
+		}
+		if err := json.Unmarshal([]byte(all[len(all)-1]), &sum); err != nil {
+			t.Fatal(err)
+		}
+		ts := make([]string, 0, len(sum.Templates))
+		for _, x := range sum.Templates {
+			ts = append(ts, fmt.Sprint(x.Count, x.Template))
+		}
+		slices.Sort(ts)
+		return lines, fmt.Sprint(sum.Lines, sum.Skipped, ts)
+	}
+	l1, s1 := run("1")
+	l3, s3 := run("3")
+	if s1 != s3 {
+		t.Errorf("summaries differ:\n1: %s\n3: %s", s1, s3)
+	}
+	if len(l1) != len(l3) {
+		t.Fatalf("%d and %d lines", len(l1), len(l3))
+	}
+	for i := range l1 {
+		if l1[i] != l3[i] {
+			t.Fatalf("line %d:\n1: %s\n3: %s", i, l1[i], l3[i])
+		}
 	}
 }
 
@@ -124,7 +191,7 @@ func BenchmarkRunLogs(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`}, nil, io.Discard, io.Discard)
+		err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--workers", "1"}, nil, io.Discard, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -695,6 +695,11 @@ func appendSegments(b []byte, tok string, rules Rule) ([]byte, bool) {
 		}
 		if seg := tok[i:j]; seg != "" {
 			class, pre, suf := maskToken(seg, rules)
+			if class == softTok {
+				// A word run into digits is a variable here: a compound
+				// token has no place to keep it soft.
+				class, pre, suf = maskedTok, 0, 0
+			}
 			switch {
 			case class == maskedTok && pre == 0 && run >= 0:
 				b = b[:run]
