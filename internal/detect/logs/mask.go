@@ -785,19 +785,22 @@ func isWord(c byte) bool { return isAlnum(c) || c == '_' }
 
 // keyEnd returns where the value of key=value, key:value or call(value)
 // starts, the key a word without digits, or 0 when tok[i:j] is none of
-// them. scheme:// is not a key.
+// them. scheme:// is not a key, nor host.name: before a port.
 func keyEnd(tok string, i, j int) int {
+	dotted := false
 	for k := i; k < j-1; k++ {
 		c := tok[k]
 		if isDigit(c) {
 			return 0
 		}
 		if c == '=' || c == ':' || c == '(' {
-			if k == i || (c == ':' && (k == i+1 || (k+2 < j && tok[k+1] == '/' && tok[k+2] == '/'))) {
+			if k == i || (c == ':' && (k == i+1 || dotted || (k+2 < j && tok[k+1] == '/' && tok[k+2] == '/'))) {
 				return 0
 			}
 			return k + 1
 		}
+		// A dotted or dashed name before a colon is a host.
+		dotted = dotted || c == '.' || c == '-'
 	}
 	return 0
 }

@@ -277,10 +277,25 @@ type token struct {
 // key is the token's branch in the prefix tree: a variable, even a soft
 // one, takes the wildcard branch so that ids never grow the tree.
 func (t *token) key() string {
-	if t.class != plainTok {
+	if t.class != plainTok || !isWordKey(t.s) {
 		return Wildcard
 	}
 	return t.s
+}
+
+// isWordKey reports whether a plain token is a word that can route a line:
+// letters and underscores, with punctuation only around them. A name with
+// dots or dashes inside (chrome.exe, db-primary) is as often a variable
+// as a word of the message, and routed by it the line could never meet
+// the lines of its template with other names there.
+func isWordKey(s string) bool {
+	i, j := trimPunct(s)
+	for k := i; k < j; k++ {
+		if !isWord(s[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // template makes the template token of a line's token.

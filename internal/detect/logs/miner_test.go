@@ -87,6 +87,21 @@ func TestMinerSplitsSettledWords(t *testing.T) {
 	}
 }
 
+// TestMinerVariableNames checks that names with dots or dashes in them,
+// first in the line or not, vary without splitting a template for good.
+func TestMinerVariableNames(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	progs := []string{"chrome.exe", "firefox.exe", "outlook.exe", "git-remote.exe", "svchost.exe"}
+	hosts := []string{"proxy.example.edu:5070", "api.example.com:443", "10.0.0.7:80"}
+	var last Match
+	for i := range 40 {
+		last = m.Add(fmt.Sprintf("%s - %s open through proxy %s HTTPS", progs[i%5], hosts[i%3], hosts[(i/3)%3]))
+	}
+	if last.Template != "<*>.exe - <*> open through proxy <*> HTTPS" || m.Len() != 1 {
+		t.Errorf("%d templates, last %q", m.Len(), last.Template)
+	}
+}
+
 func TestMinerOddLines(t *testing.T) {
 	m := NewMiner(MinerConfig{MaxTokens: 8})
 	f := func(line string, wantID bool) {
