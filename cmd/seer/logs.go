@@ -18,7 +18,7 @@ import (
 	"github.com/seerops/seer/internal/eval/loghub"
 )
 
-const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json] [--workers N]
+const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json] [--workers N] [--multiline RULE]
        seer logs gen --data DIR [--lines N] [--seed S] [--out FILE]
 
 parse mines log templates online from FILE (or standard input) and prints,
@@ -26,7 +26,9 @@ per line, the template id and template; with --json one object per line and
 a final summary object. The template table goes to standard error in text
 mode. With more than one worker (the default when GOMAXPROCS > 1) lines
 are mined on as many cores, sharded by their count of tokens, which keeps
-the templates those of one miner; only the ids differ.
+the templates those of one miner; only the ids differ. With --multiline
+the lines a rule says continue a record (a stack trace's) join it, and a
+record's number is its first line's.
 
 gen writes a large test input: N lines mixing the Loghub samples in DIR
 (one folder per dataset), the digits of their variables drawn again, each
@@ -53,6 +55,7 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	asJSON := fs.Bool("json", false, "print one JSON object per line and a final summary")
 	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "cores to mine on")
+	multiline := fs.String("multiline", "", "which lines continue a record (a stack trace): "+logs.ContinuationHelp)
 	// Flags may follow the file name: parse again after each positional.
 	var files []string
 	rest := args[1:]
@@ -90,6 +93,13 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		in = f
 	}
 	p := &logParser{format: fm, json: *asJSON, out: bufio.NewWriterSize(stdout, 256<<10)}
+	cont, err := logs.ParseContinuation(*multiline, fm)
+	if err != nil {
+		return fmt.Errorf("logs parse --multiline: %w", err)
+	}
+	if cont != nil {
+		p.join = &joiner{cont: cont}
+	}
 	var templates func() []logs.Template
 	if *workers > 1 {
 		s := newShardedParse(p, cfg, min(*workers, 64))
@@ -165,6 +175,8 @@ type logParser struct {
 	params  []string
 	lines   int64
 	skipped int64
+	// join is set when records span lines.
+	join *joiner
 }
 
 func (p *logParser) run(ctx context.Context, in io.Reader) error {
@@ -182,7 +194,12 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 			long = long[:0]
 		}
 		if len(chunk) > 0 {
-			p.line(chunk)
+			p.lines++
+			if p.join != nil {
+				p.join.push(trimEOL(chunk), p.lines, p.line)
+			} else {
+				p.line(trimEOL(chunk), p.lines)
+			}
 			if p.lines&4095 == 0 {
 				if cerr := ctx.Err(); cerr != nil {
 					return fmt.Errorf("logs parse: %w", cerr)
@@ -190,6 +207,9 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 			}
 		}
 		if err == io.EOF {
+			if p.join != nil {
+				p.join.flush(p.line)
+			}
 			return nil
 		}
 		if err != nil {
@@ -198,11 +218,58 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 	}
 }
 
-func (p *logParser) line(b []byte) {
-	p.lines++
+// trimEOL cuts a line's end-of-line bytes.
+func trimEOL(b []byte) []byte {
 	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
 		b = b[:len(b)-1]
 	}
+	return b
+}
+
+// joiner gathers the lines of multi-line records by a continuation rule.
+type joiner struct {
+	cont    *logs.Continuation
+	rec     []byte
+	no      int64 // the number of the record's first line
+	n       int   // its lines
+	scratch []string
+}
+
+// maxRecordBytes bounds a joined record; a longer one is cut into several.
+const maxRecordBytes = 1 << 20
+
+// push takes line number no. When the line starts a record, the record
+// gathered so far goes to emit, its bytes valid until emit returns.
+func (j *joiner) push(line []byte, no int64, emit func([]byte, int64)) {
+	if j.n > 0 {
+		var cont bool
+		var l string
+		if len(line) > 0 {
+			l = unsafe.String(&line[0], len(line))
+		}
+		cont, j.scratch = j.cont.Continues(l, j.scratch)
+		if cont && len(j.rec)+len(line) < maxRecordBytes {
+			j.rec = append(j.rec, '\n')
+			j.rec = append(j.rec, line...)
+			j.n++
+			return
+		}
+		emit(j.rec, j.no)
+	}
+	j.rec = append(j.rec[:0], line...)
+	j.no, j.n = no, 1
+}
+
+// flush hands on the record gathered so far.
+func (j *joiner) flush(emit func([]byte, int64)) {
+	if j.n > 0 {
+		emit(j.rec, j.no)
+		j.n = 0
+	}
+}
+
+// line mines one record, line number no (its first line's).
+func (p *logParser) line(b []byte, no int64) {
 	// The line aliases the read buffer rather than copying it: the miner
 	// keeps copies of what it holds, and the line's fields and parameters
 	// are written out before the buffer is read into again.
@@ -226,7 +293,7 @@ func (p *logParser) line(b []byte) {
 		p.skipped++
 		return
 	}
-	o := appendRecord(p.buf[:0], p.lines, m, p.format, p.fields, p.json)
+	o := appendRecord(p.buf[:0], no, m, p.format, p.fields, p.json)
 	p.out.Write(o)
 	p.buf = o
 }

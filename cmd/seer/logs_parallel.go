@@ -117,6 +117,28 @@ func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch
 		b.buf, b.lines, b.fields = b.buf[:0], b.lines[:0], b.fields[:0]
 	}
 	b.buf, b.lines, b.fields = b.buf[:0], b.lines[:0], b.fields[:0]
+	// put copies record no into the batch.
+	put := func(rec []byte, no int64) {
+		if len(b.buf)+len(rec) > cap(b.buf) {
+			if len(b.lines) > 0 {
+				flush()
+			}
+			if len(rec) > cap(b.buf) {
+				// Only now, with no line pointing into it.
+				b.buf = make([]byte, 0, len(rec))
+			}
+		}
+		at := len(b.buf)
+		b.buf = append(b.buf, rec...)
+		var line string
+		if len(rec) > 0 {
+			line = unsafe.String(&b.buf[at], len(rec))
+		}
+		scratch = s.add(b, line, no, scratch)
+		if len(b.lines) >= 1<<14 {
+			flush()
+		}
+	}
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -127,29 +149,13 @@ func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch
 			chunk = append(long, chunk...)
 			long = long[:0]
 		}
-		for len(chunk) > 0 && (chunk[len(chunk)-1] == '\n' || chunk[len(chunk)-1] == '\r') {
-			chunk = chunk[:len(chunk)-1]
-		}
+		chunk = trimEOL(chunk)
 		if len(chunk) > 0 || err == nil {
-			if len(b.buf)+len(chunk) > cap(b.buf) {
-				if len(b.lines) > 0 {
-					flush()
-				}
-				if len(chunk) > cap(b.buf) {
-					// Only now, with no line pointing into it.
-					b.buf = make([]byte, 0, len(chunk))
-				}
-			}
 			s.p.lines++
-			at := len(b.buf)
-			b.buf = append(b.buf, chunk...)
-			var line string
-			if len(chunk) > 0 {
-				line = unsafe.String(&b.buf[at], len(chunk))
-			}
-			scratch = s.add(b, line, scratch)
-			if len(b.lines) >= 1<<14 {
-				flush()
+			if s.p.join != nil {
+				s.p.join.push(chunk, s.p.lines, put)
+			} else {
+				put(chunk, s.p.lines)
 			}
 			if s.p.lines&4095 == 0 {
 				if cerr := ctx.Err(); cerr != nil {
@@ -159,6 +165,9 @@ func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch
 			}
 		}
 		if err == io.EOF {
+			if s.p.join != nil {
+				s.p.join.flush(put)
+			}
 			send(b)
 			return nil
 		}
@@ -170,8 +179,8 @@ func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch
 }
 
 // add files one line in b, with its header fields and its shard.
-func (s *shardedParse) add(b *pbatch, line string, scratch []string) []string {
-	l := pline{no: s.p.lines, content: line, field: int32(len(b.fields)), shard: -1}
+func (s *shardedParse) add(b *pbatch, line string, no int64, scratch []string) []string {
+	l := pline{no: no, content: line, field: int32(len(b.fields)), shard: -1}
 	if f := s.p.format; f != nil {
 		var ok bool
 		scratch, ok = f.Split(strings.TrimSpace(line), scratch)

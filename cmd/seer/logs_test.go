@@ -158,6 +158,55 @@ func TestRunLogsWorkers(t *testing.T) {
 	}
 }
 
+// javaLog is a log with two stack traces.
+const javaLog = `2024-05-01 10:00:00 INFO [web] request 1 served in 3ms
+2024-05-01 10:00:01 ERROR [web] request 2 failed
+java.lang.IllegalStateException: no stock for item 17
+	at com.shop.Cart.add(Cart.java:42)
+	at com.shop.Web.handle(Web.java:10)
+Caused by: java.io.IOException: connection reset
+	at com.shop.Db.query(Db.java:7)
+	... 2 more
+2024-05-01 10:00:02 INFO [web] request 3 served in 5ms
+2024-05-01 10:00:03 ERROR [web] request 4 failed
+java.lang.IllegalStateException: no stock for item 99
+	at com.shop.Cart.add(Cart.java:42)
+	at com.shop.Web.handle(Web.java:10)
+Caused by: java.io.IOException: connection reset
+	at com.shop.Db.query(Db.java:7)
+	... 2 more
+`
+
+func TestRunLogsMultiline(t *testing.T) {
+	for _, w := range []string{"1", "2"} {
+		var out, errb bytes.Buffer
+		args := []string{"parse", "--workers", w, "--json", "--multiline", "unformatted", "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`}
+		if err := runLogs(context.Background(), args, strings.NewReader(javaLog), &out, &errb); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["line"] != nil {
+				got = append(got, fmt.Sprint(m["line"], " ", m["template"]))
+			} else if m["lines"] != 16.0 || m["skipped"] != 0.0 {
+				t.Errorf("workers %s: summary %v", w, m)
+			}
+		}
+		trace := "request <*> failed java.lang.IllegalStateException: no stock for item <*> at com.shop.Cart.add(Cart.java:42) at com.shop.Web.handle(Web.java:10) Caused by: java.io.IOException: connection reset at com.shop.Db.query(Db.java:7) ... <*> more"
+		want := []string{"1 request <*> served in <*>", "2 " + trace, "9 request <*> served in <*>", "10 " + trace}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("workers %s:\n%s\nwant\n%s", w, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	if err := runLogs(context.Background(), []string{"parse", "--multiline", "unformatted"}, strings.NewReader(""), io.Discard, io.Discard); err == nil {
+		t.Error("unformatted without a format accepted")
+	}
+}
+
 func TestRunLogsCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
