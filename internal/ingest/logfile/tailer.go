@@ -30,6 +30,12 @@ type File struct {
 	Entity string `yaml:"entity"`
 	// Format is the header layout; empty means whole lines are bodies.
 	Format string `yaml:"format"`
+	// Multiline says which lines continue the record before them, so
+	// that a stack trace is one record with its message: "indent",
+	// "unformatted" (lines that do not fit Format) or "start=REGEXP";
+	// empty means every line is a record. A record waits for its next
+	// line at most one poll.
+	Multiline string `yaml:"multiline"`
 }
 
 // Config configures a Tailer.
@@ -62,10 +68,15 @@ func (c Config) Validate() error {
 		if f.Entity == "" {
 			errs = append(errs, fmt.Errorf("tail.files[%d].entity is empty; name the service the file is about", i))
 		}
+		var format *logs.Format
 		if f.Format != "" {
-			if _, err := logs.ParseFormat(f.Format); err != nil {
+			var err error
+			if format, err = logs.ParseFormat(f.Format); err != nil {
 				errs = append(errs, fmt.Errorf("tail.files[%d].format: %w", i, err))
 			}
+		}
+		if _, err := logs.ParseContinuation(f.Multiline, format); err != nil && (format != nil || f.Format == "") {
+			errs = append(errs, fmt.Errorf("tail.files[%d].multiline: %w", i, err))
 		}
 	}
 	if c.Poll <= 0 {
@@ -105,6 +116,12 @@ type follow struct {
 	skipping bool
 	started  bool
 	fields   []string
+	// cont joins lines into records; rec is the record gathered so far,
+	// and fresh is set when it grew since the last poll.
+	cont  *logs.Continuation
+	rec   []byte
+	lines int
+	fresh bool
 }
 
 // New builds a Tailer; files are opened by the first Poll.
@@ -119,6 +136,7 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 		if f.Format != "" {
 			fl.format, _ = logs.ParseFormat(f.Format)
 		}
+		fl.cont, _ = logs.ParseContinuation(f.Multiline, fl.format)
 		t.files = append(t.files, fl)
 	}
 	return t, nil
@@ -186,6 +204,11 @@ func (t *Tailer) poll(ctx context.Context, fl *follow) error {
 	if err := t.read(ctx, fl); err != nil {
 		return err
 	}
+	// A record no line has joined for a whole poll is complete.
+	if !fl.fresh {
+		t.endRecord(fl)
+	}
+	fl.fresh = false
 	// Renamed away and replaced: the old file is drained, read the new one.
 	st, err := os.Stat(fl.Path)
 	if err != nil || os.SameFile(st, fl.info) {
@@ -193,6 +216,7 @@ func (t *Tailer) poll(ctx context.Context, fl *follow) error {
 	}
 	t.m.rotations.WithLabelValues("rename").Inc()
 	t.endLine(fl)
+	t.endRecord(fl)
 	fl.f.Close()
 	fl.f = nil
 	if err := t.open(fl, false); err != nil || fl.f == nil {
@@ -269,15 +293,57 @@ func (t *Tailer) appendPartial(fl *follow, b []byte) {
 	fl.partial = append(fl.partial, b...)
 }
 
-// endLine turns the line gathered so far into a record.
+// endLine turns the line gathered so far into a record, or with a
+// continuation rule adds it to the record it continues.
 func (t *Tailer) endLine(fl *follow) {
 	line := strings.TrimRight(string(fl.partial), "\r")
 	fl.partial, fl.skipping = fl.partial[:0], false
+	if fl.cont != nil {
+		t.joinLine(fl, line)
+		return
+	}
 	if strings.TrimSpace(line) == "" {
 		return
 	}
 	t.batch = append(t.batch, t.record(fl, line))
 	t.m.lines.WithLabelValues("read").Inc()
+}
+
+// Bounds of a joined record; past them a line starts another.
+const (
+	maxRecordLines = 1000
+	maxRecordBytes = 1 << 20
+)
+
+func (t *Tailer) joinLine(fl *follow, line string) {
+	if len(fl.rec) > 0 {
+		var cont bool
+		cont, fl.fields = fl.cont.Continues(line, fl.fields)
+		if cont && fl.lines < maxRecordLines && len(fl.rec)+len(line) < maxRecordBytes {
+			fl.rec = append(fl.rec, '\n')
+			fl.rec = append(fl.rec, line...)
+			fl.lines++
+			fl.fresh = true
+			t.m.lines.WithLabelValues("joined").Inc()
+			return
+		}
+		t.endRecord(fl)
+	}
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	fl.rec = append(fl.rec[:0], line...)
+	fl.lines, fl.fresh = 1, true
+}
+
+// endRecord hands on the record gathered so far, if any.
+func (t *Tailer) endRecord(fl *follow) {
+	if len(fl.rec) == 0 {
+		return
+	}
+	t.batch = append(t.batch, t.record(fl, string(fl.rec)))
+	t.m.lines.WithLabelValues("read").Inc()
+	fl.rec, fl.lines = fl.rec[:0], 0
 }
 
 func (t *Tailer) flush(ctx context.Context) error {
@@ -402,7 +468,7 @@ func newMetrics(reg prometheus.Registerer) metrics {
 	m := metrics{
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seer_logfile_lines_total",
-			Help: "Lines of tailed files: read, cut (over max_line_bytes), unformatted (did not fit the format), sink_failed.",
+			Help: "Lines of tailed files: read (records), joined (to the record before), cut (over max_line_bytes), unformatted (did not fit the format), sink_failed.",
 		}, []string{"outcome"}),
 		rotations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seer_logfile_rotations_total",
