@@ -562,7 +562,7 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 				return maskedTok, i, len(tok) - j
 			}
 		}
-		if len(tok) <= 8 && rules&RuleUnit != 0 {
+		if len(tok) <= 7 && rules&RuleUnit != 0 {
 			if i, j := trimPunct(tok); isUnit(tok[i:j]) {
 				return softTok, 0, 0
 			}
@@ -577,6 +577,10 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 	i, j := trimPunct(tok)
 	if j == i {
 		return plainTok, 0, 0
+	}
+	if digitsAt(tok, i) == j {
+		// The commonest variable, a bare number.
+		return maskedTok, i, len(tok) - j
 	}
 	kv := 0
 	if rules&RuleKeyValue != 0 {
@@ -751,6 +755,9 @@ func hasAlpha(s string) bool {
 // number (877.0 B, 12 ms): it varies with the number it follows, so it is
 // kept soft.
 func isUnit(w string) bool {
+	if len(w) == 0 || len(w) > 5 {
+		return false
+	}
 	switch toLowerASCII(w) {
 	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes",
 		"s", "ms", "us", "µs", "ns", "sec", "secs", "msec", "usec", "min", "mins":
