@@ -180,6 +180,12 @@ type logParser struct {
 }
 
 func (p *logParser) run(ctx context.Context, in io.Reader) error {
+	return p.scan(ctx, in, p.line)
+}
+
+// scan reads in and hands each record to emit, numbered by its first line:
+// each line, or with a continuation rule the lines it joins.
+func (p *logParser) scan(ctx context.Context, in io.Reader, emit func([]byte, int64)) error {
 	r := bufio.NewReaderSize(in, 1<<20)
 	var long []byte
 	for {
@@ -196,9 +202,9 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 		if len(chunk) > 0 {
 			p.lines++
 			if p.join != nil {
-				p.join.push(trimEOL(chunk), p.lines, p.line)
+				p.join.push(trimEOL(chunk), p.lines, emit)
 			} else {
-				p.line(trimEOL(chunk), p.lines)
+				emit(trimEOL(chunk), p.lines)
 			}
 			if p.lines&4095 == 0 {
 				if cerr := ctx.Err(); cerr != nil {
@@ -208,7 +214,7 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 		}
 		if err == io.EOF {
 			if p.join != nil {
-				p.join.flush(p.line)
+				p.join.flush(emit)
 			}
 			return nil
 		}

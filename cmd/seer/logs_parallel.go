@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -107,8 +107,6 @@ func (s *shardedParse) run(ctx context.Context, in io.Reader) error {
 
 // read fills batches from in and hands each on to send.
 func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch, send func(*pbatch)) error {
-	r := bufio.NewReaderSize(in, 1<<20)
-	var long []byte
 	var scratch []string
 	b := <-free
 	flush := func() {
@@ -139,43 +137,9 @@ func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch
 			flush()
 		}
 	}
-	for {
-		chunk, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			long = append(long, chunk...)
-			continue
-		}
-		if len(long) > 0 {
-			chunk = append(long, chunk...)
-			long = long[:0]
-		}
-		chunk = trimEOL(chunk)
-		if len(chunk) > 0 || err == nil {
-			s.p.lines++
-			if s.p.join != nil {
-				s.p.join.push(chunk, s.p.lines, put)
-			} else {
-				put(chunk, s.p.lines)
-			}
-			if s.p.lines&4095 == 0 {
-				if cerr := ctx.Err(); cerr != nil {
-					send(b)
-					return fmt.Errorf("logs parse: %w", cerr)
-				}
-			}
-		}
-		if err == io.EOF {
-			if s.p.join != nil {
-				s.p.join.flush(put)
-			}
-			send(b)
-			return nil
-		}
-		if err != nil {
-			send(b)
-			return fmt.Errorf("logs parse: reading the input: %w", err)
-		}
-	}
+	err := s.p.scan(ctx, in, put)
+	send(b)
+	return err
 }
 
 // add files one line in b, with its header fields and its shard.
@@ -264,15 +228,7 @@ func (s *shardedParse) templates() []logs.Template {
 			out = append(out, t)
 		}
 	}
-	slices.SortFunc(out, func(a, b logs.Template) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b logs.Template) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -118,6 +119,18 @@ func newCtok(s string) ctok {
 }
 
 func (p *ctok) pre() string { return p.s[:p.wild] }
+
+// mid is the text between p's first and last wildcards.
+func (p *ctok) mid() string { return p.s[int(p.wild)+len(Wildcard) : p.last] }
+
+// nextPart splits the constant part before the next wildcard of mid from
+// the rest after it.
+func nextPart(mid string) (part, rest string) {
+	if k := strings.Index(mid, Wildcard); k >= 0 {
+		return mid[:k], mid[k+len(Wildcard):]
+	}
+	return mid, ""
+}
 func (p *ctok) suf() string { return p.s[int(p.last)+len(Wildcard):] }
 
 // How a line's token stands to a template's.
@@ -168,14 +181,9 @@ func (p *ctok) fits(s string) bool {
 	// The constant parts between the wildcards, each at its leftmost
 	// place: if any placing fits, that one does.
 	s = s[len(pre) : len(s)-len(suf)]
-	mid := p.s[int(p.wild)+len(Wildcard) : p.last]
-	for mid != "" {
-		part := mid
-		if k := strings.Index(mid, Wildcard); k >= 0 {
-			part, mid = mid[:k], mid[k+len(Wildcard):]
-		} else {
-			mid = ""
-		}
+	for mid := p.mid(); mid != ""; {
+		var part string
+		part, mid = nextPart(mid)
 		k := strings.Index(s, part)
 		if k < 0 {
 			return false
@@ -192,14 +200,9 @@ func (p *ctok) appendParams(ps []string, s string) []string {
 		return append(ps, s[p.wild:end])
 	}
 	at := int(p.wild)
-	mid := p.s[int(p.wild)+len(Wildcard) : p.last]
-	for mid != "" {
-		part := mid
-		if k := strings.Index(mid, Wildcard); k >= 0 {
-			part, mid = mid[:k], mid[k+len(Wildcard):]
-		} else {
-			mid = ""
-		}
+	for mid := p.mid(); mid != ""; {
+		var part string
+		part, mid = nextPart(mid)
 		k := strings.Index(s[at:end], part)
 		if k < 0 {
 			k = end - at
@@ -226,12 +229,8 @@ func generalize(p *ctok, t *token) ctok {
 	}
 	pre, suf := a[:cp], a[len(a)-cs:]
 	// Two wildcards side by side are one.
-	if strings.HasSuffix(pre, Wildcard) {
-		pre = pre[:len(pre)-len(Wildcard)]
-	}
-	if strings.HasPrefix(suf, Wildcard) {
-		suf = suf[len(Wildcard):]
-	}
+	pre = strings.TrimSuffix(pre, Wildcard)
+	suf = strings.TrimPrefix(suf, Wildcard)
 	if pre == "" && suf == "" {
 		return ctok{s: Wildcard, wild: 0, last: 0}
 	}
@@ -850,15 +849,7 @@ func (m *Miner) Templates() []Template {
 	for c := m.lru.next; c != &m.lru; c = c.next {
 		out = append(out, Template{ID: c.id, Text: c.text, Count: c.count})
 	}
-	slices.SortFunc(out, func(a, b Template) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Template) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -65,6 +65,7 @@ func LeaveOneOut(ctx context.Context, sets []Dataset, cands []Candidate) (LOORep
 	if len(cands) == 0 {
 		return rep, nil
 	}
+	var held []Metrics
 	for _, out := range sets {
 		best, bestSum := 0, -1.0
 		for k, r := range rep.Scores {
@@ -81,16 +82,8 @@ func LeaveOneOut(ctx context.Context, sets []Dataset, cands []Candidate) (LOORep
 		}
 		m := rep.Scores[best].Datasets[out.Name]
 		rep.HeldOut[out.Name] = HeldOut{Chosen: cands[best].Name, Metrics: m}
-		rep.Average.GA += m.GA
-		rep.Average.PA += m.PA
-		rep.Average.FGA += m.FGA
-		rep.Average.FTA += m.FTA
+		held = append(held, m)
 	}
-	if n := float64(len(sets)); n > 0 {
-		rep.Average.GA /= n
-		rep.Average.PA /= n
-		rep.Average.FGA /= n
-		rep.Average.FTA /= n
-	}
+	rep.Average = mean(held)
 	return rep, nil
 }
