@@ -790,9 +790,10 @@ func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 // identifiers.
 func isWord(c byte) bool { return isAlnum(c) || c == '_' }
 
-// keyEnd returns where the value of key=value, key:value or call(value)
-// starts, the key a word without digits, or 0 when tok[i:j] is none of
-// them. scheme:// is not a key, nor host.name: before a port.
+// keyEnd returns where the value of key=value, key:value, call(value),
+// name{value} or name[value] starts, the key a word without digits, or 0
+// when tok[i:j] is none of them. scheme:// is not a key, nor host.name:
+// before a port.
 func keyEnd(tok string, i, j int) int {
 	dotted := false
 	for k := i; k < j-1; k++ {
@@ -800,7 +801,7 @@ func keyEnd(tok string, i, j int) int {
 		if isDigit(c) {
 			return 0
 		}
-		if c == '=' || c == ':' || c == '(' {
+		if c == '=' || c == ':' || c == '(' || c == '{' || c == '[' {
 			if k == i || (c == ':' && (k == i+1 || dotted || (k+2 < j && tok[k+1] == '/' && tok[k+2] == '/'))) {
 				return 0
 			}

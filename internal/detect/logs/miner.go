@@ -193,6 +193,19 @@ func (p *ctok) fits(s string) bool {
 	return true
 }
 
+// covers reports whether template token p stands for all that q does.
+func (p *ctok) covers(q *ctok) bool {
+	switch {
+	case p.s == q.s:
+		return true
+	case p.wild < 0:
+		return false
+	case q.wild < 0:
+		return p.fits(q.s)
+	}
+	return len(p.s) == len(Wildcard)
+}
+
 // appendParams appends the text of s at each of p's wildcards; s fits p.
 func (p *ctok) appendParams(ps []string, s string) []string {
 	end := len(s) - len(p.suf())
@@ -592,7 +605,7 @@ func (m *Miner) join(n *cluster, i int) *cluster {
 		}
 		alike := true
 		for j := range s.toks {
-			if j != i && s.toks[j].s != n.toks[j].s {
+			if p, q := &s.toks[j], &n.toks[j]; j != i && !p.covers(q) && !q.covers(p) && !(p.soft && q.soft) {
 				alike = false
 				break
 			}
@@ -611,20 +624,22 @@ func (m *Miner) join(n *cluster, i int) *cluster {
 			keep = s
 		}
 	}
-	g := keep.toks[i]
 	for _, s := range sib {
 		if s == keep {
 			continue
 		}
-		t := token{s: s.toks[i].s, m: s.toks[i].s}
-		if g.wild < 0 && g.s != t.s || g.wild >= 0 && !g.fits(t.s) {
-			g = generalize(&g, &t)
+		// Where keep does not cover the sibling (at i, and wherever one
+		// had a wildcard the other had not), it is generalised.
+		for j := range keep.toks {
+			if g := &keep.toks[j]; !g.covers(&s.toks[j]) {
+				t := token{s: s.toks[j].s, m: s.toks[j].s}
+				*g = generalize(g, &t)
+			}
 		}
 		keep.count += s.count
 		m.drop(s)
 		m.alias[s.id] = keep.id
 	}
-	keep.toks[i] = g
 	keep.retext()
 	if len(m.alias) > m.cfg.MaxClusters {
 		clear(m.alias)

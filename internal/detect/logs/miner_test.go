@@ -102,6 +102,27 @@ func TestMinerVariableNames(t *testing.T) {
 	}
 }
 
+// TestMinerJoinsMixedSiblings checks that siblings join when they differ
+// elsewhere only where one has a wildcard the other's text fits, or where
+// both keep a soft word.
+func TestMinerJoinsMixedSiblings(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	lines := []string{
+		"Window{25928099 u0 com.example.app/com.example.app.Main} is visible: true",
+		"Window{5ad29d07 u0 com.google.gms/com.google.gms.Main} is visible: true",
+		"Window{89481145 u0 com.android.phone/com.android.phone.Main} is visible: false",
+		"Window{f2a1328f u0 com.tencent.mm/com.tencent.mm.Main} is visible: true",
+		"Window{d0c0ffee u0 org.other.app/org.other.app.Main} is visible: false",
+	}
+	var last Match
+	for _, l := range lines {
+		last = m.Add(l)
+	}
+	if m.Len() != 1 || last.Template != "Window{<*> u0 <*>.Main} is visible: <*>" {
+		t.Errorf("%d templates, last %q", m.Len(), last.Template)
+	}
+}
+
 func TestMinerOddLines(t *testing.T) {
 	m := NewMiner(MinerConfig{MaxTokens: 8})
 	f := func(line string, wantID bool) {
