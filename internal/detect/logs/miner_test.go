@@ -363,3 +363,43 @@ func BenchmarkMinerWideLeaf(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// TestMinerParamsRebuildLine mines random lines over a small vocabulary,
+// where templates split and join often, and checks that every line is its
+// template with its parameters put in the wildcards.
+func TestMinerParamsRebuildLine(t *testing.T) {
+	words := []string{"open", "close", "user=bob", "user=amy", "a=1,b=2", "id:7", "node-3", "ssh2", "(x)", "{y}", "12ms", "3 KB", "10.0.0.1:80", "'q'", "f(5)", "v1.2", "1,2,3", `{"id":4}`, "/a/{b}", "x@1f2e3d4c", "<*>", "true,"}
+	r := uint64(7)
+	rnd := func(k int) int {
+		r ^= r << 13
+		r ^= r >> 7
+		r ^= r << 17
+		return int(r % uint64(k))
+	}
+	m := NewMiner(MinerConfig{MaxClusters: 50})
+	for range 20000 {
+		toks := make([]string, 3+rnd(4))
+		for i := range toks {
+			toks[i] = words[rnd(len(words))]
+			if i < 2 {
+				toks[i] = words[rnd(4)]
+			}
+		}
+		line := strings.Join(toks, " ")
+		got := m.Add(line)
+		parts := strings.Split(got.Template, Wildcard)
+		if len(parts)-1 != len(got.Params) {
+			t.Fatalf("%q: template %q, params %q", line, got.Template, got.Params)
+		}
+		var b strings.Builder
+		for i, p := range parts {
+			b.WriteString(p)
+			if i < len(got.Params) {
+				b.WriteString(got.Params[i])
+			}
+		}
+		if b.String() != strings.Join(strings.Fields(line), " ") {
+			t.Fatalf("%q: template %q with params %q gives %q", line, got.Template, got.Params, b.String())
+		}
+	}
+}
