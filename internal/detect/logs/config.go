@@ -18,8 +18,8 @@ type MinerConfig struct {
 	// Depth is how many leading tokens key the prefix tree below the
 	// token-count level; a token that is not a plain word (a variable, a
 	// name with dots or dashes) takes the wildcard branch. The default 1
-	// scores as well as 2 or 3 on the Loghub samples, and a variable
-	// second word cannot split its template.
+	// scores as well as 2 and better than 3 on the Loghub samples, and a
+	// variable second word cannot split its template.
 	Depth int `yaml:"depth"`
 	// MaxChildren caps the children of a tree node; further distinct tokens
 	// share the wildcard child, which keeps a variable leading token from
