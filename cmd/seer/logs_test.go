@@ -9,9 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/seerops/seer/internal/eval/loghub"
 )
 
 func TestRunLogsText(t *testing.T) {
@@ -277,5 +281,37 @@ func TestRunEvalLoghub(t *testing.T) {
 		if err := runEvalLoghub(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("runEvalLoghub(%q) succeeded", args)
 		}
+	}
+}
+
+// BenchmarkRunLogsMix parses the 200,000-line mix of the shared Loghub
+// samples end to end (seer logs gen), on one core and on every core.
+func BenchmarkRunLogsMix(b *testing.B) {
+	const dir = "../../../shared/data/loghub2k"
+	sets, err := loghub.Load(dir)
+	if err != nil {
+		b.Skipf("loghub 2k samples not found at %s: %v", dir, err)
+	}
+	file := filepath.Join(b.TempDir(), "mix.log")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := loghub.Mix(f, sets, 200_000, 1)
+	if cerr := f.Close(); err != nil || cerr != nil {
+		b.Fatal(err, cerr)
+	}
+	for _, w := range []string{"1", strconv.Itoa(runtime.GOMAXPROCS(0))} {
+		b.Run("workers="+w, func(b *testing.B) {
+			b.SetBytes(int64(st.Bytes))
+			b.ReportAllocs()
+			for b.Loop() {
+				err := runLogs(context.Background(), []string{"parse", file, "--format", loghub.MixFormat, "--workers", w}, nil, io.Discard, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(st.Lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		})
 	}
 }
