@@ -153,7 +153,10 @@ func (s *shardedParse) add(b *pbatch, line string, no int64, scratch []string) [
 			b.lines = append(b.lines, l)
 			return scratch
 		}
-		b.fields = append(b.fields, scratch...)
+		if s.p.json {
+			// Only the JSON output shows the header fields.
+			b.fields = append(b.fields, scratch...)
+		}
 		l.content = scratch[f.Content()]
 	}
 	l.shard = int32(countTokens(l.content, s.maxToks) % len(s.miners))
@@ -182,7 +185,7 @@ func (s *shardedParse) mine(w int, in <-chan *pbatch) {
 			}
 			r.ID = (r.ID-1)*n + uint64(w) + 1
 			var fields []string
-			if s.p.format != nil {
+			if s.p.format != nil && s.p.json {
 				fields = b.fields[l.field : int(l.field)+len(s.p.format.Names())]
 			}
 			out = appendRecord(out, l.no, r, s.p.format, fields, s.p.json)
