@@ -98,7 +98,7 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return fmt.Errorf("logs parse --multiline: %w", err)
 	}
 	if cont != nil {
-		p.join = &joiner{cont: cont}
+		p.join = &joiner{Joiner: logs.NewJoiner(cont)}
 	}
 	var templates func() []logs.Template
 	if *workers > 1 {
@@ -232,46 +232,27 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// joiner gathers the lines of multi-line records by a continuation rule.
+// joiner numbers the records a logs.Joiner gathers by their first lines.
 type joiner struct {
-	cont    *logs.Continuation
-	rec     []byte
-	no      int64 // the number of the record's first line
-	n       int   // its lines
-	scratch []string
+	*logs.Joiner
+	no int64
 }
-
-// maxRecordBytes bounds a joined record; a longer one is cut into several.
-const maxRecordBytes = 1 << 20
 
 // push takes line number no. When the line starts a record, the record
 // gathered so far goes to emit, its bytes valid until emit returns.
 func (j *joiner) push(line []byte, no int64, emit func([]byte, int64)) {
-	if j.n > 0 {
-		var cont bool
-		var l string
-		if len(line) > 0 {
-			l = unsafe.String(&line[0], len(line))
-		}
-		cont, j.scratch = j.cont.Continues(l, j.scratch)
-		if cont && len(j.rec)+len(line) < maxRecordBytes {
-			j.rec = append(j.rec, '\n')
-			j.rec = append(j.rec, line...)
-			j.n++
-			return
-		}
-		emit(j.rec, j.no)
+	var l string
+	if len(line) > 0 {
+		l = unsafe.String(&line[0], len(line))
 	}
-	j.rec = append(j.rec[:0], line...)
-	j.no, j.n = no, 1
+	if !j.Add(l, func(rec []byte) { emit(rec, j.no) }) {
+		j.no = no
+	}
 }
 
 // flush hands on the record gathered so far.
 func (j *joiner) flush(emit func([]byte, int64)) {
-	if j.n > 0 {
-		emit(j.rec, j.no)
-		j.n = 0
-	}
+	j.Flush(func(rec []byte) { emit(rec, j.no) })
 }
 
 // line mines one record, line number no (its first line's).

@@ -324,6 +324,16 @@ func BenchmarkTemplateBytes(b *testing.B) {
 	b.ReportMetric(per, "bytes/template")
 }
 
+// xorshift returns a seeded generator of numbers in [0,k).
+func xorshift(seed uint64) func(k int) int {
+	return func(k int) int {
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		return int(seed % uint64(k))
+	}
+}
+
 // wideLines are lines of 400 templates that share their length and first
 // two words, so that they fall in one leaf of the tree, and one template
 // whose variable is a plain word of 5,000 values (a user name), so that
@@ -332,13 +342,7 @@ func wideLines(n int) []string {
 	words := []string{"open", "close", "read", "write", "socket", "buffer", "queue", "retry", "timeout", "device",
 		"driver", "power", "state", "change", "thread", "memory", "cache", "disk", "error", "warning"}
 	out := make([]string, n)
-	r := uint64(1)
-	rnd := func(k int) int {
-		r ^= r << 13
-		r ^= r >> 7
-		r ^= r << 17
-		return int(r % uint64(k))
-	}
+	rnd := xorshift(1)
 	for i := range out {
 		if i%5 == 0 {
 			out[i] = fmt.Sprintf("sshd[%d]: invalid user u%cx%c%c from 10.0.%d.%d", rnd(90000), 'a'+rnd(26), 'a'+rnd(26), 'a'+rnd(26), rnd(256), rnd(256))
@@ -369,13 +373,7 @@ func BenchmarkMinerWideLeaf(b *testing.B) {
 // template with its parameters put in the wildcards.
 func TestMinerParamsRebuildLine(t *testing.T) {
 	words := []string{"open", "close", "user=bob", "user=amy", "a=1,b=2", "id:7", "node-3", "ssh2", "(x)", "{y}", "12ms", "3 KB", "10.0.0.1:80", "'q'", "f(5)", "v1.2", "1,2,3", `{"id":4}`, "/a/{b}", "x@1f2e3d4c", "<*>", "true,"}
-	r := uint64(7)
-	rnd := func(k int) int {
-		r ^= r << 13
-		r ^= r >> 7
-		r ^= r << 17
-		return int(r % uint64(k))
-	}
+	rnd := xorshift(7)
 	m := NewMiner(MinerConfig{MaxClusters: 50})
 	for range 20000 {
 		toks := make([]string, 3+rnd(4))

@@ -70,3 +70,50 @@ func (c *Continuation) Continues(line string, scratch []string) (bool, []string)
 	}
 	return false, scratch
 }
+
+// Joiner gathers lines into records by a continuation rule. Records are
+// cut at MaxRecordLines lines or MaxRecordBytes bytes.
+type Joiner struct {
+	cont    *Continuation
+	rec     []byte
+	lines   int
+	scratch []string
+}
+
+// Bounds of a joined record; past them a line starts another.
+const (
+	MaxRecordLines = 1000
+	MaxRecordBytes = 1 << 20
+)
+
+// NewJoiner returns a Joiner by the rule c, which must not be nil.
+func NewJoiner(c *Continuation) *Joiner { return &Joiner{cont: c} }
+
+// Add takes the next line and reports whether it joined the record before
+// it. When it starts a record instead, the record gathered so far goes to
+// emit first, its bytes valid until emit returns. A blank line is a record
+// of its own.
+func (j *Joiner) Add(line string, emit func(rec []byte)) (joined bool) {
+	if j.lines > 0 {
+		var cont bool
+		cont, j.scratch = j.cont.Continues(line, j.scratch)
+		if cont && j.lines < MaxRecordLines && len(j.rec)+len(line) < MaxRecordBytes {
+			j.rec = append(j.rec, '\n')
+			j.rec = append(j.rec, line...)
+			j.lines++
+			return true
+		}
+		emit(j.rec)
+	}
+	j.rec = append(j.rec[:0], line...)
+	j.lines = 1
+	return false
+}
+
+// Flush hands the record gathered so far, if any, to emit.
+func (j *Joiner) Flush(emit func(rec []byte)) {
+	if j.lines > 0 {
+		j.lines = 0
+		emit(j.rec)
+	}
+}

@@ -116,11 +116,9 @@ type follow struct {
 	skipping bool
 	started  bool
 	fields   []string
-	// cont joins lines into records; rec is the record gathered so far,
-	// and fresh is set when it grew since the last poll.
-	cont  *logs.Continuation
-	rec   []byte
-	lines int
+	// join gathers lines into records; fresh is set when a line came
+	// since the last poll.
+	join  *logs.Joiner
 	fresh bool
 }
 
@@ -136,7 +134,9 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 		if f.Format != "" {
 			fl.format, _ = logs.ParseFormat(f.Format)
 		}
-		fl.cont, _ = logs.ParseContinuation(f.Multiline, fl.format)
+		if c, _ := logs.ParseContinuation(f.Multiline, fl.format); c != nil {
+			fl.join = logs.NewJoiner(c)
+		}
 		t.files = append(t.files, fl)
 	}
 	return t, nil
@@ -298,52 +298,30 @@ func (t *Tailer) appendPartial(fl *follow, b []byte) {
 func (t *Tailer) endLine(fl *follow) {
 	line := strings.TrimRight(string(fl.partial), "\r")
 	fl.partial, fl.skipping = fl.partial[:0], false
-	if fl.cont != nil {
-		t.joinLine(fl, line)
+	if fl.join == nil {
+		t.emit(fl, line)
 		return
 	}
-	if strings.TrimSpace(line) == "" {
-		return
+	if fl.join.Add(line, func(rec []byte) { t.emit(fl, string(rec)) }) {
+		t.m.lines.WithLabelValues("joined").Inc()
 	}
-	t.batch = append(t.batch, t.record(fl, line))
-	t.m.lines.WithLabelValues("read").Inc()
-}
-
-// Bounds of a joined record; past them a line starts another.
-const (
-	maxRecordLines = 1000
-	maxRecordBytes = 1 << 20
-)
-
-func (t *Tailer) joinLine(fl *follow, line string) {
-	if len(fl.rec) > 0 {
-		var cont bool
-		cont, fl.fields = fl.cont.Continues(line, fl.fields)
-		if cont && fl.lines < maxRecordLines && len(fl.rec)+len(line) < maxRecordBytes {
-			fl.rec = append(fl.rec, '\n')
-			fl.rec = append(fl.rec, line...)
-			fl.lines++
-			fl.fresh = true
-			t.m.lines.WithLabelValues("joined").Inc()
-			return
-		}
-		t.endRecord(fl)
-	}
-	if strings.TrimSpace(line) == "" {
-		return
-	}
-	fl.rec = append(fl.rec[:0], line...)
-	fl.lines, fl.fresh = 1, true
+	fl.fresh = true
 }
 
 // endRecord hands on the record gathered so far, if any.
 func (t *Tailer) endRecord(fl *follow) {
-	if len(fl.rec) == 0 {
+	if fl.join != nil {
+		fl.join.Flush(func(rec []byte) { t.emit(fl, string(rec)) })
+	}
+}
+
+// emit turns a record's text into a log record, unless it is blank.
+func (t *Tailer) emit(fl *follow, text string) {
+	if strings.TrimSpace(text) == "" {
 		return
 	}
-	t.batch = append(t.batch, t.record(fl, string(fl.rec)))
+	t.batch = append(t.batch, t.record(fl, text))
 	t.m.lines.WithLabelValues("read").Inc()
-	fl.rec, fl.lines = fl.rec[:0], 0
 }
 
 func (t *Tailer) flush(ctx context.Context) error {
