@@ -53,7 +53,7 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Usage = func() { fmt.Fprint(stderr, logsUsage); fs.PrintDefaults() }
 	format := fs.String("format", "", "header layout, as in loghub's formats.tsv; the <Content> field is mined")
 	asJSON := fs.Bool("json", false, "print one JSON object per line and a final summary")
-	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default)")
+	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default); with several workers, in each of their shards")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "cores to mine on")
 	multiline := fs.String("multiline", "", "which lines continue a record (a stack trace): "+logs.ContinuationHelp)
 	// Flags may follow the file name: parse again after each positional.

@@ -16,15 +16,28 @@ import (
 
 // shardedParse mines one stream on several cores. Lines are read in
 // batches; each goes to the miner of its shard, its message's count of
-// tokens modulo the workers: the miner's tree is rooted at that count, so
+// tokens modulo the shards: the miner's tree is rooted at that count, so
 // lines that could share a template always meet in the same miner, and
-// the templates are those one miner would find. Each worker mines and
-// formats the lines of its shard; the batches are written in input order.
+// the templates are those one miner would find. There are several shards
+// a worker, and the workers take a batch's shards largest first, which
+// evens out their loads; a batch's shards are handed out once the batch
+// before is mined, so that each miner sees its lines in order. The
+// batches are written in input order.
 type shardedParse struct {
 	p       *logParser
 	miners  []*logs.Miner
+	workers int
 	maxToks int
-	skipped []int64 // by worker, read once the workers are done
+	skipped []int64 // by shard, read once the workers are done
+}
+
+// shardsPerWorker is how many shards each worker has to choose from.
+const shardsPerWorker = 4
+
+// task is the lines of one shard in one batch.
+type task struct {
+	b     *pbatch
+	shard int
 }
 
 // batchBytes is about how much input one batch holds.
@@ -35,8 +48,16 @@ type pbatch struct {
 	buf    []byte
 	lines  []pline
 	fields []string
-	outs   [][]byte // by worker
+	idx    [][]int32 // by shard, the lines of the shard
+	outs   [][]byte  // by shard
 	wg     sync.WaitGroup
+}
+
+func (b *pbatch) reset() {
+	b.buf, b.lines, b.fields = b.buf[:0], b.lines[:0], b.fields[:0]
+	for k := range b.idx {
+		b.idx[k] = b.idx[k][:0]
+	}
 }
 
 // pline is one line of a batch.
@@ -45,23 +66,22 @@ type pline struct {
 	content string
 	// field is the index in the batch's fields of the line's first.
 	field int32
-	// shard is the worker that mines the line, -1 when it was skipped.
+	// shard is the shard of the line, -1 when it was skipped.
 	shard int32
-	// end is where the line's output ends in its worker's.
+	// end is where the line's output ends in its shard's.
 	end int32
 }
 
 func newShardedParse(p *logParser, cfg logs.MinerConfig, workers int) *shardedParse {
-	s := &shardedParse{p: p, skipped: make([]int64, workers), maxToks: cfg.MaxTokens}
+	n := workers * shardsPerWorker
+	s := &shardedParse{p: p, workers: workers, skipped: make([]int64, n), maxToks: cfg.MaxTokens}
 	if s.maxToks == 0 {
 		s.maxToks = logs.DefaultMaxTokens
 	}
-	per := cfg
-	if cfg.MaxClusters > 0 {
-		per.MaxClusters = (cfg.MaxClusters + workers - 1) / workers
-	}
-	for range workers {
-		s.miners = append(s.miners, logs.NewMiner(per))
+	// Each shard may keep the templates of the whole stream: the lengths
+	// of lines are seldom spread evenly over the shards.
+	for range n {
+		s.miners = append(s.miners, logs.NewMiner(cfg))
 	}
 	return s
 }
@@ -70,32 +90,44 @@ func (s *shardedParse) run(ctx context.Context, in io.Reader) error {
 	n := len(s.miners)
 	free := make(chan *pbatch, 4)
 	for range cap(free) {
-		free <- &pbatch{buf: make([]byte, 0, batchBytes), outs: make([][]byte, n)}
+		free <- &pbatch{buf: make([]byte, 0, batchBytes), idx: make([][]int32, n), outs: make([][]byte, n)}
 	}
-	work := make([]chan *pbatch, n)
+	tasks := make(chan task, n)
 	var workers sync.WaitGroup
-	for w := range n {
-		work[w] = make(chan *pbatch, cap(free))
+	for range s.workers {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			s.mine(w, work[w])
+			s.mine(tasks)
 		}()
 	}
 	written := make(chan *pbatch, cap(free))
 	done := make(chan error, 1)
 	go func() { done <- s.write(written, free) }()
 
+	var prev *pbatch
+	order := make([]int, 0, n)
 	err := s.read(ctx, in, free, func(b *pbatch) {
-		b.wg.Add(n)
-		for _, c := range work {
-			c <- b
+		// The batch before must be mined first: a miner takes its lines
+		// in order.
+		if prev != nil {
+			prev.wg.Wait()
+		}
+		prev = b
+		order = order[:0]
+		for k := range n {
+			if len(b.idx[k]) > 0 {
+				order = append(order, k)
+			}
+		}
+		slices.SortFunc(order, func(x, y int) int { return cmp.Compare(len(b.idx[y]), len(b.idx[x])) })
+		b.wg.Add(len(order))
+		for _, k := range order {
+			tasks <- task{b: b, shard: k}
 		}
 		written <- b
 	})
-	for _, c := range work {
-		close(c)
-	}
+	close(tasks)
 	close(written)
 	werr := <-done
 	workers.Wait()
@@ -112,9 +144,9 @@ func (s *shardedParse) read(ctx context.Context, in io.Reader, free chan *pbatch
 	flush := func() {
 		send(b)
 		b = <-free
-		b.buf, b.lines, b.fields = b.buf[:0], b.lines[:0], b.fields[:0]
+		b.reset()
 	}
-	b.buf, b.lines, b.fields = b.buf[:0], b.lines[:0], b.fields[:0]
+	b.reset()
 	// put copies record no into the batch.
 	put := func(rec []byte, no int64) {
 		if len(b.buf)+len(rec) > cap(b.buf) {
@@ -159,31 +191,32 @@ func (s *shardedParse) add(b *pbatch, line string, no int64, scratch []string) [
 		}
 		l.content = scratch[f.Content()]
 	}
-	l.shard = int32(countTokens(l.content, s.maxToks) % len(s.miners))
+	k := countTokens(l.content, s.maxToks) % len(s.miners)
+	l.shard = int32(k)
+	b.idx[k] = append(b.idx[k], int32(len(b.lines)))
 	b.lines = append(b.lines, l)
 	return scratch
 }
 
-// mine runs worker w: it mines and formats the lines of its shard.
-func (s *shardedParse) mine(w int, in <-chan *pbatch) {
-	m := s.miners[w]
+// mine runs a worker: it mines and formats the lines of the shards it
+// takes.
+func (s *shardedParse) mine(in <-chan task) {
 	n := uint64(len(s.miners))
 	var params []string
-	for b := range in {
-		out := b.outs[w][:0]
-		for i := range b.lines {
+	for t := range in {
+		b, k := t.b, t.shard
+		m := s.miners[k]
+		out := b.outs[k][:0]
+		for _, i := range b.idx[k] {
 			l := &b.lines[i]
-			if int(l.shard) != w {
-				continue
-			}
 			r := m.AddInto(l.content, params)
 			params = r.Params
 			if r.ID == 0 {
-				s.skipped[w]++
+				s.skipped[k]++
 				l.end = int32(len(out))
 				continue
 			}
-			r.ID = (r.ID-1)*n + uint64(w) + 1
+			r.ID = (r.ID-1)*n + uint64(k) + 1
 			var fields []string
 			if s.p.format != nil && s.p.json {
 				fields = b.fields[l.field : int(l.field)+len(s.p.format.Names())]
@@ -191,7 +224,7 @@ func (s *shardedParse) mine(w int, in <-chan *pbatch) {
 			out = appendRecord(out, l.no, r, s.p.format, fields, s.p.json)
 			l.end = int32(len(out))
 		}
-		b.outs[w] = out
+		b.outs[k] = out
 		b.wg.Done()
 	}
 }
