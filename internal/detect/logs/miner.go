@@ -495,8 +495,9 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	}
 	m.sig = appendShape(m.sig[:0], toks)
 	var c *cluster
+	hit := false
 	if e, ok := m.seen[string(m.sig)]; ok && e.tree == m.tree && e.ver == e.c.leaf.ver {
-		c = e.c
+		c, hit = e.c, true
 	} else {
 		c = m.search(toks)
 		if c != nil {
@@ -508,6 +509,11 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	}
 	isNew := false
 	switch {
+	case hit:
+		// The last line of this shape neither split nor changed the
+		// template (either would have changed the leaf): nor does this
+		// one, whose words and constant text are the same.
+		m.unlink(c)
 	case c == nil:
 		c, isNew = m.create(toks), true
 	case m.rules&RuleSplit != 0 && c.splitAt(toks) >= 0:
