@@ -556,14 +556,12 @@ func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class u
 	// Most tokens are words: no digit, no slash and at most one colon rule
 	// out every kind at once.
 	if plain && colons < 2 {
-		if len(tok) >= 4 && len(tok) <= 7 && rules&RuleBool != 0 {
+		// Short words may be a boolean value or a unit.
+		if len(tok) <= 7 {
 			i, j := trimPunct(tok)
-			if isBool(tok[i:j]) {
+			if w := tok[i:j]; len(w) >= 4 && rules&RuleBool != 0 && isBool(w) {
 				return maskedTok, i, len(tok) - j
-			}
-		}
-		if len(tok) <= 7 && rules&RuleUnit != 0 {
-			if i, j := trimPunct(tok); isUnit(tok[i:j]) {
+			} else if rules&RuleUnit != 0 && isUnit(w) {
 				return softTok, 0, 0
 			}
 		}
@@ -756,6 +754,12 @@ func hasAlpha(s string) bool {
 // kept soft.
 func isUnit(w string) bool {
 	if len(w) == 0 || len(w) > 5 {
+		return false
+	}
+	// Every unit ends in one of these: most words are ruled out here.
+	switch w[len(w)-1] | 0x20 {
+	case 'b', 's', 'c', 'n':
+	default:
 		return false
 	}
 	switch toLowerASCII(w) {
