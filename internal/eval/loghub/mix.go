@@ -36,10 +36,10 @@ type MixStats struct {
 // same file.
 func Mix(w io.Writer, sets []Dataset, n int, seed uint64) (MixStats, error) {
 	var st MixStats
-	if len(sets) == 0 {
+	mx := newMixer(sets, seed)
+	if mx == nil {
 		return st, ErrNoData
 	}
-	mx := newMixer(sets, seed)
 	bw := bufio.NewWriterSize(w, 256<<10)
 	seen := make(map[string]struct{})
 	var line []byte
@@ -68,10 +68,10 @@ func Mix(w io.Writer, sets []Dataset, n int, seed uint64) (MixStats, error) {
 // MixLines returns the lines Mix would write, without their newlines, and
 // beside each its true template prefixed by its dataset's name and a NUL.
 func MixLines(sets []Dataset, n int, seed uint64) (lines, truth []string) {
-	if len(sets) == 0 {
+	mx := newMixer(sets, seed)
+	if mx == nil {
 		return nil, nil
 	}
-	mx := newMixer(sets, seed)
 	lines, truth = make([]string, n), make([]string, n)
 	var b []byte
 	for i := range n {
@@ -89,11 +89,22 @@ type mixer struct {
 	at   time.Time
 }
 
+// newMixer returns a mixer of the sets that have messages, nil when none
+// has.
 func newMixer(sets []Dataset, seed uint64) *mixer {
+	var some []Dataset
+	for _, ds := range sets {
+		if len(ds.Contents) > 0 && len(ds.Templates) == len(ds.Contents) {
+			some = append(some, ds)
+		}
+	}
+	if len(some) == 0 {
+		return nil
+	}
 	return &mixer{
-		sets: sets,
+		sets: some,
 		rng:  rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		pos:  make([]int, len(sets)),
+		pos:  make([]int, len(some)),
 		at:   time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
 }
@@ -105,9 +116,6 @@ var mixLevels = [...]string{"INFO", "INFO", "INFO", "INFO", "WARN", "ERROR", "DE
 // its template.
 func (m *mixer) next(b []byte) (line []byte, key string, ok bool) {
 	k := m.rng.IntN(len(m.sets))
-	for len(m.sets[k].Contents) == 0 {
-		k = (k + 1) % len(m.sets)
-	}
 	ds := &m.sets[k]
 	i := m.pos[k] % len(ds.Contents)
 	m.pos[k]++

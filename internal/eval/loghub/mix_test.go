@@ -2,6 +2,7 @@ package loghub
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -50,6 +51,9 @@ func TestMixRedraws(t *testing.T) {
 	}
 	if got := strings.Join(lines, "\n") + "\n"; got != buf.String() {
 		t.Error("Mix and MixLines disagree")
+	}
+	if _, err := Mix(&buf, []Dataset{{Name: "empty"}}, 10, 1); !errors.Is(err, ErrNoData) {
+		t.Errorf("no messages: %v", err)
 	}
 }
 
