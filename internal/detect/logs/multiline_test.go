@@ -53,3 +53,28 @@ func TestJoiner(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJoiner checks that records are the lines, in order, cut between
+// lines only.
+func FuzzJoiner(f *testing.F) {
+	f.Add("2024-05-01 10:00:01 ERROR [web] failed\n\tat x\nCaused by: y\n\n2024 z", "indent")
+	f.Add("a\n b\nc", `start=^\S`)
+	f.Fuzz(func(t *testing.T, in, spec string) {
+		fm, _ := ParseFormat(`<Date> <Time> <Level> \[<Component>\] <Content>`)
+		c, err := ParseContinuation(spec, fm)
+		if err != nil || c == nil {
+			return
+		}
+		var recs []string
+		emit := func(rec []byte) { recs = append(recs, string(rec)) }
+		j := NewJoiner(c)
+		lines := strings.Split(in, "\n")
+		for _, l := range lines {
+			j.Add(l, emit)
+		}
+		j.Flush(emit)
+		if got := strings.Join(recs, "\n"); got != in {
+			t.Fatalf("records %q of %q", recs, in)
+		}
+	})
+}
