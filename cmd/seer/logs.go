@@ -8,36 +8,54 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/seerops/seer/internal/detect/logs"
+	"github.com/seerops/seer/internal/eval/loghub"
 )
 
-const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json]
+const logsUsage = `usage: seer logs parse [FILE|-] [--format '<Date> <Time> <Level> <Component>: <Content>'] [--json] [--workers N] [--multiline RULE]
+       seer logs gen --data DIR [--lines N] [--seed S] [--out FILE]
 
-Mines log templates online from FILE (or standard input) and prints, per
-line, the template id and template; with --json one object per line and a
-final summary object. The template table goes to standard error in text mode.
+parse mines log templates online from FILE (or standard input) and prints,
+per line, the template id and template; with --json one object per line and
+a final summary object. The template table goes to standard error in text
+mode. With more than one worker (the default when GOMAXPROCS > 1) lines
+are mined on as many cores, sharded by their count of tokens, which keeps
+the templates those of one miner; only the ids differ. With --multiline
+the lines a rule says continue a record (a stack trace's) join it, and a
+record's number is its first line's.
+
+gen writes a large test input: N lines mixing the Loghub samples in DIR
+(one folder per dataset), the digits of their variables drawn again, each
+with a header in the layout '` + loghub.MixFormat + `'; the count of true
+templates goes to standard error.
 `
 
 // runLogs runs `seer logs ...`; args start after "logs".
 func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "gen" {
+		return runLogsGen(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "parse" {
 		fmt.Fprint(stderr, logsUsage)
 		if len(args) == 0 {
-			return errors.New("logs: missing subcommand (want: parse)")
+			return errors.New("logs: missing subcommand (want: parse or gen)")
 		}
-		return fmt.Errorf("logs: unknown subcommand %q (want: parse)", args[0])
+		return fmt.Errorf("logs: unknown subcommand %q (want: parse or gen)", args[0])
 	}
 	fs := flag.NewFlagSet("seer logs parse", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, logsUsage); fs.PrintDefaults() }
 	format := fs.String("format", "", "header layout, as in loghub's formats.tsv; the <Content> field is mined")
 	asJSON := fs.Bool("json", false, "print one JSON object per line and a final summary")
-	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default)")
+	maxTemplates := fs.Int("max-templates", 0, "templates to keep before evicting the least recent (0: the default); with several workers, in each of their shards")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "cores to mine on")
+	multiline := fs.String("multiline", "", "which lines continue a record (a stack trace): "+logs.ContinuationHelp)
 	// Flags may follow the file name: parse again after each positional.
 	var files []string
 	rest := args[1:]
@@ -74,14 +92,75 @@ func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer f.Close()
 		in = f
 	}
-	p := &logParser{miner: logs.NewMiner(cfg), format: fm, json: *asJSON, out: bufio.NewWriterSize(stdout, 256<<10)}
-	if err := p.run(ctx, in); err != nil {
-		p.out.Flush()
-		return err
+	p := &logParser{format: fm, json: *asJSON, out: bufio.NewWriterSize(stdout, 256<<10)}
+	cont, err := logs.ParseContinuation(*multiline, fm)
+	if err != nil {
+		return fmt.Errorf("logs parse --multiline: %w", err)
 	}
-	if err := p.finish(stderr); err != nil {
+	if cont != nil {
+		p.join = &joiner{Joiner: logs.NewJoiner(cont)}
+	}
+	var templates func() []logs.Template
+	if *workers > 1 {
+		s := newShardedParse(p, cfg, min(*workers, 64))
+		if err := s.run(ctx, in); err != nil {
+			p.out.Flush()
+			return err
+		}
+		templates = s.templates
+	} else {
+		p.miner = logs.NewMiner(cfg)
+		if err := p.run(ctx, in); err != nil {
+			p.out.Flush()
+			return err
+		}
+		templates = p.miner.Templates
+	}
+	if err := p.finish(stderr, templates()); err != nil {
 		return fmt.Errorf("logs parse: writing the output: %w", err)
 	}
+	return nil
+}
+
+// runLogsGen runs `seer logs gen`; args start after "gen".
+func runLogsGen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("seer logs gen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, logsUsage); fs.PrintDefaults() }
+	dir := fs.String("data", "", "the loghub 2k directory (one folder per dataset)")
+	n := fs.Int("lines", 200_000, "lines to write")
+	seed := fs.Uint64("seed", 1, "the random seed; the same seed writes the same file")
+	out := fs.String("out", "", "the file to write (default: standard output)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("logs gen: %w", err)
+	}
+	if *dir == "" || fs.NArg() > 0 || *n < 0 {
+		fs.Usage()
+		return errors.New("logs gen: give --data DIR, a line count ≥ 0 and nothing else")
+	}
+	sets, err := loghub.Load(*dir)
+	if err != nil {
+		return fmt.Errorf("logs gen: %w", err)
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("logs gen: creating the output: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	st, err := loghub.Mix(w, sets, *n, *seed)
+	if err != nil {
+		return fmt.Errorf("logs gen: %w", err)
+	}
+	if f, ok := w.(*os.File); ok && f != stdout {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("logs gen: writing the output: %w", err)
+		}
+	}
+	fmt.Fprintf(stderr, "%d lines, %d bytes, %d true templates, %d messages unaligned with their template\n", st.Lines, st.Bytes, st.Templates, st.Unaligned)
 	return nil
 }
 
@@ -96,9 +175,17 @@ type logParser struct {
 	params  []string
 	lines   int64
 	skipped int64
+	// join is set when records span lines.
+	join *joiner
 }
 
 func (p *logParser) run(ctx context.Context, in io.Reader) error {
+	return p.scan(ctx, in, p.line)
+}
+
+// scan reads in and hands each record to emit, numbered by its first line:
+// each line, or with a continuation rule the lines it joins.
+func (p *logParser) scan(ctx context.Context, in io.Reader, emit func([]byte, int64)) error {
 	r := bufio.NewReaderSize(in, 1<<20)
 	var long []byte
 	for {
@@ -113,7 +200,12 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 			long = long[:0]
 		}
 		if len(chunk) > 0 {
-			p.line(chunk)
+			p.lines++
+			if p.join != nil {
+				p.join.push(trimEOL(chunk), p.lines, emit)
+			} else {
+				emit(trimEOL(chunk), p.lines)
+			}
 			if p.lines&4095 == 0 {
 				if cerr := ctx.Err(); cerr != nil {
 					return fmt.Errorf("logs parse: %w", cerr)
@@ -121,6 +213,9 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 			}
 		}
 		if err == io.EOF {
+			if p.join != nil {
+				p.join.flush(emit)
+			}
 			return nil
 		}
 		if err != nil {
@@ -129,11 +224,39 @@ func (p *logParser) run(ctx context.Context, in io.Reader) error {
 	}
 }
 
-func (p *logParser) line(b []byte) {
-	p.lines++
+// trimEOL cuts a line's end-of-line bytes.
+func trimEOL(b []byte) []byte {
 	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
 		b = b[:len(b)-1]
 	}
+	return b
+}
+
+// joiner numbers the records a logs.Joiner gathers by their first lines.
+type joiner struct {
+	*logs.Joiner
+	no int64
+}
+
+// push takes line number no. When the line starts a record, the record
+// gathered so far goes to emit, its bytes valid until emit returns.
+func (j *joiner) push(line []byte, no int64, emit func([]byte, int64)) {
+	var l string
+	if len(line) > 0 {
+		l = unsafe.String(&line[0], len(line))
+	}
+	if !j.Add(l, func(rec []byte) { emit(rec, j.no) }) {
+		j.no = no
+	}
+}
+
+// flush hands on the record gathered so far.
+func (j *joiner) flush(emit func([]byte, int64)) {
+	j.Flush(func(rec []byte) { emit(rec, j.no) })
+}
+
+// line mines one record, line number no (its first line's).
+func (p *logParser) line(b []byte, no int64) {
 	// The line aliases the read buffer rather than copying it: the miner
 	// keeps copies of what it holds, and the line's fields and parameters
 	// are written out before the buffer is read into again.
@@ -157,53 +280,57 @@ func (p *logParser) line(b []byte) {
 		p.skipped++
 		return
 	}
-	o := p.buf[:0]
-	if !p.json {
-		o = strconv.AppendUint(o, m.ID, 10)
-		o = append(o, '\t')
-		o = append(o, m.Template...)
-		o = append(o, '\n')
-	} else {
-		o = append(o, `{"line":`...)
-		o = strconv.AppendInt(o, p.lines, 10)
-		o = append(o, `,"template_id":`...)
-		o = strconv.AppendUint(o, m.ID, 10)
-		o = append(o, `,"template":`...)
-		o = appendJSONString(o, m.Template)
-		o = append(o, `,"params":[`...)
-		for i, s := range m.Params {
-			if i > 0 {
-				o = append(o, ',')
-			}
-			o = appendJSONString(o, s)
-		}
-		o = append(o, ']')
-		if p.format != nil {
-			o = append(o, `,"header":{`...)
-			first := true
-			for i, name := range p.format.Names() {
-				if i == p.format.Content() {
-					continue
-				}
-				if !first {
-					o = append(o, ',')
-				}
-				first = false
-				o = appendJSONString(o, name)
-				o = append(o, ':')
-				o = appendJSONString(o, p.fields[i])
-			}
-			o = append(o, '}')
-		}
-		o = append(o, "}\n"...)
-	}
+	o := appendRecord(p.buf[:0], no, m, p.format, p.fields, p.json)
 	p.out.Write(o)
 	p.buf = o
 }
 
+// appendRecord appends the output of line number no: its template id and
+// template, or with asJSON the JSON object of them, its parameters and its
+// header fields.
+func appendRecord(o []byte, no int64, m logs.Match, f *logs.Format, fields []string, asJSON bool) []byte {
+	if !asJSON {
+		o = strconv.AppendUint(o, m.ID, 10)
+		o = append(o, '\t')
+		o = append(o, m.Template...)
+		return append(o, '\n')
+	}
+	o = append(o, `{"line":`...)
+	o = strconv.AppendInt(o, no, 10)
+	o = append(o, `,"template_id":`...)
+	o = strconv.AppendUint(o, m.ID, 10)
+	o = append(o, `,"template":`...)
+	o = appendJSONString(o, m.Template)
+	o = append(o, `,"params":[`...)
+	for i, s := range m.Params {
+		if i > 0 {
+			o = append(o, ',')
+		}
+		o = appendJSONString(o, s)
+	}
+	o = append(o, ']')
+	if f != nil {
+		o = append(o, `,"header":{`...)
+		first := true
+		for i, name := range f.Names() {
+			if i == f.Content() {
+				continue
+			}
+			if !first {
+				o = append(o, ',')
+			}
+			first = false
+			o = appendJSONString(o, name)
+			o = append(o, ':')
+			o = appendJSONString(o, fields[i])
+		}
+		o = append(o, '}')
+	}
+	return append(o, "}\n"...)
+}
+
 // finish writes the template table and flushes.
-func (p *logParser) finish(stderr io.Writer) error {
-	ts := p.miner.Templates()
+func (p *logParser) finish(stderr io.Writer, ts []logs.Template) error {
 	if p.json {
 		o := append(p.buf[:0], `{"templates":[`...)
 		for i, t := range ts {

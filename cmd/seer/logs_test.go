@@ -9,14 +9,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/seerops/seer/internal/eval/loghub"
 )
 
 func TestRunLogsText(t *testing.T) {
 	in := "user alice logged in from 10.0.0.1\n\nuser alice logged in from 10.0.0.2\r\ndisk full on /dev/sda1"
 	var out, errb bytes.Buffer
-	if err := runLogs(context.Background(), []string{"parse", "-"}, strings.NewReader(in), &out, &errb); err != nil {
+	if err := runLogs(context.Background(), []string{"parse", "-", "--workers", "1"}, strings.NewReader(in), &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	want := "1\tuser alice logged in from <*>\n1\tuser alice logged in from <*>\n2\tdisk full on <*>\n"
@@ -37,7 +42,7 @@ func TestRunLogsJSON(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	// Flags after the file name, too.
-	err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json"}, nil, &out, &errb)
+	err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json", "--workers", "1"}, nil, &out, &errb)
 	if err != nil {
 		t.Fatalf("%v (stderr %s)", err, errb.String())
 	}
@@ -82,12 +87,127 @@ func TestRunLogsErrors(t *testing.T) {
 
 func TestRunLogsLongLine(t *testing.T) {
 	in := strings.Repeat("x ", 3<<20) + "\nshort line\n"
-	var out bytes.Buffer
-	if err := runLogs(context.Background(), []string{"parse"}, strings.NewReader(in), &out, io.Discard); err != nil {
-		t.Fatal(err)
+	for _, w := range []string{"1", "3"} {
+		var out bytes.Buffer
+		if err := runLogs(context.Background(), []string{"parse", "--workers", w}, strings.NewReader(in), &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(out.String(), "\n"); n != 2 {
+			t.Errorf("workers %s: %d output lines, want 2", w, n)
+		}
 	}
-	if n := strings.Count(out.String(), "\n"); n != 2 {
-		t.Errorf("%d output lines, want 2", n)
+}
+
+// TestRunLogsWorkers checks that mining on several cores finds for every
+// line the template one miner finds, in order, and the same summary.
+func TestRunLogsWorkers(t *testing.T) {
+	var in strings.Builder
+	for i := range 30000 {
+		switch i % 5 {
+		case 0:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d INFO [web] GET /api/cart/%d 200 %dms\n", i%60, i, i%300)
+		case 1:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d WARN [db] query on orders took %dms rows=%d by user%d\n", i%60, i%900, i%7, i%13)
+		case 2:
+			in.WriteString("not a header line\n\n")
+		case 3:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d INFO [auth] session %d of client c%d opened\n", i%60, i, i%5)
+		default:
+			fmt.Fprintf(&in, "2024-05-01 10:00:%02d ERROR [pay] payment %x failed: code=%d\n", i%60, i*7919, i%3)
+		}
+	}
+	run := func(workers string) (lines []string, summary string) {
+		var out, errb bytes.Buffer
+		args := []string{"parse", "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--json", "--workers", workers}
+		if err := runLogs(context.Background(), args, strings.NewReader(in.String()), &out, &errb); err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		for _, l := range all[:len(all)-1] {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, fmt.Sprint(m["line"], m["template"], m["params"], m["header"]))
+		}
+		var sum struct {
+			Templates []struct {
+				Count    int
+				Template string
+			}
+			Lines, Skipped int
+		}
+		if err := json.Unmarshal([]byte(all[len(all)-1]), &sum); err != nil {
+			t.Fatal(err)
+		}
+		ts := make([]string, 0, len(sum.Templates))
+		for _, x := range sum.Templates {
+			ts = append(ts, fmt.Sprint(x.Count, x.Template))
+		}
+		slices.Sort(ts)
+		return lines, fmt.Sprint(sum.Lines, sum.Skipped, ts)
+	}
+	l1, s1 := run("1")
+	l3, s3 := run("3")
+	if s1 != s3 {
+		t.Errorf("summaries differ:\n1: %s\n3: %s", s1, s3)
+	}
+	if len(l1) != len(l3) {
+		t.Fatalf("%d and %d lines", len(l1), len(l3))
+	}
+	for i := range l1 {
+		if l1[i] != l3[i] {
+			t.Fatalf("line %d:\n1: %s\n3: %s", i, l1[i], l3[i])
+		}
+	}
+}
+
+// javaLog is a log with two stack traces.
+const javaLog = `2024-05-01 10:00:00 INFO [web] request 1 served in 3ms
+2024-05-01 10:00:01 ERROR [web] request 2 failed
+java.lang.IllegalStateException: no stock for item 17
+	at com.shop.Cart.add(Cart.java:42)
+	at com.shop.Web.handle(Web.java:10)
+Caused by: java.io.IOException: connection reset
+	at com.shop.Db.query(Db.java:7)
+	... 2 more
+2024-05-01 10:00:02 INFO [web] request 3 served in 5ms
+2024-05-01 10:00:03 ERROR [web] request 4 failed
+java.lang.IllegalStateException: no stock for item 99
+	at com.shop.Cart.add(Cart.java:42)
+	at com.shop.Web.handle(Web.java:10)
+Caused by: java.io.IOException: connection reset
+	at com.shop.Db.query(Db.java:7)
+	... 2 more
+`
+
+func TestRunLogsMultiline(t *testing.T) {
+	for _, w := range []string{"1", "2"} {
+		var out, errb bytes.Buffer
+		args := []string{"parse", "--workers", w, "--json", "--multiline", "unformatted", "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`}
+		if err := runLogs(context.Background(), args, strings.NewReader(javaLog), &out, &errb); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["line"] != nil {
+				got = append(got, fmt.Sprint(m["line"], " ", m["template"]))
+			} else if m["lines"] != 16.0 || m["skipped"] != 0.0 {
+				t.Errorf("workers %s: summary %v", w, m)
+			}
+		}
+		trace := "request <*> failed java.lang.IllegalStateException: no stock for item <*> at com.shop.Cart.add(Cart.java:42) at com.shop.Web.handle(Web.java:10) Caused by: java.io.IOException: connection reset at com.shop.Db.query(Db.java:7) ... <*> more"
+		want := []string{"1 request <*> served in <*>", "2 " + trace, "9 request <*> served in <*>", "10 " + trace}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("workers %s:\n%s\nwant\n%s", w, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	if err := runLogs(context.Background(), []string{"parse", "--multiline", "unformatted"}, strings.NewReader(""), io.Discard, io.Discard); err == nil {
+		t.Error("unformatted without a format accepted")
 	}
 }
 
@@ -124,7 +244,7 @@ func BenchmarkRunLogs(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`}, nil, io.Discard, io.Discard)
+		err := runLogs(context.Background(), []string{"parse", file, "--format", `<Date> <Time> <Level> \[<Component>\] <Content>`, "--workers", "1"}, nil, io.Discard, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -161,5 +281,37 @@ func TestRunEvalLoghub(t *testing.T) {
 		if err := runEvalLoghub(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("runEvalLoghub(%q) succeeded", args)
 		}
+	}
+}
+
+// BenchmarkRunLogsMix parses the 200,000-line mix of the shared Loghub
+// samples end to end (seer logs gen), on one core and on every core.
+func BenchmarkRunLogsMix(b *testing.B) {
+	const dir = "../../../shared/data/loghub2k"
+	sets, err := loghub.Load(dir)
+	if err != nil {
+		b.Skipf("loghub 2k samples not found at %s: %v", dir, err)
+	}
+	file := filepath.Join(b.TempDir(), "mix.log")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := loghub.Mix(f, sets, 200_000, 1)
+	if cerr := f.Close(); err != nil || cerr != nil {
+		b.Fatal(err, cerr)
+	}
+	for _, w := range []string{"1", strconv.Itoa(runtime.GOMAXPROCS(0))} {
+		b.Run("workers="+w, func(b *testing.B) {
+			b.SetBytes(int64(st.Bytes))
+			b.ReportAllocs()
+			for b.Loop() {
+				err := runLogs(context.Background(), []string{"parse", file, "--format", loghub.MixFormat, "--workers", w}, nil, io.Discard, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(st.Lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+		})
 	}
 }

@@ -16,7 +16,10 @@ type MinerConfig struct {
 	// its template.
 	SimThreshold float64 `yaml:"sim_threshold"`
 	// Depth is how many leading tokens key the prefix tree below the
-	// token-count level.
+	// token-count level; a token that is not a plain word (a variable, a
+	// name with dots or dashes) takes the wildcard branch. The default 1
+	// scores as well as 2 and better than 3 on the Loghub samples, and a
+	// variable second word cannot split its template.
 	Depth int `yaml:"depth"`
 	// MaxChildren caps the children of a tree node; further distinct tokens
 	// share the wildcard child, which keeps a variable leading token from
@@ -32,12 +35,75 @@ type MinerConfig struct {
 	// digit (identifiers like blk_123 or node-7) and keeps only the typed
 	// scanners (numbers, addresses, times, ...).
 	KeepDigitTokens bool `yaml:"keep_digit_tokens"`
+	// Without turns heuristics off, so that an evaluation can show what
+	// each is worth on logs that did not motivate it. It is not saved in
+	// a snapshot.
+	Without Rule `yaml:"-"`
+}
+
+// Rule is one heuristic of the masker or the miner, a bit of a set.
+type Rule uint32
+
+// The heuristics that can be turned off. Each is about the shape of tokens,
+// never about the words of a particular system.
+const (
+	// RuleBool masks true and false, in any case.
+	RuleBool Rule = 1 << iota
+	// RuleKeyValue masks the typed value of key=value, key:value,
+	// call(value), name{value} and name[value] and keeps the key.
+	RuleKeyValue
+	// RuleUnderscoreID masks an identifier with a digit after an
+	// underscore (job_1445_0020) whole.
+	RuleUnderscoreID
+	// RuleHostPort masks host/address and host:port.
+	RuleHostPort
+	// RuleWordNumber masks the number of a word and a number (node-7,
+	// core.3) and keeps the word.
+	RuleWordNumber
+	// RuleSoft keeps the other words with a digit (ssh2) as they are until
+	// a second value shows at their place; without it they are masked.
+	RuleSoft
+	// RuleSplit gives a line that has another word than its template at
+	// one place a template of its own, until the place shows several
+	// values; the value of a key never splits.
+	RuleSplit
+	// RuleCovers counts a template's bare wildcard over a line's plain
+	// word as neither like nor unlike, as Drain does; without it, as like.
+	RuleCovers
+	// RuleSegments masks the parts of a compound token (a=1,b=2,
+	// 7##0##12, Object@1f2e) between separators on their own.
+	RuleSegments
+	// RuleUnit keeps a unit of size or time soft, and never splits a
+	// template at one after a variable (877.0 B, 6.0 KB).
+	RuleUnit
+
+	// ruleDigitIDs masks any token with a digit; KeepDigitTokens clears it.
+	ruleDigitIDs Rule = 1 << 31
+)
+
+// Rules are the heuristics Without can turn off, with their names.
+var Rules = []struct {
+	Rule Rule
+	Name string
+}{
+	{RuleBool, "bool"}, {RuleKeyValue, "key-value"},
+	{RuleUnderscoreID, "underscore-id"}, {RuleHostPort, "host-port"}, {RuleWordNumber, "word-number"},
+	{RuleSoft, "soft"}, {RuleSplit, "split"}, {RuleCovers, "covers"}, {RuleSegments, "segments"}, {RuleUnit, "unit"},
+}
+
+// rules is the set of heuristics in force.
+func (c MinerConfig) rules() Rule {
+	r := ^c.Without
+	if c.KeepDigitTokens {
+		r &^= ruleDigitIDs
+	}
+	return r
 }
 
 // Defaults of MinerConfig.
 const (
 	DefaultSimThreshold = 0.75
-	DefaultDepth        = 2
+	DefaultDepth        = 1
 	DefaultMaxChildren  = 100
 	DefaultMaxClusters  = 10000
 	DefaultMaxTokens    = 256

@@ -462,6 +462,61 @@ func isClosePunct(c byte) bool {
 	return false
 }
 
+// trimPunct returns the bounds of tok without the punctuation that wraps
+// it. A closing bracket or quote that closes one opened inside the token
+// stays ("/products/{id}", "f(x)"): it belongs to the value, and cutting
+// it off would leave it stranded after the wildcard.
+func trimPunct(tok string) (i, j int) {
+	i, j = 0, len(tok)
+	for i < j && isOpenPunct(tok[i]) {
+		i++
+	}
+	for j > i && isClosePunct(tok[j-1]) {
+		if o := opener(tok[j-1]); o != 0 && opens(tok[i:j-1], o, tok[j-1]) {
+			break
+		}
+		j--
+	}
+	return i, j
+}
+
+// opener returns the bracket or quote that c closes, or 0.
+func opener(c byte) byte {
+	switch c {
+	case ')':
+		return '('
+	case ']':
+		return '['
+	case '}':
+		return '{'
+	case '>':
+		return '<'
+	case '"', '\'':
+		return c
+	}
+	return 0
+}
+
+// opens reports whether s leaves o open: more o than c in s, or for a
+// quote (o == c) an odd count.
+func opens(s string, o, c byte) bool {
+	if o == c {
+		return strings.Count(s, string(o))%2 == 1
+	}
+	depth := 0
+	for k := 0; k < len(s); k++ {
+		switch s[k] {
+		case o:
+			depth++
+		case c:
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return depth > 0
+}
+
 // The classes of a token as tokenize sees it.
 const (
 	// plainTok is a constant word.
@@ -481,33 +536,33 @@ const (
 // node-), pre and suf count the bytes of constant text kept around the
 // wildcard. Typed variables are looked for first; only then, when digitIDs
 // is set, do identifiers with digits count.
-func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
-	// Most tokens are words: no digit, no slash and at most one colon rule
-	// out every kind at once.
-	digit, colons := false, 0
-	plain := true
+func maskToken(tok string, rules Rule) (class uint8, pre, suf int) {
+	var seen uint8
+	colons := 0
 	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if isDigit(c) {
-			digit = true
-			plain = false
-		} else if c == '/' || c == '\\' || c == '<' {
-			plain = false
-		} else if c == ':' {
+		c := byteClass[tok[i]]
+		seen |= c
+		if c&bColon != 0 {
 			colons++
 		}
 	}
+	return maskScanned(tok, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, rules)
+}
+
+// maskScanned is maskToken given what a pass over tok found: whether it
+// has a digit, whether it has neither digit nor slash nor '<' (plain), and
+// its count of colons.
+func maskScanned(tok string, digit, plain bool, colons int, rules Rule) (class uint8, pre, suf int) {
+	// Most tokens are words: no digit, no slash and at most one colon rule
+	// out every kind at once.
 	if plain && colons < 2 {
-		if len(tok) >= 4 && len(tok) <= 7 {
-			i, j := 0, len(tok)
-			for i < j && isOpenPunct(tok[i]) {
-				i++
-			}
-			for j > i && isClosePunct(tok[j-1]) {
-				j--
-			}
-			if isBool(tok[i:j]) {
+		// Short words may be a boolean value or a unit.
+		if len(tok) <= 7 {
+			i, j := trimPunct(tok)
+			if w := tok[i:j]; len(w) >= 4 && rules&RuleBool != 0 && isBool(w) {
 				return maskedTok, i, len(tok) - j
+			} else if rules&RuleUnit != 0 && isUnit(w) {
+				return softTok, 0, 0
 			}
 		}
 		return plainTok, 0, 0
@@ -517,31 +572,24 @@ func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
 		// wildcards and parameters equal.
 		return maskedTok, 0, 0
 	}
-	i, j := 0, len(tok)
-	for i < j && isOpenPunct(tok[i]) {
-		i++
-	}
-	for j > i && isClosePunct(tok[j-1]) {
-		j--
-	}
+	i, j := trimPunct(tok)
 	if j == i {
 		return plainTok, 0, 0
 	}
-	// An address run into a word: 10.0.0.1:50010:Got.
-	if e := ipv4At(tok[i:j]); e > 0 {
-		e += i
-		if e < j && tok[e] == ':' {
-			if p := digitsAt(tok, e+1); p > e+1 {
-				e = p
-			}
-		}
-		if e+1 < j && tok[e] == ':' && isAlpha(tok[e+1]) {
-			return maskedTok, i, len(tok) - e
-		}
+	if digitsAt(tok, i) == j {
+		// The commonest variable, a bare number.
+		return maskedTok, i, len(tok) - j
 	}
-	kv := keyEnd(tok, i, j)
-	if kv > 0 && classify(tok[kv:j], false) != KindNone {
-		return maskedTok, kv, len(tok) - j
+	kv := 0
+	if rules&RuleKeyValue != 0 {
+		kv = keyEnd(tok, i, j)
+	}
+	if kv > 0 {
+		// The value ends before the bracket that closes the key's: f(x).
+		vi, vj := trimPunct(tok[kv:j])
+		if vj > vi && classify(tok[kv+vi:kv+vj], false) != KindNone {
+			return maskedTok, kv + vi, len(tok) - kv - vj
+		}
 	}
 	if classify(tok[i:j], false) != KindNone {
 		return maskedTok, i, len(tok) - j
@@ -549,7 +597,7 @@ func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
 	if (i > 0 || j < len(tok)) && classify(tok, false) != KindNone {
 		return maskedTok, 0, 0
 	}
-	if !digit || !digitIDs {
+	if !digit || rules&ruleDigitIDs == 0 {
 		return plainTok, 0, 0
 	}
 	vs := i
@@ -558,18 +606,18 @@ func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
 	}
 	v := tok[vs:j]
 	// job_1445_0020, blk_-1608: an underscore before the digits makes an id.
-	for k := 0; k+1 < len(v); k++ {
+	for k := 0; k+1 < len(v) && rules&RuleUnderscoreID != 0; k++ {
 		if v[k] == '_' && (isDigit(v[k+1]) || (v[k+1] == '-' && k+2 < len(v) && isDigit(v[k+2]))) {
 			return maskedTok, vs, len(tok) - j
 		}
 	}
 	// host/10.0.0.1 and host-41:8030 are addresses.
-	for k := 0; k+1 < len(v); k++ {
+	for k := 0; k+1 < len(v) && rules&RuleHostPort != 0; k++ {
 		if v[k] == '/' && ipv4At(v[k+1:]) > 0 {
 			return maskedTok, vs, len(tok) - j
 		}
 	}
-	if c := strings.LastIndexByte(v, ':'); c > 0 && c+1 < len(v) && digitsAt(v, c+1) == len(v) && strings.ContainsAny(v[:c], ".-") {
+	if rules&RuleHostPort != 0 && isHostPort(v) {
 		return maskedTok, vs, len(tok) - j
 	}
 	// A number, or a word and a number: 3rd, 100%, node-246, core.3,
@@ -582,17 +630,150 @@ func maskToken(tok string, digitIDs bool) (class uint8, pre, suf int) {
 	for k < len(v) && !isWord(v[k]) {
 		k++
 	}
+	soft := softTok
+	if rules&RuleSoft == 0 {
+		soft = maskedTok
+	}
 	if w > 0 && k == w {
-		return softTok, 0, 0
+		return soft, 0, 0
 	}
 	e := k
 	for e < len(v) && isDigit(v[e]) {
 		e++
 	}
-	if e > k && (e == len(v) || !isWord(v[e]) || k == 0) {
+	if e > k && (e == len(v) || !isWord(v[e]) || k == 0) && (k == 0 || rules&RuleWordNumber != 0) {
+		// node-[64-95]: the bracket that closes one before the number
+		// stays out of the variable.
+		if o := opener(v[len(v)-1]); o != 0 && o != v[len(v)-1] && strings.IndexByte(v[:k], o) >= 0 {
+			j--
+		}
 		return maskedTok, vs + k, len(tok) - j
 	}
-	return softTok, 0, 0
+	return soft, 0, 0
+}
+
+// isHostPort accepts host:port, the host a DNS name with a dot or a
+// hyphen (db-1.example.com:5432), the port of one to five digits.
+func isHostPort(v string) bool {
+	c := strings.IndexByte(v, ':')
+	if c <= 0 || len(v)-c-1 < 1 || len(v)-c-1 > 5 || digitsAt(v, c+1) != len(v) {
+		return false
+	}
+	sep := false
+	for k := 0; k < c; k++ {
+		switch b := v[k]; {
+		case b == '.' || b == '-':
+			sep = true
+		case !isAlnum(b):
+			return false
+		}
+	}
+	return sep
+}
+
+// isSep reports whether c separates the parts of a compound token.
+func isSep(c byte) bool {
+	switch c {
+	case ',', ';', '|', '&', '#', '@':
+		return true
+	}
+	return false
+}
+
+// appendSegments appends tok with each variable part between separators
+// masked on its own, and reports whether that kept a constant word and
+// masked something: a=1,b=2 gives a=<*>,b=<*>, a=1,2,3 gives a=<*>, and a
+// list of variables alone (1,2,3) is left to be one variable.
+func appendSegments(b []byte, tok string, rules Rule) ([]byte, bool) {
+	masked, word := false, false
+	// run is where b ended after a wildcard that ends its part, while only
+	// separators have followed: a variable part next continues it, so
+	// that a list of values is one variable whatever its length.
+	run := -1
+	for i := 0; i <= len(tok); {
+		j := i
+		for j < len(tok) && !isSep(tok[j]) {
+			j++
+		}
+		if seg := tok[i:j]; seg != "" {
+			class, pre, suf := maskToken(seg, rules)
+			if class == softTok {
+				// A word run into digits is a variable here: a compound
+				// token has no place to keep it soft.
+				class, pre, suf = maskedTok, 0, 0
+			}
+			switch {
+			case class == maskedTok && pre == 0 && run >= 0:
+				b = b[:run]
+				masked = true
+				run = -1
+				if suf == 0 {
+					run = len(b)
+				}
+				b = append(b, seg[len(seg)-suf:]...)
+			case class == maskedTok:
+				masked = true
+				b = append(b, seg[:pre]...)
+				b = append(b, Wildcard...)
+				run = -1
+				if suf == 0 {
+					run = len(b)
+				}
+				b = append(b, seg[len(seg)-suf:]...)
+				word = word || hasAlpha(seg[:pre]) || hasAlpha(seg[len(seg)-suf:])
+			default:
+				run = -1
+				b = append(b, seg...)
+				word = word || hasAlpha(seg)
+			}
+		}
+		k := j
+		for k < len(tok) && isSep(tok[k]) {
+			k++
+		}
+		b = append(b, tok[j:k]...)
+		if k == j {
+			break
+		}
+		i = k
+	}
+	return b, masked && word
+}
+
+func hasAlpha(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isAlpha(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isUnit reports whether a word is a unit of size or time that follows a
+// number (877.0 B, 12 ms): it varies with the number it follows, so it is
+// kept soft.
+func isUnit(w string) bool {
+	if len(w) == 0 || len(w) > 5 {
+		return false
+	}
+	// Every unit ends in one of these: most words are ruled out here.
+	switch w[len(w)-1] | 0x20 {
+	case 'b', 's', 'c', 'n':
+	default:
+		return false
+	}
+	switch toLowerASCII(w) {
+	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "tib", "bytes",
+		"s", "ms", "us", "µs", "ns", "sec", "secs", "msec", "usec", "min", "mins":
+		return true
+	}
+	return false
+}
+
+// isUnitToken is isUnit of tok without its punctuation.
+func isUnitToken(tok string) bool {
+	i, j := trimPunct(tok)
+	return isUnit(tok[i:j])
 }
 
 // isBool reports whether tok is true or false, in any case: a value, not
@@ -613,21 +794,25 @@ func isAlnum(c byte) bool { return isDigit(c) || isAlpha(c) }
 // identifiers.
 func isWord(c byte) bool { return isAlnum(c) || c == '_' }
 
-// keyEnd returns where the value of key=value, key:value or call(value)
-// starts, the key a word without digits, or 0 when tok[i:j] is none of
-// them. scheme:// is not a key.
+// keyEnd returns where the value of key=value, key:value, call(value),
+// name{value} or name[value] starts, the key a word without digits, or 0
+// when tok[i:j] is none of them. scheme:// is not a key, nor host.name:
+// before a port.
 func keyEnd(tok string, i, j int) int {
+	dotted := false
 	for k := i; k < j-1; k++ {
 		c := tok[k]
 		if isDigit(c) {
 			return 0
 		}
-		if c == '=' || c == ':' || c == '(' {
-			if k == i || (c == ':' && (k == i+1 || (k+2 < j && tok[k+1] == '/' && tok[k+2] == '/'))) {
+		if c == '=' || c == ':' || c == '(' || c == '{' || c == '[' {
+			if k == i || (c == ':' && (k == i+1 || dotted || (k+2 < j && tok[k+1] == '/' && tok[k+2] == '/'))) {
 				return 0
 			}
 			return k + 1
 		}
+		// A dotted or dashed name before a colon is a host.
+		dotted = dotted || c == '.' || c == '-'
 	}
 	return 0
 }
@@ -637,13 +822,14 @@ func keyEnd(tok string, i, j int) int {
 // vary (soft ones, like ssh2) are kept.
 func Mask(line string) string {
 	var toks []token
-	toks, _ = tokenize(line, toks, DefaultMaxTokens, true)
+	var mb []byte
+	toks, _, _ = tokenize(line, toks, &mb, DefaultMaxTokens, MinerConfig{}.rules())
 	b := make([]byte, 0, len(line))
 	for i, t := range toks {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		b = t.appendTemplate(b)
+		b = append(b, t.m...)
 	}
 	return string(b)
 }

@@ -63,7 +63,14 @@ func TestMask(t *testing.T) {
 	f("generating core.1234 on node-246 jetty-6.1.26 BP-1088-10.1.2.3-144", "generating core.<*> on node-<*> jetty-<*> BP-<*>")
 	f("blk_-1608999687919862906 attempt_1445_0020_m_000000_0 jk2_init()", "<*> <*> jk2_init()")
 	f("loading /bgl/apps/a.out: chdir(/home/x/y) done.", "loading <*>: chdir(<*>) done.")
-	f("/10.251.43.21:50010 10.251.43.21:50010:Got from msra-sa-41/10.190.173.170:8020 host-41:8030", "<*> <*>:Got from <*> <*>")
+	f("/10.251.43.21:50010 10.251.43.21:50010:Got from msra-sa-41/10.190.173.170:8020 host-41:8030", "<*> <*> from <*> <*>")
+	// A bracket closing one opened inside the value stays in it.
+	f("slow request: GET /products/{id} took 312ms", "slow request: GET <*> took <*>")
+	f("call f(x) = g(/tmp/a) [/var/x]", "call f(x) = g(<*>) [<*>]")
+	// Compound tokens: each part on its own, a list of values as one.
+	f(`a=1,b=2 {"id":42,"user":"bob"} t=7,8,9;ok Event@7317849d 1,2,3 18:01:47,978`, `a=<*>,b=<*> {"id":<*>,"user":"bob"} t=<*>;ok Event@<*> <*> <*>`)
+	f("rhost=db-1.example.com:5432 uuid 123e4567-e89b-12d3-a456-426614174000 mac 0a:1b:2c:3d:4e:5f", "rhost=<*> uuid <*> mac <*>")
+	f("took 1.5s, 3 ms and 1h2m3s; 10KB of 3.5GiB", "took <*>, <*> ms and <*>; <*> of <*>")
 	f("mac FF:F2:9F:16:E5:7A is true, #12 100%", "mac <*> is <*>, #<*> <*>")
 	f("state change (HWID=3180) took 12ms,", "state change (HWID=<*>) took <*>,")
 	f("client [10.1.2.3] said: hello", "client [<*>] said: hello")
@@ -79,6 +86,11 @@ func TestMaskKeepsParamsRecoverable(t *testing.T) {
 	if strings.Join(got.Params, "|") != strings.Join(want, "|") {
 		t.Errorf("params %q, want %q (template %q)", got.Params, want, got.Template)
 	}
+	m.Add(`saved the record {"id":42,"user":"bob"} to the store`)
+	got = m.Add(`saved the record {"id":43,"user":"alice"} to the store`)
+	if got.Template != `saved the record {"id":<*>,"user":"<*>"} to the store` || strings.Join(got.Params, "|") != "43|alice" {
+		t.Errorf("got %q %q", got.Template, got.Params)
+	}
 	got = m.Add("state (HWID=3180) ok")
 	if len(got.Params) != 1 || got.Params[0] != "3180" || got.Template != "state (HWID=<*>) ok" {
 		t.Errorf("got %q %q", got.Template, got.Params)
@@ -91,7 +103,7 @@ func FuzzMask(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		_ = Classify(s)
-		class, pre, suf := maskToken(s, true)
+		class, pre, suf := maskToken(s, MinerConfig{}.rules())
 		if class == maskedTok && (pre < 0 || suf < 0 || pre+suf > len(s)) {
 			t.Fatalf("maskToken(%q) = %v %d %d", s, class, pre, suf)
 		}

@@ -1,9 +1,12 @@
 package logs
 
 import (
+	"cmp"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Match is what the miner made of one line.
@@ -41,10 +44,10 @@ type MinerStats struct {
 // enough and generalise it, or else start a new one. A template keeps its id
 // as it is generalised. A Miner is not safe for concurrent use.
 type Miner struct {
-	cfg      MinerConfig
-	digitIDs bool
-	root     map[int]*node
-	byID     map[uint64]*cluster
+	cfg   MinerConfig
+	rules Rule
+	root  map[int]*node
+	byID  map[uint64]*cluster
 	// alias maps the ids of templates merged into another to its id.
 	alias  map[uint64]uint64
 	nextID uint64
@@ -53,7 +56,28 @@ type Miner struct {
 	lru   cluster
 	toks  []token
 	stats MinerStats
+	// seen maps the shape of a line (its words, and the constant text
+	// around its variables) to the template the last line of that shape
+	// was found to fit best, so that a line of a known shape skips the scan
+	// of its leaf. An entry holds while the leaf and the tree are as they
+	// were when it was made.
+	seen map[string]seenEntry
+	sig  []byte
+	// mb holds the masked forms of the current line's tokens.
+	mb []byte
+	// tree counts the nodes made, which can change the route of a line.
+	tree uint64
 }
+
+// seenEntry is a remembered search result.
+type seenEntry struct {
+	c    *cluster
+	ver  uint64
+	tree uint64
+}
+
+// maxSeen bounds the remembered shapes; past it they are forgotten at once.
+const maxSeen = 1 << 15
 
 // node is a prefix tree node; a leaf holds the clusters.
 type node struct {
@@ -62,6 +86,8 @@ type node struct {
 	length   int
 	children map[string]*node
 	clusters []*cluster
+	// ver changes whenever a cluster of the leaf comes, goes or changes.
+	ver uint64
 }
 
 // cluster is one template and its bookkeeping.
@@ -75,19 +101,37 @@ type cluster struct {
 	prev, next *cluster
 }
 
-// ctok is one token of a template: a constant, or constant text around one
-// wildcard.
+// ctok is one token of a template: a constant, or constant text around
+// one or more wildcards (user=<*>, <*>##<*>, {"id":<*>}).
 type ctok struct {
 	s string
-	// wild is the byte offset of the wildcard in s, or -1 for a constant.
-	wild int32
+	// wild and last are the byte offsets of the first and the last
+	// wildcard in s, or -1 for a constant.
+	wild, last int32
 	// soft marks a constant with a digit, which a line's variable token
 	// may stand in for.
 	soft bool
 }
 
+// newCtok makes the template token of text s.
+func newCtok(s string) ctok {
+	return ctok{s: s, wild: int32(strings.Index(s, Wildcard)), last: int32(strings.LastIndex(s, Wildcard))}
+}
+
 func (p *ctok) pre() string { return p.s[:p.wild] }
-func (p *ctok) suf() string { return p.s[int(p.wild)+len(Wildcard):] }
+
+// mid is the text between p's first and last wildcards.
+func (p *ctok) mid() string { return p.s[int(p.wild)+len(Wildcard) : p.last] }
+
+// nextPart splits the constant part before the next wildcard of mid from
+// the rest after it.
+func nextPart(mid string) (part, rest string) {
+	if k := strings.Index(mid, Wildcard); k >= 0 {
+		return mid[:k], mid[k+len(Wildcard):]
+	}
+	return mid, ""
+}
+func (p *ctok) suf() string { return p.s[int(p.last)+len(Wildcard):] }
 
 // How a line's token stands to a template's.
 const (
@@ -98,10 +142,19 @@ const (
 	same
 )
 
-// cmp compares line token t with template token p.
-func (p *ctok) cmp(t *token) int {
+// cmp compares line token t with template token p under the rules.
+func (p *ctok) cmp(t *token, rules Rule) int {
 	if p.wild < 0 {
 		if p.s == t.s || (p.soft && t.class != plainTok) {
+			return same
+		}
+		return differs
+	}
+	if t.class == maskedTok {
+		// A variable joins a wildcard with the same constant text around
+		// it (not instruction......<*> and instruction.........0), or a
+		// bare one.
+		if p.s == t.m || len(p.s) == len(Wildcard) {
 			return same
 		}
 		return differs
@@ -109,49 +162,102 @@ func (p *ctok) cmp(t *token) int {
 	if !p.fits(t.s) {
 		return differs
 	}
-	if t.class != plainTok || len(p.s) > len(Wildcard) {
+	if t.class != plainTok || len(p.s) > len(Wildcard) || rules&RuleCovers == 0 {
 		return same
 	}
 	return covers
 }
 
-// fits reports whether s has the constant text around p's wildcard.
+// fits reports whether s has the constant text of p, in order, around
+// its wildcards.
 func (p *ctok) fits(s string) bool {
 	pre, suf := p.pre(), p.suf()
-	return len(s) >= len(pre)+len(suf) && strings.HasPrefix(s, pre) && strings.HasSuffix(s, suf)
+	if len(s) < len(pre)+len(suf) || !strings.HasPrefix(s, pre) || !strings.HasSuffix(s, suf) {
+		return false
+	}
+	if p.wild == p.last {
+		return true
+	}
+	// The constant parts between the wildcards, each at its leftmost
+	// place: if any placing fits, that one does.
+	s = s[len(pre) : len(s)-len(suf)]
+	for mid := p.mid(); mid != ""; {
+		var part string
+		part, mid = nextPart(mid)
+		k := strings.Index(s, part)
+		if k < 0 {
+			return false
+		}
+		s = s[k+len(part):]
+	}
+	return true
+}
+
+// covers reports whether template token p stands for all that q does.
+func (p *ctok) covers(q *ctok) bool {
+	switch {
+	case p.s == q.s:
+		return true
+	case p.wild < 0:
+		return false
+	case q.wild < 0:
+		return p.fits(q.s)
+	}
+	return len(p.s) == len(Wildcard)
+}
+
+// appendParams appends the text of s at each of p's wildcards; s fits p.
+func (p *ctok) appendParams(ps []string, s string) []string {
+	end := len(s) - len(p.suf())
+	if p.wild == p.last {
+		return append(ps, s[p.wild:end])
+	}
+	at := int(p.wild)
+	for mid := p.mid(); mid != ""; {
+		var part string
+		part, mid = nextPart(mid)
+		k := strings.Index(s[at:end], part)
+		if k < 0 {
+			k = end - at
+		}
+		ps = append(ps, s[at:at+k])
+		at = min(at+k+len(part), end)
+	}
+	return append(ps, s[at:end])
 }
 
 // generalize returns the template token that covers both p and t: the
-// constant text they share at either end, cut back to a delimiter so that
-// no word is split, around a wildcard (user=<*>, core.<*>, node-<*>).
+// text their templates share at either end, cut back to a delimiter so
+// that no word nor wildcard is split, around a wildcard (user=<*>,
+// core.<*>, node-<*>, a=<*>,b=<*>).
 func generalize(p *ctok, t *token) ctok {
-	a, z := p.s, p.s
-	if p.wild >= 0 {
-		a, z = p.pre(), p.suf()
-	}
-	s := t.s
-	cp := commonPrefix(a, s)
-	cs := commonSuffix(z, s)
-	if t.class == maskedTok {
-		cp, cs = min(cp, int(t.pre)), min(cs, int(t.suf))
-	}
-	lim := len(s)
-	if p.wild < 0 {
-		lim = min(lim, len(p.s))
-	}
-	if cp+cs > lim {
-		cs = max(lim-cp, 0)
-	}
-	for cp > 0 && isWord(s[cp-1]) {
+	a, b := p.s, t.m
+	cp := commonPrefix(a, b)
+	cs := commonSuffix(a[cp:], b[cp:])
+	for cp > 0 && (isWord(a[cp-1]) || splitsWildcard(a, cp)) {
 		cp--
 	}
-	for cs > 0 && isWord(s[len(s)-cs]) {
+	for cs > 0 && (isWord(a[len(a)-cs]) || splitsWildcard(a, len(a)-cs)) {
 		cs--
 	}
-	if cp == 0 && cs == 0 {
-		return ctok{s: Wildcard, wild: 0}
+	pre, suf := a[:cp], a[len(a)-cs:]
+	// Two wildcards side by side are one.
+	pre = strings.TrimSuffix(pre, Wildcard)
+	suf = strings.TrimPrefix(suf, Wildcard)
+	if pre == "" && suf == "" {
+		return ctok{s: Wildcard, wild: 0, last: 0}
 	}
-	return ctok{s: s[:cp] + Wildcard + s[len(s)-cs:], wild: int32(cp)}
+	return newCtok(pre + Wildcard + suf)
+}
+
+// splitsWildcard reports whether a cut of s at i falls inside a wildcard.
+func splitsWildcard(s string, i int) bool {
+	for k := max(i-len(Wildcard)+1, 0); k < i && k+len(Wildcard) <= len(s); k++ {
+		if s[k:k+len(Wildcard)] == Wildcard {
+			return true
+		}
+	}
+	return false
 }
 
 func commonPrefix(a, b string) int {
@@ -172,62 +278,109 @@ func commonSuffix(a, b string) int {
 	return i
 }
 
-// token is one whitespace-separated token of a line. When masked, the
-// bytes s[pre:len(s)-suf] are the variable part.
+// token is one whitespace-separated token of a line, and m its text as a
+// template has it: s itself, or s with its variable parts replaced by
+// Wildcard when it is masked.
 type token struct {
-	s        string
-	pre, suf int32
-	class    uint8
+	s, m  string
+	class uint8
 }
 
 // key is the token's branch in the prefix tree: a variable, even a soft
 // one, takes the wildcard branch so that ids never grow the tree.
 func (t *token) key() string {
-	if t.class != plainTok {
+	if t.class != plainTok || !isWordKey(t.s) {
 		return Wildcard
 	}
 	return t.s
 }
 
-func (t *token) appendTemplate(b []byte) []byte {
-	if t.class != maskedTok {
-		return append(b, t.s...)
+// isWordKey reports whether a plain token is a word that can route a line:
+// letters and underscores, with punctuation only around them. A name with
+// dots or dashes inside (chrome.exe, db-primary) is as often a variable
+// as a word of the message, and routed by it the line could never meet
+// the lines of its template with other names there.
+func isWordKey(s string) bool {
+	i, j := trimPunct(s)
+	for k := i; k < j; k++ {
+		if !isWord(s[k]) {
+			return false
+		}
 	}
-	b = append(b, t.s[:t.pre]...)
-	b = append(b, Wildcard...)
-	return append(b, t.s[int32(len(t.s))-t.suf:]...)
+	return true
 }
 
 // template makes the template token of a line's token.
 func (t *token) template() ctok {
 	switch t.class {
 	case maskedTok:
-		if t.pre == 0 && t.suf == 0 {
+		if t.m == Wildcard {
 			return ctok{s: Wildcard}
 		}
-		return ctok{s: string(t.appendTemplate(nil)), wild: t.pre}
+		return newCtok(strings.Clone(t.m))
 	case softTok:
-		return ctok{s: strings.Clone(t.s), wild: -1, soft: true}
+		return ctok{s: strings.Clone(t.s), wild: -1, last: -1, soft: true}
 	}
-	return ctok{s: strings.Clone(t.s), wild: -1}
+	return ctok{s: strings.Clone(t.s), wild: -1, last: -1}
 }
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
+// The classes of a byte tokenize tells apart.
+const (
+	bSpace uint8 = 1 << iota
+	bDigit
+	// bSlash marks / \ and <, which can start a path or a wildcard.
+	bSlash
+	bColon
+	// bSep marks the separators of a compound token.
+	bSep
+	// bHigh marks the bytes of multi-byte UTF-8 sequences (or invalid).
+	bHigh
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case isSpace(byte(c)):
+			t[c] = bSpace
+		case isDigit(byte(c)):
+			t[c] = bDigit
+		case c == '/' || c == '\\' || c == '<':
+			t[c] = bSlash
+		case c == ':':
+			t[c] = bColon
+		case isSep(byte(c)):
+			t[c] = bSep
+		case c >= utf8.RuneSelf:
+			t[c] = bHigh
+		}
+	}
+	return t
+}()
+
 // tokenize splits line at white space into buf and masks each token. Past
 // max-1 tokens the rest of the line becomes one variable token, so that a
-// huge line costs no more than max tokens.
-func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) {
+// huge line costs no more than max tokens. The masked forms of the tokens
+// are written to *mb, which is made large enough first never to grow
+// while the line's tokens point into it.
+func tokenize(line string, buf []token, mb *[]byte, max int, rules Rule) (toks []token, truncated, ascii bool) {
 	buf = buf[:0]
+	// A variable part of one byte or more becomes the three of Wildcard.
+	if need := 3*len(line) + 8; cap(*mb) < need {
+		*mb = make([]byte, 0, need+need/2)
+	}
+	*mb = (*mb)[:0]
 	i, n := 0, len(line)
+	var all uint8
 	for {
 		for i < n && isSpace(line[i]) {
 			i++
 		}
 		if i == n {
-			return buf, false
+			return buf, false, all&bHigh == 0
 		}
 		if len(buf) == max-1 {
 			j := n
@@ -237,18 +390,55 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 			rest := line[i:j]
 			for k := 0; k < len(rest); k++ {
 				if isSpace(rest[k]) {
-					return append(buf, token{s: rest, class: maskedTok}), true
+					return append(buf, token{s: rest, m: Wildcard, class: maskedTok}), true, false
 				}
 			}
 			// Only one token is left: it is an ordinary one.
 		}
-		j := i
-		for j < n && !isSpace(line[j]) {
+		// One pass finds the token's end and what maskToken needs to know
+		// of its bytes.
+		j, seen, colons := i, uint8(0), 0
+		for j < n {
+			c := byteClass[line[j]]
+			if c&bSpace != 0 {
+				break
+			}
+			seen |= c
+			if c&bColon != 0 {
+				colons++
+			}
 			j++
 		}
+		all |= seen
 		t := token{s: line[i:j]}
-		class, pre, suf := maskToken(t.s, digitIDs)
-		t.class, t.pre, t.suf = class, int32(pre), int32(suf)
+		t.m = t.s
+		class, pre, suf := maskScanned(t.s, seen&bDigit != 0, seen&(bDigit|bSlash) == 0, colons, rules)
+		t.class = class
+		if seen&bSep != 0 && rules&RuleSegments != 0 && class != plainTok {
+			// A compound token (a=1,b=2; 7##0##12; {"id":42}): each part
+			// between separators is masked on its own, when that keeps a
+			// constant word.
+			at := len(*mb)
+			if b, ok := appendSegments(*mb, t.s, rules); ok {
+				*mb = b
+				t.m, t.class = unsafe.String(&b[at], len(b)-at), maskedTok
+				buf = append(buf, t)
+				i = j
+				continue
+			}
+		}
+		if class == maskedTok {
+			if pre == 0 && suf == 0 {
+				t.m = Wildcard
+			} else {
+				at := len(*mb)
+				b := append(*mb, t.s[:pre]...)
+				b = append(b, Wildcard...)
+				b = append(b, t.s[len(t.s)-suf:]...)
+				*mb = b
+				t.m = unsafe.String(&b[at], len(b)-at)
+			}
+		}
 		buf = append(buf, t)
 		i = j
 	}
@@ -259,9 +449,9 @@ func tokenize(line string, buf []token, max int, digitIDs bool) ([]token, bool) 
 func NewMiner(cfg MinerConfig) *Miner {
 	cfg = cfg.withDefaults()
 	if cfg.Validate() != nil {
-		cfg = MinerConfig{KeepDigitTokens: cfg.KeepDigitTokens}.withDefaults()
+		cfg = MinerConfig{KeepDigitTokens: cfg.KeepDigitTokens, Without: cfg.Without}.withDefaults()
 	}
-	m := &Miner{cfg: cfg, digitIDs: !cfg.KeepDigitTokens}
+	m := &Miner{cfg: cfg, rules: cfg.rules()}
 	m.reset()
 	return m
 }
@@ -273,6 +463,7 @@ func (m *Miner) reset() {
 	m.nextID = 1
 	m.lru.next, m.lru.prev = &m.lru, &m.lru
 	m.stats = MinerStats{}
+	m.seen = make(map[string]seenEntry)
 }
 
 // Stats returns the line counts so far.
@@ -290,27 +481,45 @@ func (m *Miner) Add(line string) Match { return m.AddInto(line, nil) }
 // caller mining a stream can reuse one slice and allocate nothing per line.
 func (m *Miner) AddInto(line string, params []string) Match {
 	m.stats.Lines++
-	if !utf8.ValidString(line) {
-		m.stats.InvalidUTF8++
-	}
-	toks, truncated := tokenize(line, m.toks, m.cfg.MaxTokens, m.digitIDs)
+	toks, truncated, ascii := tokenize(line, m.toks, &m.mb, m.cfg.MaxTokens, m.rules)
 	m.toks = toks
 	if truncated {
 		m.stats.Truncated++
+	}
+	if !ascii && !utf8.ValidString(line) {
+		m.stats.InvalidUTF8++
 	}
 	if len(toks) == 0 {
 		m.stats.Empty++
 		return Match{}
 	}
-	c := m.search(toks)
+	m.sig = appendShape(m.sig[:0], toks)
+	var c *cluster
+	hit := false
+	if e, ok := m.seen[string(m.sig)]; ok && e.tree == m.tree && e.ver == e.c.leaf.ver {
+		c, hit = e.c, true
+	} else {
+		c = m.search(toks)
+		if c != nil {
+			if len(m.seen) >= maxSeen {
+				clear(m.seen)
+			}
+			m.seen[string(m.sig)] = seenEntry{c: c, ver: c.leaf.ver, tree: m.tree}
+		}
+	}
 	isNew := false
 	switch {
+	case hit:
+		// The last line of this shape neither split nor changed the
+		// template (either would have changed the leaf): nor does this
+		// one, whose words and constant text are the same.
+		m.unlink(c)
 	case c == nil:
 		c, isNew = m.create(toks), true
-	case c.count >= splitCount && c.splitAt(toks) >= 0:
-		// A settled template meets a second value of a word: a template
-		// of its own, until the word shows enough values to be a
-		// variable after all.
+	case m.rules&RuleSplit != 0 && c.splitAt(toks) >= 0:
+		// A template meets a second value of a word: a template of its
+		// own, until the word shows enough values to be a variable after
+		// all, when the siblings join again under the oldest id.
 		n := m.create(toks)
 		if k := m.join(n, c.splitAt(toks)); k != n {
 			c = k
@@ -331,12 +540,28 @@ func (m *Miner) AddInto(line string, params []string) Match {
 	return Match{ID: c.id, Template: c.text, Params: appendParams(params[:0], c, toks), New: isNew}
 }
 
-// splitCount is how many lines make a template settled, and splitValues
-// how many values of one word make it a variable after all.
-const (
-	splitCount  = 8
-	splitValues = 4
-)
+// appendShape appends what a line's search result depends on: its plain
+// and soft words, and the constant text around its variables.
+func appendShape(b []byte, toks []token) []byte {
+	for i := range toks {
+		t := &toks[i]
+		switch t.class {
+		case plainTok:
+			b = append(b, t.s...)
+		case softTok:
+			b = append(b, 1)
+			b = append(b, t.s...)
+		default:
+			b = append(b, 2)
+			b = append(b, t.m...)
+		}
+		b = append(b, 0)
+	}
+	return b
+}
+
+// splitValues is how many values of one word make it a variable after all.
+const splitValues = 4
 
 // splitAt returns the one position where the line has another word than
 // c's constant, or -1 when there is none or more than one.
@@ -347,12 +572,32 @@ func (c *cluster) splitAt(toks []token) int {
 		if p.wild >= 0 || p.s == t.s || t.class == maskedTok {
 			continue
 		}
+		if i > 0 && isKey(c.toks[i-1].s) {
+			// The value of "key:" or "key=" is a variable however few
+			// values it has shown.
+			return -1
+		}
+		if k := keyEnd(t.s, 0, len(t.s)); k > 0 && strings.HasPrefix(p.s, t.s[:k]) {
+			// So is the value of key=value.
+			return -1
+		}
+		if i > 0 && t.class == softTok && c.toks[i-1].s == Wildcard && isUnitToken(t.s) {
+			// And the unit after a number.
+			return -1
+		}
 		if at >= 0 {
 			return -1
 		}
 		at = i
 	}
 	return at
+}
+
+// isKey reports whether a template token is a key whose value follows:
+// a word ending in ':' or '='.
+func isKey(s string) bool {
+	n := len(s)
+	return n > 1 && (s[n-1] == ':' || s[n-1] == '=') && isWord(s[n-2])
 }
 
 // join returns n, or, when n and its siblings that differ from it only in
@@ -366,7 +611,7 @@ func (m *Miner) join(n *cluster, i int) *cluster {
 		}
 		alike := true
 		for j := range s.toks {
-			if j != i && s.toks[j].s != n.toks[j].s {
+			if p, q := &s.toks[j], &n.toks[j]; j != i && !p.covers(q) && !q.covers(p) && !(p.soft && q.soft) {
 				alike = false
 				break
 			}
@@ -385,20 +630,22 @@ func (m *Miner) join(n *cluster, i int) *cluster {
 			keep = s
 		}
 	}
-	g := keep.toks[i]
 	for _, s := range sib {
 		if s == keep {
 			continue
 		}
-		t := token{s: s.toks[i].s}
-		if g.wild < 0 && g.s != t.s || g.wild >= 0 && !g.fits(t.s) {
-			g = generalize(&g, &t)
+		// Where keep does not cover the sibling (at i, and wherever one
+		// had a wildcard the other had not), it is generalised.
+		for j := range keep.toks {
+			if g := &keep.toks[j]; !g.covers(&s.toks[j]) {
+				t := token{s: s.toks[j].s, m: s.toks[j].s}
+				*g = generalize(g, &t)
+			}
 		}
 		keep.count += s.count
 		m.drop(s)
 		m.alias[s.id] = keep.id
 	}
-	keep.toks[i] = g
 	keep.retext()
 	if len(m.alias) > m.cfg.MaxClusters {
 		clear(m.alias)
@@ -414,10 +661,8 @@ func appendParams(ps []string, c *cluster, toks []token) []string {
 		ps = make([]string, 0, c.nparams)
 	}
 	for i := range c.toks {
-		p := &c.toks[i]
-		if p.wild >= 0 {
-			s := toks[i].s
-			ps = append(ps, s[p.wild:len(s)-(len(p.s)-int(p.wild)-len(Wildcard))])
+		if p := &c.toks[i]; p.wild >= 0 {
+			ps = p.appendParams(ps, toks[i].s)
 		}
 	}
 	return ps
@@ -441,27 +686,46 @@ func (m *Miner) search(toks []token) *cluster {
 		}
 		n = next
 	}
+	// need is the least count of equal tokens that is similar enough; a
+	// cluster is given up as soon as it can no longer reach it, nor the
+	// best so far.
+	need := m.need(len(toks))
 	var best *cluster
-	bestSim, bestParams := -1.0, -1
+	bestSame, bestParams := -1, -1
+clusters:
 	for _, c := range n.clusters {
-		nsame, wild := 0, 0
+		lim := len(toks) - max(need, bestSame)
+		nsame, wild, other := 0, 0, 0
 		for i := range c.toks {
-			switch c.toks[i].cmp(&toks[i]) {
+			switch c.toks[i].cmp(&toks[i], m.rules) {
 			case same:
 				nsame++
+				continue
 			case covers:
 				wild++
 			}
+			if other++; other > lim {
+				continue clusters
+			}
 		}
-		sim := float64(nsame) / float64(len(toks))
-		if sim > bestSim || (sim == bestSim && wild > bestParams) {
-			best, bestSim, bestParams = c, sim, wild
+		if nsame > bestSame || (nsame == bestSame && wild > bestParams) {
+			best, bestSame, bestParams = c, nsame, wild
 		}
-	}
-	if bestSim < m.cfg.SimThreshold {
-		return nil
 	}
 	return best
+}
+
+// need returns the least count of a line's n tokens that must equal a
+// template's for the line to be similar enough to it.
+func (m *Miner) need(n int) int {
+	k := int(math.Ceil(m.cfg.SimThreshold * float64(n)))
+	for k > 0 && float64(k-1)/float64(n) >= m.cfg.SimThreshold {
+		k--
+	}
+	for k <= n && float64(k)/float64(n) < m.cfg.SimThreshold {
+		k++
+	}
+	return k
 }
 
 // create makes a cluster of the line and files it in the tree.
@@ -495,12 +759,14 @@ func (m *Miner) file(c *cluster, toks []token) {
 			}
 			if next == nil {
 				next = n.child(key)
+				m.tree++
 			}
 		}
 		n = next
 	}
 	c.leaf = n
 	n.clusters = append(n.clusters, c)
+	n.ver++
 }
 
 func (n *node) child(key string) *node {
@@ -508,7 +774,7 @@ func (n *node) child(key string) *node {
 		n.children = make(map[string]*node)
 	}
 	key = strings.Clone(key)
-	c := &node{parent: n, key: key, length: n.length}
+	c := &node{parent: n, key: key, length: n.length, ver: 1}
 	n.children[key] = c
 	return c
 }
@@ -545,10 +811,13 @@ func (c *cluster) retext() {
 		}
 		b = append(b, c.toks[i].s...)
 		if c.toks[i].wild >= 0 {
-			c.nparams++
+			c.nparams += strings.Count(c.toks[i].s, Wildcard)
 		}
 	}
 	c.text = string(b)
+	if c.leaf != nil {
+		c.leaf.ver++
+	}
 }
 
 func (m *Miner) unlink(c *cluster) {
@@ -581,6 +850,7 @@ func (m *Miner) drop(c *cluster) {
 	}
 	delete(m.byID, c.id)
 	n := c.leaf
+	n.ver++
 	if i := slices.Index(n.clusters, c); i >= 0 {
 		n.clusters = slices.Delete(n.clusters, i, i+1)
 	}
@@ -600,15 +870,7 @@ func (m *Miner) Templates() []Template {
 	for c := m.lru.next; c != &m.lru; c = c.next {
 		out = append(out, Template{ID: c.id, Text: c.text, Count: c.count})
 	}
-	slices.SortFunc(out, func(a, b Template) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Template) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

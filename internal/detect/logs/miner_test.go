@@ -9,15 +9,15 @@ import (
 
 func TestMinerGroupsAndKeepsIDs(t *testing.T) {
 	m := NewMiner(MinerConfig{})
-	a := m.Add("login of alice accepted from 10.0.0.1")
-	if !a.New || a.ID == 0 || a.Template != "login of alice accepted from <*>" {
+	a := m.Add("login of user=alice accepted from 10.0.0.1")
+	if !a.New || a.ID == 0 || a.Template != "login of user=alice accepted from <*>" {
 		t.Fatalf("first line: %+v", a)
 	}
-	b := m.Add("login of bob accepted from 10.0.0.2")
+	b := m.Add("login of user=bob accepted from 10.0.0.2")
 	if b.New || b.ID != a.ID {
 		t.Fatalf("second line started template %d, want to join %d", b.ID, a.ID)
 	}
-	if b.Template != "login of <*> accepted from <*>" {
+	if b.Template != "login of user=<*> accepted from <*>" {
 		t.Errorf("generalised template %q", b.Template)
 	}
 	if strings.Join(b.Params, ",") != "bob,10.0.0.2" {
@@ -47,17 +47,25 @@ func TestMinerRefines(t *testing.T) {
 	f("session opened for user=bob via ssh2", "session opened for user=<*> via ssh2")
 	f("dumping core.1234 on node-7", "dumping core.<*> on node-<*>")
 	f("dumping core.99 on node-12", "dumping core.<*> on node-<*>")
+	// A soft token with another value is another template, until the
+	// place has shown enough values to be a variable.
 	f("worker R02-M1 up", "worker R02-M1 up")
-	f("worker R02-M3 up", "worker R02-<*> up")
+	f("worker R02-M3 up", "worker R02-M3 up")
+	f("worker R02-M4 up", "worker R02-M4 up")
+	f("worker R02-M5 up", "worker R02-<*> up")
+	f("worker R02-M1 up", "worker R02-<*> up")
+	// A unit after a number varies with it.
+	f("cached block of 877.0 B in memory", "cached block of <*> B in memory")
+	f("cached block of 6.0 KB in memory", "cached block of <*> <*> in memory")
 }
 
 func TestMinerSplitsSettledWords(t *testing.T) {
 	m := NewMiner(MinerConfig{})
 	var a Match
-	for i := range splitCount {
+	for i := range 3 {
 		a = m.Add(fmt.Sprintf("session %d initialized by client Agent", i))
 	}
-	// A settled template meets another word: a template of its own.
+	// A template meets another word: a template of its own.
 	b := m.Add("session 7 initialized by client SPP")
 	if !b.New || b.ID == a.ID || b.Template != "session <*> initialized by client SPP" {
 		t.Fatalf("second client: %+v", b)
@@ -76,6 +84,42 @@ func TestMinerSplitsSettledWords(t *testing.T) {
 	}
 	if m.Len() != 1 {
 		t.Errorf("%d templates, want 1", m.Len())
+	}
+}
+
+// TestMinerVariableNames checks that names with dots or dashes in them,
+// first in the line or not, vary without splitting a template for good.
+func TestMinerVariableNames(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	progs := []string{"chrome.exe", "firefox.exe", "outlook.exe", "git-remote.exe", "svchost.exe"}
+	hosts := []string{"proxy.example.edu:5070", "api.example.com:443", "10.0.0.7:80"}
+	var last Match
+	for i := range 40 {
+		last = m.Add(fmt.Sprintf("%s - %s open through proxy %s HTTPS", progs[i%5], hosts[i%3], hosts[(i/3)%3]))
+	}
+	if last.Template != "<*>.exe - <*> open through proxy <*> HTTPS" || m.Len() != 1 {
+		t.Errorf("%d templates, last %q", m.Len(), last.Template)
+	}
+}
+
+// TestMinerJoinsMixedSiblings checks that siblings join when they differ
+// elsewhere only where one has a wildcard the other's text fits, or where
+// both keep a soft word.
+func TestMinerJoinsMixedSiblings(t *testing.T) {
+	m := NewMiner(MinerConfig{})
+	lines := []string{
+		"Window{25928099 u0 com.example.app/com.example.app.Main} is visible: true",
+		"Window{5ad29d07 u0 com.google.gms/com.google.gms.Main} is visible: true",
+		"Window{89481145 u0 com.android.phone/com.android.phone.Main} is visible: false",
+		"Window{f2a1328f u0 com.tencent.mm/com.tencent.mm.Main} is visible: true",
+		"Window{d0c0ffee u0 org.other.app/org.other.app.Main} is visible: false",
+	}
+	var last Match
+	for _, l := range lines {
+		last = m.Add(l)
+	}
+	if m.Len() != 1 || last.Template != "Window{<*> u0 <*>.Main} is visible: <*>" {
+		t.Errorf("%d templates, last %q", m.Len(), last.Template)
 	}
 }
 
@@ -278,4 +322,82 @@ func BenchmarkTemplateBytes(b *testing.B) {
 		runtime.KeepAlive(m)
 	}
 	b.ReportMetric(per, "bytes/template")
+}
+
+// xorshift returns a seeded generator of numbers in [0,k).
+func xorshift(seed uint64) func(k int) int {
+	return func(k int) int {
+		seed ^= seed << 13
+		seed ^= seed >> 7
+		seed ^= seed << 17
+		return int(seed % uint64(k))
+	}
+}
+
+// wideLines are lines of 400 templates that share their length and first
+// two words, so that they fall in one leaf of the tree, and one template
+// whose variable is a plain word of 5,000 values (a user name), so that
+// most of its lines are of a shape not seen before.
+func wideLines(n int) []string {
+	words := []string{"open", "close", "read", "write", "socket", "buffer", "queue", "retry", "timeout", "device",
+		"driver", "power", "state", "change", "thread", "memory", "cache", "disk", "error", "warning"}
+	out := make([]string, n)
+	rnd := xorshift(1)
+	for i := range out {
+		if i%5 == 0 {
+			out[i] = fmt.Sprintf("sshd[%d]: invalid user u%cx%c%c from 10.0.%d.%d", rnd(90000), 'a'+rnd(26), 'a'+rnd(26), 'a'+rnd(26), rnd(256), rnd(256))
+			continue
+		}
+		t := rnd(400)
+		out[i] = fmt.Sprintf("kernel[0]: com.vendor.Driver %s %s %s value %d took %dms", words[t%20], words[(t/20)%20], words[(t*7)%20], rnd(1000), rnd(100))
+	}
+	return out
+}
+
+// BenchmarkMinerWideLeaf mines lines that share a leaf of the tree,
+// where a miner that scans its candidates pays for each.
+func BenchmarkMinerWideLeaf(b *testing.B) {
+	lines := wideLines(1 << 16)
+	m := NewMiner(MinerConfig{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	var params []string
+	for i := 0; i < b.N; i++ {
+		params = m.AddInto(lines[i%len(lines)], params).Params
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestMinerParamsRebuildLine mines random lines over a small vocabulary,
+// where templates split and join often, and checks that every line is its
+// template with its parameters put in the wildcards.
+func TestMinerParamsRebuildLine(t *testing.T) {
+	words := []string{"open", "close", "user=bob", "user=amy", "a=1,b=2", "id:7", "node-3", "ssh2", "(x)", "{y}", "12ms", "3 KB", "10.0.0.1:80", "'q'", "f(5)", "v1.2", "1,2,3", `{"id":4}`, "/a/{b}", "x@1f2e3d4c", "<*>", "true,"}
+	rnd := xorshift(7)
+	m := NewMiner(MinerConfig{MaxClusters: 50})
+	for range 20000 {
+		toks := make([]string, 3+rnd(4))
+		for i := range toks {
+			toks[i] = words[rnd(len(words))]
+			if i < 2 {
+				toks[i] = words[rnd(4)]
+			}
+		}
+		line := strings.Join(toks, " ")
+		got := m.Add(line)
+		parts := strings.Split(got.Template, Wildcard)
+		if len(parts)-1 != len(got.Params) {
+			t.Fatalf("%q: template %q, params %q", line, got.Template, got.Params)
+		}
+		var b strings.Builder
+		for i, p := range parts {
+			b.WriteString(p)
+			if i < len(got.Params) {
+				b.WriteString(got.Params[i])
+			}
+		}
+		if b.String() != strings.Join(strings.Fields(line), " ") {
+			t.Fatalf("%q: template %q with params %q gives %q", line, got.Template, got.Params, b.String())
+		}
+	}
 }

@@ -129,7 +129,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 	if err := cfg.Validate(); err != nil || cfg.Depth == 0 || cfg.MaxChildren == 0 || cfg.MaxClusters == 0 || cfg.MaxTokens == 0 || cfg.SimThreshold == 0 {
 		return fmt.Errorf("%w: configuration out of range: %v", ErrSnapshot, err)
 	}
-	r := &Miner{cfg: cfg, digitIDs: !cfg.KeepDigitTokens}
+	r := &Miner{cfg: cfg, rules: cfg.rules()}
 	r.reset()
 	r.nextID = nextID
 	r.stats = st
@@ -143,7 +143,7 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 		}
 		c.toks = make([]ctok, 0, min(ntoks, len(d.b)))
 		for j := 0; j < ntoks && d.err == nil; j++ {
-			c.toks = append(c.toks, restoreTok(d.string("template token"), !cfg.KeepDigitTokens))
+			c.toks = append(c.toks, restoreTok(d.string("template token"), cfg.rules()))
 		}
 		depth := int(d.uvarint("template path", uint64(min(cfg.Depth, ntoks))))
 		if d.err == nil && depth != min(cfg.Depth, ntoks) {
@@ -196,13 +196,10 @@ func (m *Miner) UnmarshalBinary(data []byte) error {
 }
 
 // restoreTok rebuilds a template token from its text.
-func restoreTok(s string, digitIDs bool) ctok {
-	if s == Wildcard {
-		return ctok{s: Wildcard}
+func restoreTok(s string, rules Rule) ctok {
+	if strings.Contains(s, Wildcard) {
+		return newCtok(s)
 	}
-	if w := strings.Index(s, Wildcard); w >= 0 {
-		return ctok{s: s, wild: int32(w)}
-	}
-	class, _, _ := maskToken(s, digitIDs)
-	return ctok{s: s, wild: -1, soft: class == softTok}
+	class, _, _ := maskToken(s, rules)
+	return ctok{s: s, wild: -1, last: -1, soft: class == softTok}
 }

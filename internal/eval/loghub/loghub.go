@@ -126,22 +126,15 @@ func Parse(cfg logs.MinerConfig, contents []string) []string {
 // Run parses and scores every dataset with the one miner setting cfg.
 func Run(ctx context.Context, sets []Dataset, cfg logs.MinerConfig) (Report, error) {
 	rep := Report{Datasets: make(map[string]Metrics, len(sets))}
+	all := make([]Metrics, 0, len(sets))
 	for _, ds := range sets {
 		if err := ctx.Err(); err != nil {
 			return Report{}, err
 		}
 		m := Score(ds.Templates, Parse(cfg, ds.Contents))
 		rep.Datasets[ds.Name] = m
-		rep.Average.GA += m.GA
-		rep.Average.PA += m.PA
-		rep.Average.FGA += m.FGA
-		rep.Average.FTA += m.FTA
+		all = append(all, m)
 	}
-	if n := float64(len(sets)); n > 0 {
-		rep.Average.GA /= n
-		rep.Average.PA /= n
-		rep.Average.FGA /= n
-		rep.Average.FTA /= n
-	}
+	rep.Average = mean(all)
 	return rep, nil
 }

@@ -89,6 +89,21 @@ func number(templates []string, ids []int) []string {
 	return names
 }
 
+// mean is the unweighted average of ms, zero when there are none.
+func mean(ms []Metrics) Metrics {
+	var a Metrics
+	for _, m := range ms {
+		a.GA += m.GA
+		a.PA += m.PA
+		a.FGA += m.FGA
+		a.FTA += m.FTA
+	}
+	if n := float64(len(ms)); n > 0 {
+		a.GA, a.PA, a.FGA, a.FTA = a.GA/n, a.PA/n, a.FGA/n, a.FTA/n
+	}
+	return a
+}
+
 func f1(correct, predicted, actual int) float64 {
 	if correct == 0 || predicted == 0 || actual == 0 {
 		return 0

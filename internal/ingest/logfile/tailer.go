@@ -30,6 +30,12 @@ type File struct {
 	Entity string `yaml:"entity"`
 	// Format is the header layout; empty means whole lines are bodies.
 	Format string `yaml:"format"`
+	// Multiline says which lines continue the record before them, so
+	// that a stack trace is one record with its message: "indent",
+	// "unformatted" (lines that do not fit Format) or "start=REGEXP";
+	// empty means every line is a record. A record waits for its next
+	// line at most one poll.
+	Multiline string `yaml:"multiline"`
 }
 
 // Config configures a Tailer.
@@ -64,10 +70,15 @@ func (c Config) Validate() error {
 		} else if err := signal.CheckEntity(f.Entity); err != nil {
 			errs = append(errs, fmt.Errorf("tail.files[%d].entity: %w", i, err))
 		}
+		var format *logs.Format
 		if f.Format != "" {
-			if _, err := logs.ParseFormat(f.Format); err != nil {
+			var err error
+			if format, err = logs.ParseFormat(f.Format); err != nil {
 				errs = append(errs, fmt.Errorf("tail.files[%d].format: %w", i, err))
 			}
+		}
+		if _, err := logs.ParseContinuation(f.Multiline, format); err != nil && (format != nil || f.Format == "") {
+			errs = append(errs, fmt.Errorf("tail.files[%d].multiline: %w", i, err))
 		}
 	}
 	if c.Poll <= 0 {
@@ -107,6 +118,10 @@ type follow struct {
 	skipping bool
 	started  bool
 	fields   []string
+	// join gathers lines into records; fresh is set when a line came
+	// since the last poll.
+	join  *logs.Joiner
+	fresh bool
 }
 
 // New builds a Tailer; files are opened by the first Poll.
@@ -120,6 +135,9 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 		fl := &follow{File: f}
 		if f.Format != "" {
 			fl.format, _ = logs.ParseFormat(f.Format)
+		}
+		if c, _ := logs.ParseContinuation(f.Multiline, fl.format); c != nil {
+			fl.join = logs.NewJoiner(c)
 		}
 		t.files = append(t.files, fl)
 	}
@@ -188,6 +206,11 @@ func (t *Tailer) poll(ctx context.Context, fl *follow) error {
 	if err := t.read(ctx, fl); err != nil {
 		return err
 	}
+	// A record no line has joined for a whole poll is complete.
+	if !fl.fresh {
+		t.endRecord(fl)
+	}
+	fl.fresh = false
 	// Renamed away and replaced: the old file is drained, read the new one.
 	st, err := os.Stat(fl.Path)
 	if err != nil || os.SameFile(st, fl.info) {
@@ -195,6 +218,7 @@ func (t *Tailer) poll(ctx context.Context, fl *follow) error {
 	}
 	t.m.rotations.WithLabelValues("rename").Inc()
 	t.endLine(fl)
+	t.endRecord(fl)
 	fl.f.Close()
 	fl.f = nil
 	if err := t.open(fl, false); err != nil || fl.f == nil {
@@ -271,14 +295,34 @@ func (t *Tailer) appendPartial(fl *follow, b []byte) {
 	fl.partial = append(fl.partial, b...)
 }
 
-// endLine turns the line gathered so far into a record.
+// endLine turns the line gathered so far into a record, or with a
+// continuation rule adds it to the record it continues.
 func (t *Tailer) endLine(fl *follow) {
 	line := strings.TrimRight(string(fl.partial), "\r")
 	fl.partial, fl.skipping = fl.partial[:0], false
-	if strings.TrimSpace(line) == "" {
+	if fl.join == nil {
+		t.emit(fl, line)
 		return
 	}
-	t.batch = append(t.batch, t.record(fl, line))
+	if fl.join.Add(line, func(rec []byte) { t.emit(fl, string(rec)) }) {
+		t.m.lines.WithLabelValues("joined").Inc()
+	}
+	fl.fresh = true
+}
+
+// endRecord hands on the record gathered so far, if any.
+func (t *Tailer) endRecord(fl *follow) {
+	if fl.join != nil {
+		fl.join.Flush(func(rec []byte) { t.emit(fl, string(rec)) })
+	}
+}
+
+// emit turns a record's text into a log record, unless it is blank.
+func (t *Tailer) emit(fl *follow, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	t.batch = append(t.batch, t.record(fl, text))
 	t.m.lines.WithLabelValues("read").Inc()
 }
 
@@ -404,7 +448,7 @@ func newMetrics(reg prometheus.Registerer) metrics {
 	m := metrics{
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seer_logfile_lines_total",
-			Help: "Lines of tailed files: read, cut (over max_line_bytes), unformatted (did not fit the format), sink_failed.",
+			Help: "Lines of tailed files: read (records), joined (to the record before), cut (over max_line_bytes), unformatted (did not fit the format), sink_failed.",
 		}, []string{"outcome"}),
 		rotations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seer_logfile_rotations_total",

@@ -228,3 +228,35 @@ func FuzzRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestMultiline checks that a stack trace joins its message, within a poll
+// and across polls, and that a record waits for its next line one poll.
+func TestMultiline(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.log")
+	cfg := DefaultConfig()
+	cfg.FromStart = true
+	cfg.Files = []File{{Path: path, Entity: "shop", Format: `<Date> <Time> <Level> \[<Component>\] <Content>`, Multiline: "unformatted"}}
+	tl, rec := newTailer(t, cfg)
+	poll := func(want string) {
+		t.Helper()
+		if err := tl.Poll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.bodies(); got != want {
+			t.Fatalf("read %q; want %q", got, want)
+		}
+	}
+	appendTo(t, path, "2024-05-01 10:00:01 ERROR [web] request 2 failed\n"+
+		"java.lang.IllegalStateException: no stock\n"+
+		"\tat com.shop.Cart.add(Cart.java:42)\n")
+	poll("")
+	appendTo(t, path, "Caused by: java.io.IOException: reset\n\t... 2 more\n"+
+		"2024-05-01 10:00:02 INFO [web] request 3 served\n")
+	poll("request 2 failed\njava.lang.IllegalStateException: no stock\n\tat com.shop.Cart.add(Cart.java:42)\nCaused by: java.io.IOException: reset\n\t... 2 more")
+	poll("request 3 served")
+	cfg.Files[0].Multiline = "sometimes"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "multiline") {
+		t.Errorf("bad rule: %v", err)
+	}
+}
