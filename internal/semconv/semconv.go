@@ -265,6 +265,9 @@ func (t *Table) work(name string) Meaning {
 		if r.Peer != "" {
 			m.Peer = string(r.re.ExpandString(nil, r.Peer, name, idx))
 		}
+		if m.Quantity.Family() == "latency" {
+			m.Unit = timeUnit(tokens(name))
+		}
 		return m
 	}
 	return builtin(name)
@@ -320,13 +323,7 @@ func builtin(name string) Meaning {
 		last = tok[len(tok)-1]
 	}
 	share := has("ratio", "utilization", "utilisation", "pct", "percent", "usage") && !has("bytes", "seconds", "mi", "m")
-	unit := ""
-	switch last {
-	case "seconds", "s":
-		unit = "s"
-	case "ms", "milliseconds":
-		unit = "ms"
-	}
+	unit := timeUnit(tok)
 	host := len(tok) > 1 && (tok[0] == "node" || tok[0] == "system" || tok[0] == "host")
 	mk := func(q Quantity) Meaning {
 		m := Meaning{Quantity: q, Bad: usual[q], Saturation: share && q.Resource(), Host: host}
@@ -389,4 +386,18 @@ func builtin(name string) Meaning {
 		return mk(Network)
 	}
 	return mk(Unknown)
+}
+
+// timeUnit is the unit of time a name's last word says ("s", "ms"), or "".
+func timeUnit(tok []string) string {
+	if len(tok) == 0 {
+		return ""
+	}
+	switch tok[len(tok)-1] {
+	case "seconds", "s":
+		return "s"
+	case "ms", "milliseconds":
+		return "ms"
+	}
+	return ""
 }

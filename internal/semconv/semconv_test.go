@@ -52,3 +52,13 @@ func TestRulesAndPeers(t *testing.T) {
 		t.Error("a bad rule was accepted")
 	}
 }
+
+func TestRuleMeaningsKeepTheUnit(t *testing.T) {
+	tb, err := New(Config{Rules: []Rule{{Match: `call\.([^.]+)\..*latency.*`, Quantity: Latency, Peer: "$1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := tb.Of("call.cart.latency_p90_s", nil); m.Unit != "s" {
+		t.Errorf("a rule's latency in seconds: unit %q", m.Unit)
+	}
+}
