@@ -27,6 +27,7 @@ const (
 	ErrorRatio   Quantity = "error_ratio"   // share (or rate) of failed requests
 	SuccessRatio Quantity = "success_ratio" // share of good requests, availability
 	ErrorCount   Quantity = "error_count"   // error-level log lines, exceptions
+	ErrorOrigin  Quantity = "error_origin"  // errors that began in the entity (not in a callee)
 	Latency      Quantity = "latency"       // time to serve a request, as its caller sees it
 	SelfTime     Quantity = "self_time"     // time spent in the entity itself, not its callees
 	NetDelay     Quantity = "net_delay"     // time between the caller's and the callee's view of a call
@@ -90,7 +91,7 @@ type Meaning struct {
 // down and fail with it.
 func (q Quantity) Local() bool {
 	switch q {
-	case CPU, Memory, GC, Disk, FileDesc, Retransmits, Restarts, Up, SelfTime, NetDelay, ErrorCount:
+	case CPU, Memory, GC, Disk, FileDesc, Retransmits, Restarts, Up, SelfTime, NetDelay, ErrorCount, ErrorOrigin:
 		return true
 	}
 	return false
@@ -111,7 +112,7 @@ func (q Quantity) Family() string {
 	switch q {
 	case Latency, SelfTime, NetDelay:
 		return "latency"
-	case ErrorRatio, SuccessRatio, ErrorCount, Up, Restarts:
+	case ErrorRatio, SuccessRatio, ErrorCount, ErrorOrigin, Up, Restarts:
 		return "errors"
 	case RequestRate:
 		return "traffic"
@@ -161,7 +162,7 @@ func (c Config) Validate() error {
 
 // usual is each quantity's usual bad direction.
 var usual = map[Quantity]Direction{
-	RequestRate: Either, ErrorRatio: Rise, SuccessRatio: Fall, ErrorCount: Rise, Latency: Rise, SelfTime: Rise, NetDelay: Rise,
+	RequestRate: Either, ErrorRatio: Rise, SuccessRatio: Fall, ErrorCount: Rise, ErrorOrigin: Rise, Latency: Rise, SelfTime: Rise, NetDelay: Rise,
 	CPU: Rise, Memory: Rise, GC: Rise, Disk: Rise, FileDesc: Rise, Pool: Rise, Network: Either, Retransmits: Rise, Restarts: Rise, Up: Fall,
 	Unknown: Either,
 }
@@ -355,6 +356,9 @@ func builtin(name string) Meaning {
 	case has("error", "errors", "err", "failed", "failure", "failures", "fail", "exception", "exceptions", "5xx", "fault", "faults"):
 		if has("log", "logs", "lines") {
 			return mk(ErrorCount)
+		}
+		if has("origin") {
+			return mk(ErrorOrigin)
 		}
 		return mk(ErrorRatio)
 	case has("success", "successful", "availability", "apdex", "ok"):

@@ -26,6 +26,11 @@ func TestBuiltin(t *testing.T) {
 		{"http_requests_errors_ratio", ErrorRatio, Rise},
 		{"process_open_fds", FileDesc, Rise},
 		{"syscall_read", Unknown, Either},
+		{"seer_trace_error_origin_ratio", ErrorOrigin, Rise},
+		{"seer_log_error_lines_rate", ErrorCount, Rise},
+		{"seer_trace_call_gap_seconds", NetDelay, Rise},
+		{"seer_trace_self_time_seconds", SelfTime, Rise},
+		{"kube_pod_up", Up, Fall},
 	} {
 		m := Default.Of(c.name, nil)
 		if m.Quantity != c.want || m.Bad != c.bad {

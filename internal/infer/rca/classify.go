@@ -152,7 +152,7 @@ func metricClue(m semconv.Meaning, dir string) (string, float64, role) {
 			return KindErrors, 0.6, roleFault
 		}
 		return "", 0, roleFault
-	case semconv.ErrorRatio, semconv.ErrorCount:
+	case semconv.ErrorRatio, semconv.ErrorCount, semconv.ErrorOrigin:
 		if bad {
 			return KindErrors, 0.5, roleFault
 		}
