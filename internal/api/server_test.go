@@ -32,6 +32,7 @@ type fakeStore struct {
 	incidents  []signal.Incident
 	obs        []signal.Observation
 	executions map[int64][]signal.Execution
+	events     []signal.Event
 	err        error // returned by every method when set
 
 	incQ []knowledge.IncidentQuery
@@ -85,6 +86,21 @@ func (f *fakeStore) Executions(_ context.Context, id int64) ([]signal.Execution,
 		return nil, f.err
 	}
 	return f.executions[id], nil
+}
+
+func (f *fakeStore) Events(_ context.Context, q knowledge.EventQuery) ([]signal.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []signal.Event
+	for _, e := range f.events {
+		if q.Entity == "" || e.Entity == q.Entity {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 var _ Store = (*fakeStore)(nil)

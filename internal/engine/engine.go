@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"github.com/seerops/seer/internal/knowledge/sqlite"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
+	"github.com/seerops/seer/internal/ui"
 )
 
 // Hooks let a caller watch the pipeline (the demo's live timeline, tests).
@@ -153,8 +155,28 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Investigate: func(at time.Time, entity string) []signal.Cause {
 			return e.inferrer.Investigate(at, entity)
 		},
+		Series: e.series,
+		UI:     ui.Handler(),
 	}, logger))
 	return e, nil
+}
+
+// series reads a metric series' recent points from inference's window for
+// the UI's evidence plots.
+func (e *Engine) series(entity, name string, from, to time.Time) []api.Series {
+	list := e.inferrer.Window().Series(entity, name, from, to)
+	out := make([]api.Series, len(list))
+	for i, sd := range list {
+		pts := make([][2]float64, 0, len(sd.Points))
+		for _, p := range sd.Points {
+			if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) { // JSON has no NaN; a gap plots as one
+				continue
+			}
+			pts = append(pts, [2]float64{float64(p.Time.UnixMilli()) / 1e3, p.Value})
+		}
+		out[i] = api.Series{Entity: sd.Entity, Name: sd.Name, Labels: sd.Labels, Points: pts}
+	}
+	return out
 }
 
 // Store is the knowledge repository the engine writes to.
