@@ -5,16 +5,17 @@ import { clock, num } from './fmt.js';
 
 const KINDS = ['metric.anomaly', 'metric.forecast', 'log.new_template', 'log.rare', 'log.burst', 'log.silence',
   'log.error_burst', 'trace.latency', 'trace.errors', 'trace.unreachable', 'trace.structure', 'trace.timeout', 'change', 'alarm'];
-const RANGES = { 900: 'last 15 min', 3600: 'last hour', 21600: 'last 6 h', 86400: 'last day', 604800: 'last week' };
+const RANGES = { '': 'any time', 900: 'last 15 min', 3600: 'last hour', 21600: 'last 6 h', 86400: 'last day', 604800: 'last week' };
 const AUDIT_INCIDENTS = 30;
 
 export function Explore({ query }) {
   const [entity, setEntity] = useState(query.get('entity') || '');
   const [applied, setApplied] = useState(query.get('entity') || '');
   const [kind, setKind] = useState('');
-  const [range, setRange] = useState('86400');
+  const [range, setRange] = useState('');
   const q = () => {
-    const p = new URLSearchParams({ limit: '500', since: new Date(Date.now() - range * 1000).toISOString() });
+    const p = new URLSearchParams({ limit: '500' });
+    if (range) p.set('since', new Date(Date.now() - range * 1000).toISOString());
     if (applied) p.set('entity', applied);
     return p;
   };
