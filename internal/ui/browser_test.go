@@ -166,7 +166,7 @@ func shoot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(sctx, chromedp.FullScreenshot(90))
+	buf, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

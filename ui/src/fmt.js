@@ -14,7 +14,7 @@ export function age(t, now = Date.now()) {
 
 export function clock(t) {
   const d = new Date(t);
-  if (isNaN(d)) return '';
+  if (isNaN(d) || d.getUTCFullYear() < 1971) return ''; // Go's zero time is no time
   return d.toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 }
 

@@ -2,7 +2,7 @@ import { api } from './api.js';
 import { usePoll } from './poll.js';
 import { ns, num } from './fmt.js';
 
-const NW = 130, NH = 34, GX = 190, GY = 56, PAD = 20;
+const NW = 130, NH = 34, GX = 250, GY = 64, PAD = 24;
 
 // layout places services in columns by their depth in the call graph
 // (longest path from a service nobody calls), ordered within a column by
@@ -71,12 +71,12 @@ export function ServiceMap() {
       <h1>Service map</h1>
       <p class="muted small">
         <span class="dot ok" /> no open incident <span class="dot warn" /> in an open incident <span class="dot bad" /> likely cause of an open incident.
-        Edges show calls per second, error ratio and p99 latency; select a service to explore its findings.
+        Edges are thicker with more calls; point at one for its rate, error ratio and latency (red: over 5 % errors). Select a service for its incident or its findings.
       </p>
       <div class="map-wrap">
         <svg class="map" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="group" aria-label="service map">
           <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
               <path d="M 0 0 L 10 5 L 0 10 z" class="arrow" />
             </marker>
           </defs>
@@ -89,8 +89,9 @@ export function ServiceMap() {
             return (
               <g class={'edge' + (errs ? ' errs' : '')}>
                 <title>{`${e.caller} → ${e.callee}: ${num(e.rate_per_s)}/s, errors ${num(100 * e.error_ratio)}%, p50 ${ns(e.latency_p50_ns)}, p99 ${ns(e.latency_p99_ns)}`}</title>
-                <path d={`M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`} marker-end="url(#arrow)" />
-                <text x={mx} y={(y1 + y2) / 2 - 4} text-anchor="middle">{num(e.rate_per_s)}/s{errs ? ' ' + num(100 * e.error_ratio) + '%' : ''} {ns(e.latency_p99_ns)}</text>
+                <path d={`M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`} marker-end="url(#arrow)"
+                  style={{ strokeWidth: Math.min(4, 1 + Math.log10(1 + e.rate_per_s * 10)) }} />
+                <text x={mx} y={(y1 + y2) / 2 - 5} text-anchor="middle">{num(e.rate_per_s)}/s{errs ? ' ' + num(100 * e.error_ratio) + '%' : ''} {ns(e.latency_p99_ns)}</text>
               </g>
             );
           })}

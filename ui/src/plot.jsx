@@ -33,7 +33,7 @@ export function EvidencePlot({ obs }) {
     const opts = {
       width: Math.max(280, box.current.clientWidth - 4),
       height: 180,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [axis, { ...axis, values: (u, v) => v.map(num) }],
