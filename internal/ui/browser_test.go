@@ -166,7 +166,10 @@ func shoot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	buf, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)); err != nil {
+		t.Fatalf("scrolling to the top: %v", err)
+	}
+	buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
