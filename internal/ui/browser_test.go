@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/seerops/seer/internal/engine"
 	"github.com/seerops/seer/internal/eval/simrun"
+	"github.com/seerops/seer/internal/ingest/binarytest"
 	"github.com/seerops/seer/internal/knowledge"
 )
 
@@ -33,22 +33,6 @@ actions:
     exec: ["echo", "restarted {{ .Target }} for the browser test"]
     timeout: 30s
 `
-
-// chromium finds Debian's Chromium; the test skips without it, or fails
-// with SEER_REQUIRE_BINARIES=1 (CI installs it).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("SEER_REQUIRE_BINARIES") == "1" {
-		t.Fatal("chromium is not installed (apt-get install chromium; .ci/install-deps does it)")
-	}
-	t.Skip("chromium is not installed; apt-get install chromium to run the browser tests")
-	return ""
-}
 
 // screenshotDir is where the pages' screenshots go: SEER_UI_SCREENSHOTS when
 // set (the README's pictures come from there), else the test's artefact
@@ -132,7 +116,7 @@ func startDemo(t *testing.T) *demo {
 
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromium(t)
+	path := binarytest.Find(t, "chromium", "chromium", "chromium-browser", "/usr/bin/chromium")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // root in a container has no user namespaces to sandbox with
