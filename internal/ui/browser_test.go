@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/engine"
 	"github.com/seerops/seer/internal/eval/simrun"
 	"github.com/seerops/seer/internal/ingest/binarytest"
@@ -57,7 +58,7 @@ type demo struct {
 	done    chan error
 }
 
-func startDemo(t *testing.T) *demo {
+func startDemo(t *testing.T, configure func(*engine.Config)) *demo {
 	t.Helper()
 	rbDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(rbDir, "e2e.yaml"), []byte(approveRunbook), 0o600); err != nil {
@@ -66,6 +67,9 @@ func startDemo(t *testing.T) *demo {
 	cfg := engine.Default()
 	cfg.Bus.Sync = true
 	cfg.RunbookDir = rbDir
+	if configure != nil {
+		configure(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go_ := make(chan struct{})
 	ready := make(chan *demo, 1)
@@ -188,7 +192,7 @@ func waitFor(expr string) chromedp.Action[chromedp.Void] {
 
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
-	d := startDemo(t)
+	d := startDemo(t, nil)
 	dir := screenshotDir(t)
 
 	// The list is empty while the shop runs normally; the incident appears
@@ -248,4 +252,44 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "explore", chromedp.Navigate(d.url+"/#/explore?entity=catalog"),
 		waitFor(`!!document.querySelector('table[aria-label="observations"]') && !!document.querySelector('table[aria-label="runbook audit log"]')`))
 	shoot(t, ctx, dir, "explore")
+
+	// Dark, by the theme button (it cycles system → dark → light).
+	step(t, ctx, "the dark theme", chromedp.Navigate(d.url+"/#/incidents/1"), chromedp.WaitVisible(`figure.plot canvas`),
+		waitFor(`(localStorage.removeItem("seer.theme"), true)`),
+		chromedp.Click(`header button[title^="Switch"]`),
+		waitFor(`document.documentElement.dataset.theme === "dark" && getComputedStyle(document.body).backgroundColor === "rgb(20, 22, 26)"`))
+	shoot(t, ctx, dir, "incident-dark")
+}
+
+// TestBrowserToken runs the UI against seer with authentication on: the
+// page asks for a token and keeps it for the tab; a read token sees the
+// incident but no approve or confirm buttons, an operate token sees them.
+func TestBrowserToken(t *testing.T) {
+	ctx := browser(t)
+	read, readHash := auth.NewToken()
+	operate, opHash := auth.NewToken()
+	d := startDemo(t, func(c *engine.Config) {
+		c.Auth = auth.Config{Mode: auth.ModeOn, Tokens: []auth.Token{
+			{Name: "bob", Role: auth.RoleRead, SHA256: readHash}, {Name: "alice", Role: auth.RoleOperate, SHA256: opHash}}}
+	})
+	d.release()
+	give := func(token string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(chromedp.WaitVisible(`#token`), chromedp.SendKeys(`#token`, token),
+			chromedp.Click(`form.token button[type=submit]`))
+	}
+	step(t, ctx, "the page asking for a token", chromedp.Navigate(d.url+"/"),
+		waitFor(`document.body.innerText.includes("This seer wants a token")`))
+	step(t, ctx, "a read token", give(read),
+		waitFor(`document.body.innerText.includes("bob (read)")`),
+		chromedp.WaitVisible(`tr.incident[data-id="1"] td.cause`),
+		waitFor(`sessionStorage.getItem("seer.token") !== null`))
+	step(t, ctx, "the incident as a reader", chromedp.Navigate(d.url+"/#/incidents/1"),
+		chromedp.WaitVisible(`li.cause.top`),
+		chromedp.WaitVisible(`table.executions`),
+		waitFor(`document.querySelector('button.confirm') === null && document.querySelector('button.approve') === null`),
+		waitFor(`document.body.innerText.includes("Waiting for approval by someone with the operate role")`))
+	step(t, ctx, "an operate token", chromedp.Click(`header button.ghost`), give(operate),
+		waitFor(`document.body.innerText.includes("alice (operate)")`),
+		chromedp.WaitVisible(`li.cause.top button.confirm`),
+		chromedp.WaitVisible(`button.approve`))
 }

@@ -41,6 +41,7 @@ function Theme() {
     if (theme) document.documentElement.dataset.theme = theme;
     else delete document.documentElement.dataset.theme;
     localStorage.setItem('seer.theme', theme);
+    dispatchEvent(new Event('seer-theme')); // canvases redraw in the new colours
   }, [theme]);
   const next = { '': 'dark', dark: 'light', light: '' }[theme];
   return (
@@ -53,7 +54,7 @@ function Theme() {
 function TokenForm({ onSet, me, err }) {
   const [open, setOpen] = useState(false);
   const [val, setVal] = useState('');
-  const needs = err && err.status === 401;
+  const needs = (err && err.status === 401) || (me && me.auth && !me.read);
   if (!open && !needs) {
     return (
       <button class="ghost" onClick={() => setOpen(true)} title="Give an API token (kept for this tab only)">

@@ -15,6 +15,14 @@ export function EvidencePlot({ obs }) {
   const [data, setData] = useState(null);
   const [err, setErr] = useState(null);
   const box = useRef(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const redraw = () => setTick((n) => n + 1);
+    const mq = matchMedia('(prefers-color-scheme: dark)');
+    addEventListener('seer-theme', redraw);
+    mq.addEventListener('change', redraw);
+    return () => { removeEventListener('seer-theme', redraw); mq.removeEventListener('change', redraw); };
+  }, []);
   useEffect(() => {
     api('/api/v1/observations/' + obs.id + '/series').then(setData, setErr);
   }, [obs.id]);
@@ -64,7 +72,7 @@ export function EvidencePlot({ obs }) {
     };
     const u = new uPlot(opts, [xs, ys, lo, hi, ex], box.current);
     return () => u.destroy();
-  }, [data]);
+  }, [data, tick]);
   if (err) return <p class="muted small">No plot: {err.message}</p>;
   if (!data) return <p class="muted small">loading the series…</p>;
   if (data.series.length === 0) {
