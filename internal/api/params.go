@@ -114,7 +114,7 @@ func relative(s string) (time.Duration, bool) {
 		}
 		return time.Duration(days) * 24 * time.Hour, true
 	}
-	if !strings.ContainsAny(s[len(s)-1:], "hms") {
+	if s == "" || !strings.ContainsAny(s[len(s)-1:], "hms") {
 		return 0, false
 	}
 	d, err := time.ParseDuration(s)
