@@ -199,6 +199,16 @@ func TestBrowser(t *testing.T) {
 	// without a reload once the fault hits.
 	step(t, ctx, "the incidents page", chromedp.Navigate(d.url+"/"),
 		waitFor(`document.body.innerText.includes("No incidents")`))
+	// First paint: the issue's budget is a second on loopback; twice that is
+	// allowed here, where other builds share the cores.
+	fcp, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first contentful paint %.0f ms", fcp)
+	if fcp < 0 || fcp > 2000 {
+		t.Errorf("first contentful paint %.0f ms, want under 2000 (the budget is 1000)", fcp)
+	}
 	d.release()
 	step(t, ctx, "the incident appearing live",
 		chromedp.WaitVisible(`tr.incident[data-id="1"] td.cause`),
