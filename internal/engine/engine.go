@@ -431,7 +431,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 		srv.Close()
 		return errors.Join(err, stopIngest(context.WithoutCancel(ctx)))
 	}
-	e.logger.Info("serving", "addr", ln.Addr().String())
+	e.logger.Info("serving", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/")
 
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()

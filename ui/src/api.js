@@ -37,8 +37,3 @@ export async function api(path, opts = {}) {
   if (!res.ok) throw new APIError(res.status, (body && body.error) || res.statusText);
   return body;
 }
-
-// since returns an RFC 3339 time the given number of seconds ago.
-export function since(seconds) {
-  return new Date(Date.now() - seconds * 1000).toISOString();
-}

@@ -15,7 +15,7 @@ export function Explore({ query }) {
   const [range, setRange] = useState('');
   const q = () => {
     const p = new URLSearchParams({ limit: '500' });
-    if (range) p.set('since', new Date(Date.now() - range * 1000).toISOString());
+    if (range) p.set('since', range + 's');
     if (applied) p.set('entity', applied);
     return p;
   };
