@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -346,6 +347,30 @@ func latest(obs []signal.Observation) time.Time {
 	return t
 }
 
+// keepOperatorLabels copies onto in the labels of the stored incident that
+// in lacks: what operators recorded (a confirmed or rejected cause, their
+// own labels) while inference went on updating its copy, which would
+// otherwise overwrite them. The labels inference sets itself are its own.
+func keepOperatorLabels(in *signal.Incident, stored signal.Incident) {
+	var add map[string]string
+	for k, v := range stored.Labels {
+		if _, ok := in.Labels[k]; !ok && k != infer.LabelRules {
+			if add == nil {
+				add = map[string]string{}
+			}
+			add[k] = v
+		}
+	}
+	if add == nil {
+		return
+	}
+	in.Labels = maps.Clone(in.Labels) // the snapshot's map may be inference's own
+	if in.Labels == nil {
+		in.Labels = map[string]string{}
+	}
+	maps.Copy(in.Labels, add)
+}
+
 // persist stores changed incidents and plans their runbooks (planning again
 // an unchanged diagnosis is cheap and audits nothing new). The caller holds
 // inferMu.
@@ -354,6 +379,8 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 	for _, in := range changed {
 		if in.ID == 0 {
 			e.m.incidents.Inc()
+		} else if stored, err := e.store.Incident(ctx, in.ID); err == nil {
+			keepOperatorLabels(in, stored)
 		}
 		if err := e.store.PutIncident(ctx, in); err != nil {
 			errs = append(errs, fmt.Errorf("storing incident: %w", err))
