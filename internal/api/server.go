@@ -135,6 +135,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/investigations", auth.Read, s.investigate)
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
+	s.handle("POST /api/v1/incidents/{id}/acknowledge", auth.Operate, d.Feedback.Acknowledge)
 	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
 	s.handle("GET /api/v1/events", auth.Read, s.listEvents)
 	s.handle("GET /api/v1/whoami", auth.None, s.whoami)

@@ -140,3 +140,29 @@ func TestStatic(t *testing.T) {
 	f(s, "/api/v1/nope", 404, "no such path")
 	f(New(Deps{}, nil), "/", 404, "not built into this process")
 }
+
+func TestAcknowledge(t *testing.T) {
+	fb := &fakeFeedback{in: signal.Incident{ID: 7, Entities: []string{"checkout"}}}
+	s := New(Deps{Feedback: &Feedback{Store: fb, Now: func() time.Time { return t0 }}}, nil)
+	f := func(body string, code int, want string) {
+		t.Helper()
+		req := httptest.NewRequest("POST", "/api/v1/incidents/7/acknowledge", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != code || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("acknowledge %q: %d %s, want %d containing %q", body, w.Code, w.Body, code, want)
+		}
+	}
+	f("", 200, `"ack.at":"2025-03-01T12:00:00Z","ack.by":"anonymous"`)
+	if _, ok := fb.in.Labels[LabelAssignee]; ok {
+		t.Errorf("an acknowledgement without assignee assigned: %v", fb.in.Labels)
+	}
+	f(`{"assignee": " alice "}`, 200, `"assignee":"alice"`)
+	f(`{"assignee": "a\nb"}`, 400, "control characters")
+	f(`{"assignee": "`+strings.Repeat("a", 129)+`"}`, 400, "at most 128")
+	f(`{"who": "x"}`, 400, "unknown field")
+	if fb.in.Labels[LabelAssignee] != "alice" || fb.in.Labels[LabelAckBy] != "anonymous" {
+		t.Errorf("stored labels %v", fb.in.Labels)
+	}
+}

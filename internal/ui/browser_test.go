@@ -221,6 +221,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`figure.plot canvas`),
 		waitFor(`document.querySelector('figure.plot figcaption').innerText.includes("band")`))
 
+	// Acknowledging, with an assignee, is stored and shown.
+	step(t, ctx, "acknowledging", chromedp.SendKeys(`#assignee`, "alice"), chromedp.Click(`button.acknowledge`),
+		waitFor(`document.querySelector('.ack').innerText.includes("acknowledged by anonymous") && document.querySelector('.ack').innerText.includes("assigned to alice")`))
+	if in, err := d.store.Incident(context.Background(), 1); err != nil || in.Labels["assignee"] != "alice" || in.Labels["ack.by"] != "anonymous" {
+		t.Errorf("stored acknowledgement: %v %v", in.Labels, err)
+	}
+
 	// Approve runs the runbook; its output appears.
 	step(t, ctx, "approving the runbook", chromedp.WaitVisible(`button.approve`), chromedp.Click(`button.approve`),
 		waitFor(`document.querySelector('table.executions') && document.querySelector('table.executions').innerText.includes("restarted catalog for the browser test")`))

@@ -78,6 +78,36 @@ function Causes({ inc, me, reload }) {
   );
 }
 
+// Ack shows who acknowledged the incident and who works on it, and lets an
+// operator acknowledge it (and name an assignee).
+function Ack({ inc, me, reload }) {
+  const labels = inc.labels || {};
+  const [who, setWho] = useState(labels.assignee || '');
+  const [msg, setMsg] = useState('');
+  const ack = (e) => {
+    e.preventDefault();
+    setMsg('');
+    api('/api/v1/incidents/' + inc.id + '/acknowledge', { method: 'POST', body: { assignee: who.trim() } }).then(
+      () => { setMsg('Acknowledged.'); reload(); },
+      (err) => setMsg('Not acknowledged: ' + err.message));
+  };
+  return (
+    <div class="ack">
+      {labels['ack.by']
+        ? <span class="tag good">acknowledged by {labels['ack.by']} at {clock(labels['ack.at'])}</span>
+        : <span class="tag bad">not acknowledged</span>}
+      {labels.assignee && <span class="tag">assigned to {labels.assignee}</span>}
+      {me && me.operate && (
+        <form class="inline" onSubmit={ack}>
+          <label>assignee <input id="assignee" value={who} onInput={(e) => setWho(e.target.value)} placeholder="optional" maxlength="128" /></label>
+          <button type="submit" class="acknowledge">{labels['ack.by'] ? 'acknowledge again' : 'acknowledge'}</button>
+        </form>
+      )}
+      {msg && <span class="note" role="status">{msg}</span>}
+    </div>
+  );
+}
+
 function Runbook({ inc, executions, me, reload }) {
   const [msg, setMsg] = useState('');
   const [busy, setBusy] = useState(false);
@@ -166,6 +196,7 @@ export function IncidentPage({ id, me }) {
         <span class={'state ' + inc.status}>{inc.status}</span> · opened {age(inc.opened)} ago ({clock(inc.opened)}) · updated {clock(inc.updated)}
         {inc.diagnosed && <> · diagnosed {clock(inc.diagnosed)}</>} · services: {inc.entities.join(', ')}
       </p>
+      <Ack inc={inc} me={me} reload={reload} />
       <div class="cols">
         <section aria-labelledby="h-causes">
           <h2 id="h-causes">Ranked causes</h2>
