@@ -303,10 +303,11 @@ func TestBrowserToken(t *testing.T) {
 	step(t, ctx, "the incident as a reader", chromedp.Navigate(d.url+"/#/incidents/1"),
 		chromedp.WaitVisible(`li.cause.top`),
 		chromedp.WaitVisible(`table.executions`),
-		waitFor(`document.querySelector('button.confirm') === null && document.querySelector('button.approve') === null`),
+		waitFor(`document.querySelector('button.confirm') === null && document.querySelector('button.approve') === null && document.querySelector('button.acknowledge') === null`),
 		waitFor(`document.body.innerText.includes("Waiting for approval by someone with the operate role")`))
 	step(t, ctx, "an operate token", chromedp.Click(`header button.ghost`), give(operate),
 		waitFor(`document.body.innerText.includes("alice (operate)")`),
 		chromedp.WaitVisible(`li.cause.top button.confirm`),
-		chromedp.WaitVisible(`button.approve`))
+		chromedp.WaitVisible(`button.approve`),
+		chromedp.WaitVisible(`button.acknowledge`))
 }
