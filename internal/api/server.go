@@ -60,6 +60,10 @@ type Deps struct {
 	Series SeriesPoints
 	// UI serves the web UI's files at / and /assets/; nil leaves / a 404.
 	UI http.Handler
+	// Clock is the engine's time, which runs on the data's when the data
+	// lags the wall (a replay, the simulator); clients measure ages by it.
+	// Nil is the wall clock.
+	Clock func() time.Time
 }
 
 // Server is seer's HTTP handler.
@@ -78,6 +82,7 @@ type Server struct {
 	investigator Investigator
 	series       SeriesPoints
 	ui           http.Handler
+	clock        func() time.Time
 	m            *metrics
 }
 
@@ -101,6 +106,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		investigator: d.Investigate,
 		series:       d.Series,
 		ui:           d.UI,
+		clock:        d.Clock,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -116,6 +122,9 @@ func New(d Deps, logger *slog.Logger) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	s.m = newMetrics(d.Registerer, s.log)
 

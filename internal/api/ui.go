@@ -88,7 +88,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 
 // whoami answers GET /api/v1/whoami: who the request's token (or its
 // absence) is and what it may do, so that a client shows only the actions
-// it is allowed. A token that is not known is a 401.
+// it is allowed, and the engine's time to measure ages by. A token that is
+// not known is a 401.
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	if err := parseParams(r).err(); err != nil {
 		return err
@@ -99,12 +100,13 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	}
 	can := func(p auth.Permission) bool { return s.auth == nil || id.Role.Allows(p) }
 	return reply(w, http.StatusOK, struct {
-		Name    string `json:"name"`
-		Role    string `json:"role,omitempty"`
-		Auth    bool   `json:"auth"`
-		Read    bool   `json:"read"`
-		Operate bool   `json:"operate"`
-	}{id.Name, string(id.Role), s.auth != nil, can(auth.Read), can(auth.Operate)})
+		Name    string    `json:"name"`
+		Role    string    `json:"role,omitempty"`
+		Auth    bool      `json:"auth"`
+		Read    bool      `json:"read"`
+		Operate bool      `json:"operate"`
+		Now     time.Time `json:"now"`
+	}{id.Name, string(id.Role), s.auth != nil, can(auth.Read), can(auth.Operate), s.clock().UTC()})
 }
 
 // static serves the web UI's files.

@@ -101,7 +101,7 @@ func TestWhoami(t *testing.T) {
 	op, opHash := auth.NewToken()
 	rd, rdHash := auth.NewToken()
 	on := New(Deps{Auth: auth.New([]auth.Token{{Name: "alice", Role: auth.RoleOperate, SHA256: opHash}, {Name: "bob", Role: auth.RoleRead, SHA256: rdHash}})}, nil)
-	off := New(Deps{}, nil)
+	off := New(Deps{Clock: func() time.Time { return t0 }}, nil)
 	f := func(s *Server, token string, code int, want string) {
 		t.Helper()
 		req := httptest.NewRequest("GET", "/api/v1/whoami", nil)
@@ -114,10 +114,10 @@ func TestWhoami(t *testing.T) {
 			t.Errorf("whoami with %q: %d %s, want %d containing %s", token, w.Code, w.Body, code, want)
 		}
 	}
-	f(off, "", 200, `{"name":"anonymous","role":"admin","auth":false,"read":true,"operate":true}`)
-	f(on, op, 200, `{"name":"alice","role":"operate","auth":true,"read":true,"operate":true}`)
-	f(on, rd, 200, `{"name":"bob","role":"read","auth":true,"read":true,"operate":false}`)
-	f(on, "", 200, `{"name":"anonymous","auth":true,"read":false,"operate":false}`)
+	f(off, "", 200, `{"name":"anonymous","role":"admin","auth":false,"read":true,"operate":true,"now":"2025-03-01T12:00:00Z"}`)
+	f(on, op, 200, `{"name":"alice","role":"operate","auth":true,"read":true,"operate":true`)
+	f(on, rd, 200, `{"name":"bob","role":"read","auth":true,"read":true,"operate":false`)
+	f(on, "", 200, `{"name":"anonymous","auth":true,"read":false,"operate":false`)
 	f(on, "seer_wrong", 401, "bearer token")
 }
 

@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		},
 		Series: e.series,
 		UI:     ui.Handler(),
+		Clock:  func() time.Time { return e.clock.now(time.Now()) },
 	}, logger))
 	return e, nil
 }

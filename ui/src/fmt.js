@@ -1,6 +1,18 @@
 // Formatting shared by the pages.
 
-export function age(t, now = Date.now()) {
+// skew is the engine's clock less the browser's, from /api/v1/whoami: the
+// engine runs on the data's time when the data lags (a replay, the demo).
+let skew = 0;
+
+export function setSkew(ms) {
+  if (isFinite(ms)) skew = ms;
+}
+
+export function serverNow() {
+  return Date.now() + skew;
+}
+
+export function age(t, now = serverNow()) {
   const ms = now - new Date(t).getTime();
   if (!isFinite(ms)) return '';
   const s = Math.max(0, Math.round(ms / 1000));

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { usePoll } from './poll.js';
-import { age, severity } from './fmt.js';
+import { age, serverNow, severity } from './fmt.js';
 
 const RANGES = { '': 'any time', 3600: 'last hour', 21600: 'last 6 h', 86400: 'last day', 604800: 'last week' };
 
@@ -22,7 +22,7 @@ export function Incidents({ query }) {
   const shown = list.filter((i) =>
     (!service || i.entities.includes(service) || (i.causes[0] && i.causes[0].entity === service)) &&
     (!t || (i.title + ' ' + i.entities.join(' ') + ' ' + i.causes.map((c) => c.entity).join(' ')).toLowerCase().includes(t)));
-  const now = Date.now();
+  const now = serverNow();
   return (
     <section>
       <h1>Incidents</h1>

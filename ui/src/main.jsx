@@ -5,6 +5,7 @@ import { Incidents } from './incidents.jsx';
 import { IncidentPage } from './incident.jsx';
 import { ServiceMap } from './map.jsx';
 import { Explore } from './explore.jsx';
+import { setSkew } from './fmt.js';
 import './style.css';
 
 // route reads the hash: #/, #/incidents/7, #/map, #/explore?entity=cart.
@@ -30,7 +31,12 @@ function useMe(tok) {
   const [me, setMe] = useState(null);
   const [err, setErr] = useState(null);
   useEffect(() => {
-    api('/api/v1/whoami').then((m) => { setMe(m); setErr(null); }, (e) => { setMe(null); setErr(e); });
+    const ask = () => api('/api/v1/whoami').then(
+      (m) => { setSkew(new Date(m.now) - Date.now()); setMe(m); setErr(null); },
+      (e) => { setMe(null); setErr(e); });
+    ask();
+    const t = setInterval(ask, 30000); // the engine's clock may drift from ours (a replay)
+    return () => clearInterval(t);
   }, [tok]);
   return [me, err];
 }
