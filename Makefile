@@ -3,7 +3,7 @@ GO      ?= go
 SHARED  ?= ../shared/data
 PKGS    ?= ./...
 
-.PHONY: help build test test-short lint bench eval demo fuzz tidy
+.PHONY: help build test test-short lint bench eval demo fuzz tidy ui
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ fuzz: ## each fuzz target for 20s
 	@for p in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$p 2>/dev/null | grep '^Fuzz'); do \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
+
+ui: ## build the web UI (ui/, npm) into internal/ui/dist, which the binary embeds
+	cd ui && npm ci --no-audit --no-fund && npm run build
 
 tidy: ## go mod tidy
 	$(GO) mod tidy -e

@@ -102,7 +102,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			go srv.Serve(ln)
 		}
 		o.Linger = func(ctx context.Context, _ *engine.Engine) error {
-			fmt.Fprintf(stderr, "\nThe engine stays up (Ctrl-C to stop). Look at:\n  http://%[1]s/api/v1/incidents\n  http://%[1]s/api/v1/services\n  http://%[1]s/api/v1/observations\n  http://%[1]s/metrics\n", ln.Addr())
+			fmt.Fprintf(stderr, "\nThe engine stays up (Ctrl-C to stop). Look at:\n  http://%[1]s/ (the web UI)\n  http://%[1]s/api/v1/incidents\n  http://%[1]s/api/v1/services\n  http://%[1]s/api/v1/observations\n  http://%[1]s/metrics\n", ln.Addr())
 			<-ctx.Done()
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()

@@ -96,3 +96,23 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRelative checks that a relative time is never negative, never a
+// number the unix form would read, and never panics on a short string.
+func FuzzRelative(f *testing.F) {
+	for _, seed := range []string{"1h", "90s", "1h30m", "7d", "d", "h", "1e9", "-1h", "0d"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := relative(s)
+		if !ok {
+			return
+		}
+		if d < 0 {
+			t.Fatalf("relative(%q) = %v, negative", s, d)
+		}
+		if _, err := parseUnix(s); err == nil {
+			t.Fatalf("relative(%q) and parseUnix both read it", s)
+		}
+	})
+}

@@ -57,15 +57,19 @@ func (p *params) add(e *apiError) { p.problems = append(p.problems, e) }
 // str is the parameter's value, or "" when absent.
 func (p *params) str(name string) string { return p.v.Get(name) }
 
-// time parses a time parameter; absent is the zero time.
+// time parses a time parameter; absent is the zero time. Besides the forms
+// of parseTime it takes a time relative to now: 90s, 15m, 1h30m, 7d (ago).
 func (p *params) time(name string) time.Time {
 	s := p.v.Get(name)
 	if s == "" {
 		return time.Time{}
 	}
+	if d, ok := relative(s); ok {
+		return time.Now().UTC().Add(-d)
+	}
 	t, err := parseTime(s)
 	if err != nil {
-		p.add(badRequest("bad_time", "%s: %v", name, err))
+		p.add(badRequest("bad_time", "%s: %v; or a time ago like 15m, 1h, 7d", name, err))
 	}
 	return t
 }
@@ -98,6 +102,26 @@ func (p *params) err() error {
 		msgs[i] = e.msg
 	}
 	return badRequest(p.problems[0].reason, "%s", strings.Join(msgs, "; "))
+}
+
+// relative reads a duration ago: Go's durations (90s, 1h30m) and whole
+// days (7d). Unix seconds never end in a unit letter, so the forms do not mix.
+func relative(s string) (time.Duration, bool) {
+	if n, ok := strings.CutSuffix(s, "d"); ok && n != "" && digits(n) {
+		days, err := strconv.Atoi(n)
+		if err != nil || days > 365*100 {
+			return 0, false
+		}
+		return time.Duration(days) * 24 * time.Hour, true
+	}
+	if s == "" || !strings.ContainsAny(s[len(s)-1:], "hms") {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return d, true
 }
 
 // parseID parses an incident id from the path.

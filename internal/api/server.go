@@ -23,6 +23,7 @@ type Store interface {
 	Incident(ctx context.Context, id int64) (signal.Incident, error)
 	Observations(ctx context.Context, q knowledge.ObservationQuery) ([]signal.Observation, error)
 	Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error)
+	Events(ctx context.Context, q knowledge.EventQuery) ([]signal.Event, error)
 }
 
 // Deps are what the server is wired to. A nil field disables what it feeds:
@@ -54,6 +55,15 @@ type Deps struct {
 	// Auth checks the bearer tokens of the routes that need a permission;
 	// nil is authentication off.
 	Auth *auth.Authenticator
+	// Series reads a metric series' recent points for the evidence plots
+	// (GET /api/v1/observations/{id}/series).
+	Series SeriesPoints
+	// UI serves the web UI's files at / and /assets/; nil leaves / a 404.
+	UI http.Handler
+	// Clock is the engine's time, which runs on the data's when the data
+	// lags the wall (a replay, the simulator); clients measure ages by it.
+	// Nil is the wall clock.
+	Clock func() time.Time
 }
 
 // Server is seer's HTTP handler.
@@ -70,6 +80,9 @@ type Server struct {
 	log      *slog.Logger
 
 	investigator Investigator
+	series       SeriesPoints
+	ui           http.Handler
+	clock        func() time.Time
 	m            *metrics
 }
 
@@ -91,6 +104,9 @@ func New(d Deps, logger *slog.Logger) *Server {
 		log:      logger.With("component", "api"),
 
 		investigator: d.Investigate,
+		series:       d.Series,
+		ui:           d.UI,
+		clock:        d.Clock,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -106,6 +122,9 @@ func New(d Deps, logger *slog.Logger) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	s.m = newMetrics(d.Registerer, s.log)
 
@@ -125,6 +144,14 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/investigations", auth.Read, s.investigate)
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
+	s.handle("POST /api/v1/incidents/{id}/acknowledge", auth.Operate, d.Feedback.Acknowledge)
+	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
+	s.handle("GET /api/v1/events", auth.Read, s.listEvents)
+	s.handle("GET /api/v1/whoami", auth.None, s.whoami)
+	// The UI's page and files are public: they hold no data, and the page
+	// asks the API (with the user's token) for everything it shows.
+	s.handle("GET /{$}", auth.None, s.static)
+	s.handle("GET /assets/", auth.None, s.static)
 	return s
 }
 
@@ -214,7 +241,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, executions, observations, services, events)"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)
@@ -320,5 +347,9 @@ func (noStore) Observations(context.Context, knowledge.ObservationQuery) ([]sign
 }
 
 func (noStore) Executions(context.Context, int64) ([]signal.Execution, error) {
+	return nil, errUnconfigured
+}
+
+func (noStore) Events(context.Context, knowledge.EventQuery) ([]signal.Event, error) {
 	return nil, errUnconfigured
 }

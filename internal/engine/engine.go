@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -28,6 +30,7 @@ import (
 	"github.com/seerops/seer/internal/knowledge/sqlite"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
+	"github.com/seerops/seer/internal/ui"
 )
 
 // Hooks let a caller watch the pipeline (the demo's live timeline, tests).
@@ -153,8 +156,29 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Investigate: func(at time.Time, entity string) []signal.Cause {
 			return e.inferrer.Investigate(at, entity)
 		},
+		Series: e.series,
+		UI:     ui.Handler(),
+		Clock:  func() time.Time { return e.clock.now(time.Now()) },
 	}, logger))
 	return e, nil
+}
+
+// series reads a metric series' recent points from inference's window for
+// the UI's evidence plots.
+func (e *Engine) series(entity, name string, from, to time.Time) []api.Series {
+	list := e.inferrer.Window().Series(entity, name, from, to)
+	out := make([]api.Series, len(list))
+	for i, sd := range list {
+		pts := make([][2]float64, 0, len(sd.Points))
+		for _, p := range sd.Points {
+			if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) { // JSON has no NaN; a gap plots as one
+				continue
+			}
+			pts = append(pts, [2]float64{float64(p.Time.UnixMilli()) / 1e3, p.Value})
+		}
+		out[i] = api.Series{Entity: sd.Entity, Name: sd.Name, Labels: sd.Labels, Points: pts}
+	}
+	return out
 }
 
 // Store is the knowledge repository the engine writes to.
@@ -324,6 +348,30 @@ func latest(obs []signal.Observation) time.Time {
 	return t
 }
 
+// keepOperatorLabels copies onto in the labels of the stored incident that
+// in lacks: what operators recorded (a confirmed or rejected cause, their
+// own labels) while inference went on updating its copy, which would
+// otherwise overwrite them. The labels inference sets itself are its own.
+func keepOperatorLabels(in *signal.Incident, stored signal.Incident) {
+	var add map[string]string
+	for k, v := range stored.Labels {
+		if _, ok := in.Labels[k]; !ok && k != infer.LabelRules {
+			if add == nil {
+				add = map[string]string{}
+			}
+			add[k] = v
+		}
+	}
+	if add == nil {
+		return
+	}
+	in.Labels = maps.Clone(in.Labels) // the snapshot's map may be inference's own
+	if in.Labels == nil {
+		in.Labels = map[string]string{}
+	}
+	maps.Copy(in.Labels, add)
+}
+
 // persist stores changed incidents and plans their runbooks (planning again
 // an unchanged diagnosis is cheap and audits nothing new). The caller holds
 // inferMu.
@@ -332,6 +380,8 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 	for _, in := range changed {
 		if in.ID == 0 {
 			e.m.incidents.Inc()
+		} else if stored, err := e.store.Incident(ctx, in.ID); err == nil {
+			keepOperatorLabels(in, stored)
 		}
 		if err := e.store.PutIncident(ctx, in); err != nil {
 			errs = append(errs, fmt.Errorf("storing incident: %w", err))
@@ -409,7 +459,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 		srv.Close()
 		return errors.Join(err, stopIngest(context.WithoutCancel(ctx)))
 	}
-	e.logger.Info("serving", "addr", ln.Addr().String())
+	e.logger.Info("serving", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/")
 
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()

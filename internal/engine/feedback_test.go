@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seerops/seer/internal/infer"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -48,5 +50,28 @@ func TestConfirmedCauseBecomesKnownFailure(t *testing.T) {
 	defer stop2()
 	if kf := e2.trace.KnownFailures(); len(kf) != 1 {
 		t.Fatalf("after a restart, known failures: %+v", kf)
+	}
+}
+
+func TestKeepOperatorLabels(t *testing.T) {
+	f := func(in, stored map[string]string, want string) {
+		t.Helper()
+		inc := signal.Incident{Labels: in}
+		keepOperatorLabels(&inc, signal.Incident{Labels: stored})
+		if got := fmt.Sprint(inc.Labels); got != want {
+			t.Errorf("keepOperatorLabels(%v, %v) = %s, want %s", in, stored, got, want)
+		}
+	}
+	f(nil, nil, "map[]")
+	f(nil, map[string]string{infer.LabelConfirmed: "cart"}, "map[feedback.confirmed:cart]")
+	f(map[string]string{infer.LabelRules: "3"}, map[string]string{infer.LabelConfirmed: "cart", infer.LabelRules: "1,2"}, "map[feedback.confirmed:cart rules.fired:3]")
+	// Rules that no longer fire are inference's to drop.
+	f(map[string]string{}, map[string]string{infer.LabelRules: "1"}, "map[]")
+	f(map[string]string{"team": "b"}, map[string]string{"team": "a", "ticket": "T-1"}, "map[team:b ticket:T-1]")
+	// The snapshot's own map is not written to.
+	own := map[string]string{"x": "1"}
+	f(own, map[string]string{"y": "2"}, "map[x:1 y:2]")
+	if len(own) != 1 {
+		t.Errorf("the snapshot's map was changed: %v", own)
 	}
 }

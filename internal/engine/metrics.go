@@ -35,7 +35,7 @@ func newEngineMetrics(reg prometheus.Registerer, e *Engine) engineMetrics {
 			Name: "seer_incidents_total", Help: "Incidents opened.",
 		}),
 	}
-	reg.MustRegister(m.ingested, m.rejected, m.detectorSeconds, m.observations, m.incidents, busCollector{e}, stageCollector{e})
+	reg.MustRegister(m.ingested, m.rejected, m.detectorSeconds, m.observations, m.incidents, busCollector{e}, stageCollector{e}, newStateCollector(e))
 	// Export every detector's series from the start, so that dashboards and
 	// alerts see zeros rather than nothing.
 	for _, d := range []string{"metric", "logs", "trace"} {

@@ -171,6 +171,28 @@ func (w *Window) Range(from, to time.Time) []rca.SeriesData {
 	return out
 }
 
+// Series returns the points in [from, to] of the series of entity whose
+// name, with or without its labels, is name: what an evidence plot of a
+// finding about that series shows. Only the matching series are copied.
+func (w *Window) Series(entity, name string, from, to time.Time) []rca.SeriesData {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []rca.SeriesData
+	for _, k := range slices.Sorted(maps.Keys(w.series)) {
+		sr := w.series[k]
+		if sr.entity != entity || sr.name != name && sr.base != name {
+			continue
+		}
+		lo, _ := slices.BinarySearchFunc(sr.pts, from, func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
+		hi, _ := slices.BinarySearchFunc(sr.pts, to.Add(time.Nanosecond), func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
+		if hi <= lo {
+			continue
+		}
+		out = append(out, rca.SeriesData{Entity: sr.entity, Name: sr.name, Labels: sr.labels, Points: slices.Clone(sr.pts[lo:hi])})
+	}
+	return out
+}
+
 // Dropped counts the samples left out because MaxSeries was reached.
 func (w *Window) Dropped() int {
 	w.mu.Lock()

@@ -81,9 +81,11 @@ func (d Delivery) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Link is the incident's address in seer's API.
+// Link is the incident's page in seer's web UI, where whoever follows it
+// sees the causes, the evidence and the runbook; the page reads the same
+// incident from /api/v1/incidents/ID.
 func Link(externalURL string, id int64) string {
-	return strings.TrimRight(externalURL, "/") + "/api/v1/incidents/" + strconv.FormatInt(id, 10)
+	return strings.TrimRight(externalURL, "/") + "/#/incidents/" + strconv.FormatInt(id, 10)
 }
 
 // worker runs a notifier's queue: one goroutine sends, so that the caller

@@ -86,7 +86,7 @@ func TestWebhookRetriesAndDedupes(t *testing.T) {
 	if len(ps) != 2 || ps[0].Status != signal.IncidentOpen || ps[1].Status != signal.IncidentResolved {
 		t.Fatalf("payloads %+v; want open then resolved", ps)
 	}
-	if ps[0].URL != "http://seer.example:7070/api/v1/incidents/7" || ps[0].RootCause == nil || ps[0].RootCause.Entity != "payment" {
+	if ps[0].URL != "http://seer.example:7070/#/incidents/7" || ps[0].RootCause == nil || ps[0].RootCause.Entity != "payment" {
 		t.Errorf("payload %+v", ps[0])
 	}
 	if n := testutil.ToFloat64(h.w.m.sent.WithLabelValues("retried")); n != 2 {

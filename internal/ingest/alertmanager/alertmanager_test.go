@@ -170,7 +170,7 @@ receivers:
 	ev := rec.all()[0]
 	if ev.Entity != "payment" || ev.Kind != signal.EventAlarm || ev.Attrs["alertname"] != "SeerIncident" ||
 		ev.Attrs["status"] != "firing" || ev.Attrs["incident_id"] != "42" ||
-		ev.Attrs["annotation.incident_url"] != "http://seer.test:7070/api/v1/incidents/42" {
+		ev.Attrs["annotation.incident_url"] != "http://seer.test:7070/#/incidents/42" {
 		t.Errorf("event from Alertmanager: %+v", ev)
 	}
 

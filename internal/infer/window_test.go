@@ -1,0 +1,39 @@
+package infer
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/seerops/seer/internal/signal"
+)
+
+func TestWindowSeries(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	w := NewWindow(WindowConfig{})
+	var in []signal.Sample
+	for i := range 10 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		in = append(in,
+			signal.Sample{Time: at, Entity: "cart", Name: "cpu", Value: float64(i)},
+			signal.Sample{Time: at, Entity: "cart", Name: "lat", Labels: map[string]string{"op": "get"}, Value: 1},
+			signal.Sample{Time: at, Entity: "db", Name: "cpu", Value: 2})
+	}
+	w.Add(in)
+	f := func(entity, name string, from, to time.Duration, want string) {
+		t.Helper()
+		got := ""
+		for _, sd := range w.Series(entity, name, t0.Add(from), t0.Add(to)) {
+			got += fmt.Sprintf("%s %s %d;", sd.Entity, sd.Name, len(sd.Points))
+		}
+		if got != want {
+			t.Errorf("Series(%s, %s, %v, %v) = %q, want %q", entity, name, from, to, got, want)
+		}
+	}
+	f("cart", "cpu", 0, 9*time.Minute, "cart cpu 10;")
+	f("cart", "cpu", 2*time.Minute, 4*time.Minute, "cart cpu 3;")
+	f("cart", "lat", 0, time.Hour, "cart lat|op=get 10;")
+	f("cart", "lat|op=get", 0, time.Hour, "cart lat|op=get 10;")
+	f("cart", "cpu", time.Hour, 2*time.Hour, "")
+	f("web", "cpu", 0, time.Hour, "")
+}
