@@ -485,6 +485,17 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 		shifts = slices.DeleteFunc(shifts, func(s rca.Shift) bool { return i.table.Of(cmp.Or(s.Metric, s.Name), s.Labels).Quantity.Family() != fam })
 	}
 	causes := rca.Rank(rca.Input{Topology: topo, Events: i.eventsFor(in), Shifts: shifts, Onset: onset, Table: i.table}, i.cfg.RCA)
+	if len(causes) == 0 {
+		// Too little history for the change scores (a baseline of one
+		// point): an investigation judges what there is with wider bounds.
+		cfg := i.cfg.Investigate.WithDefaults()
+		var focus, metric string
+		if symptom != nil {
+			focus, metric = symptom.Entity, symptom.Metric
+		}
+		causes = rca.Investigate(rca.Investigation{At: onset, Series: i.win.Range(time.Time{}, now), Events: i.eventsFor(in),
+			Topology: topo, Focus: focus, FocusMetric: metric, Table: i.table}, cfg)
+	}
 	return i.adjust(in, nil, causes)
 }
 
