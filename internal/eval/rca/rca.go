@@ -198,12 +198,7 @@ func rankOf(ranked []string, root string) int {
 // asks seer: the history and the case's samples fill the recent window,
 // then the inference ranks the change scores around the onset on the graph.
 func alarm(c cases.Case, o Options) []signal.Cause {
-	topo := c.Topology
-	inf := infer.New(inferConfig(o), func() signal.Topology { return topo }, o.Logger)
-	inf.SetWeights(o.Weights)
-	inf.AddSamples(c.History)
-	inf.AddSamples(c.Samples)
-	inf.AddEvents(c.Events)
+	inf := loaded(c, o)
 	var sym *infer.Symptom
 	if c.Symptom != "" {
 		sym = &infer.Symptom{Entity: c.Symptom, Metric: c.SymptomMetric}
@@ -216,6 +211,13 @@ func alarm(c cases.Case, o Options) []signal.Cause {
 // would hold them, and returns its ranking. The investigation reads at most
 // its horizon past the alert.
 func investigate(c cases.Case, o Options) ([]signal.Cause, []string) {
+	inf := loaded(c, o)
+	return inf.InvestigateMetric(AlertTime(c), c.Symptom, c.SymptomMetric), inf.Baseline(AlertTime(c))
+}
+
+// loaded is an Inferrer holding every signal of the case, as a user's seer
+// would hold them.
+func loaded(c cases.Case, o Options) *infer.Inferrer {
 	topo := c.Topology
 	inf := infer.New(inferConfig(o), func() signal.Topology { return topo }, o.Logger)
 	inf.SetWeights(o.Weights)
@@ -224,7 +226,7 @@ func investigate(c cases.Case, o Options) ([]signal.Cause, []string) {
 	inf.AddSpans(c.Spans)
 	inf.AddLogs(c.Logs)
 	inf.AddEvents(c.Events)
-	return inf.InvestigateMetric(AlertTime(c), c.Symptom, c.SymptomMetric), inf.Baseline(AlertTime(c))
+	return inf
 }
 
 // inferConfig is the options' inference configuration with the rules that
