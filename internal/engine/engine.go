@@ -61,12 +61,13 @@ type Engine struct {
 	inferMu  sync.Mutex
 	inferrer *infer.Inferrer
 
-	in    ingest
-	auth  *auth.Authenticator // nil: authentication off
-	clock dataClock
-	reg   *prometheus.Registry
-	m     engineMetrics
-	api   http.Handler
+	in      ingest
+	orphans orphans             // incidents the last run left open
+	auth    *auth.Authenticator // nil: authentication off
+	clock   dataClock
+	reg     *prometheus.Registry
+	m       engineMetrics
+	api     http.Handler
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -125,6 +126,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	}
 	e.inferrer.LoadFeedback(past)
 	e.restoreKnownFailures(ctx, past)
+	if n := e.orphans.adopt(past); n > 0 {
+		e.logger.Info("incidents left open by the last run; resolved once quiet", "incidents", n)
+	}
 	e.m = newEngineMetrics(e.reg, e)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -379,6 +383,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	e.inferMu.Lock()
 	err := e.persist(ctx, e.inferrer.Tick(now), now)
 	e.inferMu.Unlock()
+	err = errors.Join(err, e.resolveOrphans(ctx, now))
 	// Verification reads what persist stored; it needs no inference lock.
 	return errors.Join(err, e.remedy.Tick(ctx, now))
 }
