@@ -273,3 +273,96 @@ verify: {within: 1m}
 		t.Errorf("the interrupted record says %q; want its process group killed", rec.Output)
 	}
 }
+
+// TestCrashLosesNoAcknowledgedEvent is issue 17's lost events: bursts of
+// events are posted from several clients and seer is killed (SIGKILL) in
+// the middle of each; every event it answered 2xx for must be in the
+// knowledge store after the restart, over three rounds.
+func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-process test: builds seer and kills it; run without -short")
+	}
+	bin := buildSeer(t)
+	data := filepath.Join(t.TempDir(), "data")
+	args := []string{"--data-dir", data, "--log-level", "warn"}
+	acked := map[string]bool{}
+	for round := range 3 {
+		p := startProc(t, bin, args...)
+		var (
+			mu    sync.Mutex
+			stop  = make(chan struct{})
+			wg    sync.WaitGroup
+			count int
+		)
+		client := &http.Client{Timeout: 10 * time.Second}
+		for w := range 8 {
+			wg.Go(func() {
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					var body strings.Builder
+					var texts []string
+					body.WriteByte('[')
+					for i := range 20 {
+						text := fmt.Sprintf("r%d-w%d-%d-%d", round, w, n, i)
+						texts = append(texts, text)
+						if i > 0 {
+							body.WriteByte(',')
+						}
+						fmt.Fprintf(&body, `{"entity":"svc-%d","kind":"deploy","text":%q}`, w, text)
+					}
+					body.WriteByte(']')
+					resp, err := client.Post(p.base+"/api/v1/events", "application/json", strings.NewReader(body.String()))
+					if err != nil {
+						return // seer was killed
+					}
+					resp.Body.Close()
+					if resp.StatusCode/100 == 2 {
+						mu.Lock()
+						for _, tx := range texts {
+							acked[tx] = true
+						}
+						count += len(texts)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		poll(t, 60*time.Second, "a burst of acknowledged events", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return count >= 3000
+		})
+		p.crash(t) // in the middle of the burst
+		close(stop)
+		wg.Wait()
+		t.Logf("round %d: %d events acknowledged before the kill", round+1, count)
+	}
+	startProc(t, bin, args...) // seer starts again after three kills
+	store, err := sqlite.Open(context.Background(), filepath.Join(data, "seer.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	evs, err := store.Events(context.Background(), knowledge.EventQuery{Limit: 10 * len(acked)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]bool{}
+	for _, ev := range evs {
+		stored[ev.Text] = true
+	}
+	lost := 0
+	for tx := range acked {
+		if !stored[tx] {
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged events lost over 3 kills", lost, len(acked))
+	}
+	t.Logf("%d acknowledged, %d stored, %d lost", len(acked), len(stored), lost)
+}

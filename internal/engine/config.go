@@ -40,6 +40,10 @@ type Config struct {
 	// RuleMining is how often a live engine mines association rules from
 	// the incidents whose cause is known; 0 turns mining off.
 	RuleMining time.Duration `yaml:"rule_mining"`
+	// Checkpoint is how often a live engine saves what its stages learned
+	// (log templates and baselines) to the data directory, besides on a
+	// clean stop; 0 saves only on a clean stop.
+	Checkpoint time.Duration `yaml:"checkpoint"`
 	// Topology declares services and calls that traces may not show (yet);
 	// the discovered graph is merged with it.
 	Topology signal.Topology `yaml:"topology"`
@@ -78,6 +82,7 @@ func Default() Config {
 		HTTPAddr:     "127.0.0.1:7070",
 		Tick:         time.Second,
 		RuleMining:   time.Hour,
+		Checkpoint:   time.Minute,
 		Bus:          bus.DefaultMemoryConfig(),
 		OTLP:         otlp.DefaultConfig(),
 		RemoteWrite:  promrw.DefaultConfig(),
@@ -126,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.Tick <= 0 {
 		errs = append(errs, fmt.Errorf("tick must be positive, got %v", c.Tick))
+	}
+	if c.Checkpoint < 0 {
+		errs = append(errs, fmt.Errorf("checkpoint must be 0 (only on a clean stop) or positive, got %v", c.Checkpoint))
 	}
 	if c.RuleMining < 0 {
 		errs = append(errs, fmt.Errorf("rule_mining must be 0 (off) or positive, got %v", c.RuleMining))

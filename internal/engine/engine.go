@@ -179,8 +179,17 @@ func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 // published per entity (spans per trace), so that a partitioned bus keeps
 // each entity's state in one consumer. Signals whose entity is not a valid
 // name (signal.CheckEntity) are dropped and counted; the rest go on.
+//
+// Events (changes and alarms) are committed to the knowledge store before
+// Ingest returns, so that a caller told they were taken (the events API's
+// 202, the Alertmanager webhook's 200) has them even if the process dies
+// the next moment; telemetry is best-effort, like any remote_write or OTLP
+// receiver that has not written it yet.
 func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	e.dropInvalidEntities(b)
+	if err := e.storeEvents(ctx, b.Events); err != nil {
+		return err
+	}
 	e.m.countIngested(b)
 	e.clock.observe(b)
 	if e.cfg.Bus.Sync {
@@ -194,6 +203,19 @@ func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// storeEvents commits the events not stored yet and sets their IDs.
+func (e *Engine) storeEvents(ctx context.Context, evs []signal.Event) error {
+	for i := range evs {
+		if evs[i].ID != 0 {
+			continue
+		}
+		if err := e.store.AddEvent(ctx, &evs[i]); err != nil {
+			return fmt.Errorf("storing event: %w", err)
+		}
+	}
+	return nil
 }
 
 // IngestEvent hands one change event or alarm to the pipeline.
@@ -275,11 +297,10 @@ func (e *Engine) publishObservations(ctx context.Context, obs []signal.Observati
 func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Observation, error) {
 	obs := make([]signal.Observation, 0, len(evs))
 	for i := range evs {
-		ev := evs[i]
-		if err := e.store.AddEvent(ctx, &ev); err != nil {
-			return nil, fmt.Errorf("storing event: %w", err)
+		if err := e.storeEvents(ctx, evs[i:i+1]); err != nil { // stored by Ingest unless published directly
+			return nil, err
 		}
-		evs[i].ID = ev.ID
+		ev := evs[i]
 		kind, score := signal.Change, 0.3
 		if ev.Kind == signal.EventAlarm {
 			if ev.Attrs["status"] == "resolved" {
@@ -418,7 +439,12 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()
-	var mine <-chan time.Time
+	var mine, checkpoint <-chan time.Time
+	if e.cfg.Checkpoint > 0 {
+		t := time.NewTicker(e.cfg.Checkpoint)
+		defer t.Stop()
+		checkpoint = t.C
+	}
 	if e.cfg.RuleMining > 0 {
 		t := time.NewTicker(e.cfg.RuleMining)
 		defer t.Stop()
@@ -432,6 +458,12 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 		case <-mine:
 			if _, err := e.MineRules(ctx); err != nil && ctx.Err() == nil {
 				e.logger.Warn("mining rules", "err", err)
+			}
+		case <-checkpoint:
+			// Learned state is saved while running, not only on a clean
+			// stop, so that a crash loses at most one interval of it.
+			if err := e.saveState(); err != nil {
+				e.logger.Warn("checkpointing the learned state", "err", err)
 			}
 		case wall := <-ticker.C:
 			if err := e.Tick(ctx, e.clock.now(wall)); err != nil && ctx.Err() == nil {

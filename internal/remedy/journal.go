@@ -63,7 +63,19 @@ func (m *Manager) reconcile(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("finding the runs a restart interrupted: %w", err)
 	}
+	approved, err := m.journal.ExecutionsWithStatus(ctx, StatusApproved)
+	if err != nil {
+		return fmt.Errorf("finding the runs a restart interrupted: %w", err)
+	}
 	now := m.now()
+	for i := range approved {
+		rec := &approved[i]
+		rec.Output = joinLines(rec.Output, "approved, but seer stopped before this step ran; not run after the restart")
+		rec.Status, rec.Ended = StatusInterrupted, now
+		if err := m.store.AddExecution(ctx, rec); err != nil {
+			return fmt.Errorf("marking execution %d interrupted: %w", rec.ID, err)
+		}
+	}
 	for i := range running {
 		rec := &running[i]
 		msg := "seer stopped while this step ran (a crash or a kill); marked interrupted on restart"

@@ -499,11 +499,18 @@ func (m *Manager) Approve(ctx context.Context, id int64, by string) ([]signal.Ex
 		return nil, err
 	}
 	j.trigger = operator(by)
-	recs := slices.Clone(j.recs) // the run changes j.recs from now on
-	for i := range recs {
-		recs[i].Trigger = j.trigger
+	// The approval is committed before it is acknowledged: a crash after
+	// the answer leaves the steps recorded approved (and a restart marks
+	// those that never ran interrupted), never waiting as if unanswered.
+	if err := m.mark(ctx, j, StatusApproved, j.trigger); err != nil {
+		m.unclaim(j)
+		return nil, err
 	}
+	recs := slices.Clone(j.recs) // the run changes j.recs from now on
 	if err := m.start(j); err != nil {
+		if merr := m.mark(ctx, j, StatusPendingApproval, Trigger); merr != nil {
+			m.log.Error("putting a refused approval back to wait", "incident", id, "err", merr)
+		}
 		m.unclaim(j)
 		return nil, err
 	}
@@ -525,6 +532,18 @@ func (m *Manager) Reject(ctx context.Context, id int64, by, reason string) ([]si
 	m.settle(j, StatusSkipped, msg, operator(by))
 	m.log.Info("runbook rejected", "incident", id, "runbook", j.plan.Runbook, "by", by, "reason", reason)
 	return slices.Clone(j.recs), nil
+}
+
+// mark records every step of a job that has not started with status and
+// trigger.
+func (m *Manager) mark(ctx context.Context, j *job, status, trigger string) error {
+	for i := range j.recs {
+		j.recs[i].Status, j.recs[i].Trigger = status, trigger
+		if err := m.store.AddExecution(ctx, &j.recs[i]); err != nil {
+			return fmt.Errorf("recording the %s of incident %d: %w", status, j.in.ID, err)
+		}
+	}
+	return nil
 }
 
 func operator(by string) string {
