@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/seerops/seer/internal/detect/logs"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -53,5 +57,53 @@ func TestOpenIncidentsResolveAfterARestart(t *testing.T) {
 	got, err := e.Store().Incident(ctx, in.ID)
 	if err != nil || got.Status != signal.IncidentResolved || got.Labels["seer_resolved_by"] != "restart" || len(notified) != 1 {
 		t.Errorf("after the restart and resolve_after: %+v (err %v), %d notified; want it resolved by the restart, once", got, err, len(notified))
+	}
+}
+
+// TestLearnedStateIsCheckpointed: a live engine saves its log templates
+// every checkpoint interval, not only when it stops cleanly, so a crash
+// does not make every template new again.
+func TestLearnedStateIsCheckpointed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	cfg.HTTPAddr = freeAddr(t)
+	cfg.Checkpoint = 100 * time.Millisecond
+	e, err := New(ctx, cfg, slog.New(slog.DiscardHandler), Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-served
+		e.Close()
+	}()
+	at := time.Now()
+	var b signal.Batch
+	for i := range 50 {
+		b.Logs = append(b.Logs, signal.LogRecord{Time: at, Entity: "cart", Severity: signal.SeverityInfo, Body: fmt.Sprintf("added item %d to cart %d", i, i*7)})
+	}
+	if err := e.Ingest(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, logsStateFile)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			st := logs.NewStage(cfg.Logs, nil)
+			if err := st.UnmarshalBinary(data); err == nil && st.Len() > 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint of the log templates in %s while running (last error %v)", path, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the file the engine writes
 	}
 }

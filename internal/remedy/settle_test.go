@@ -177,3 +177,41 @@ func TestRestartReconciles(t *testing.T) {
 		t.Errorf("the policy was not persisted: %+v", got)
 	}
 }
+
+// TestApprovalIsCommittedBeforeItRuns: once Approve returns, the approval
+// is in the store, so a crash mid-run can neither leave steps waiting as
+// if unanswered nor let the same plan be approved (and run) a second time.
+func TestApprovalIsCommittedBeforeItRuns(t *testing.T) {
+	ctx := context.Background()
+	rb := parse(t, `name: act
+when: cause.kind == "errors"
+mode: approve
+actions:
+  - name: act
+    exec: ["true"]
+  - name: after
+    exec: ["true"]
+verify: {within: 1m}
+`)
+	fx := newFixture(t, fast(), rb)
+	g := newGate()
+	fx.m.step = g.step
+	in := fx.incident("cart", "errors")
+	fx.handle(in)
+	if _, err := fx.m.Approve(ctx, in.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if r := fx.record(in.ID, "after"); r.Status != StatusApproved || r.Trigger != "operator:alice" {
+		t.Errorf("a step not yet run after the approval: %s by %s; want approved by operator:alice", r.Status, r.Trigger)
+	}
+	// seer restarts while the first step runs.
+	m2 := fx.manager(fast(), rb)
+	if _, err := m2.Approve(ctx, in.ID, "bob"); err == nil {
+		t.Errorf("the plan was approved a second time after the restart")
+	}
+	if r := fx.record(in.ID, "after"); r.Status != StatusInterrupted {
+		t.Errorf("the approved step that never ran: %s after the restart, want interrupted", r.Status)
+	}
+	close(g.release)
+	fx.m.Wait()
+}
