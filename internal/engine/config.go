@@ -22,6 +22,7 @@ import (
 	"github.com/seerops/seer/internal/ingest/probe"
 	"github.com/seerops/seer/internal/ingest/promrw"
 	"github.com/seerops/seer/internal/ingest/scrape"
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/notify"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
@@ -67,6 +68,8 @@ type Config struct {
 	// health from outside. Both are off until targets are listed.
 	Scrape scrape.Config `yaml:"scrape"`
 	Probe  probe.Config  `yaml:"probe"`
+	// Memory bounds, in bytes, what the receivers and the bus hold.
+	Memory memlimit.Config `yaml:"memory"`
 	// Remedy is the policy that guards runbook runs.
 	Remedy remedy.Config `yaml:"remedy"`
 	// Auth is who may use the API and the receivers: on by itself when any
@@ -96,6 +99,7 @@ func Default() Config {
 		Scrape:       scrape.DefaultConfig(),
 		Probe:        probe.DefaultConfig(),
 		Remedy:       remedy.DefaultConfig(),
+		Memory:       memlimit.DefaultConfig(),
 		Auth:         auth.DefaultConfig(),
 	}
 }
@@ -155,6 +159,7 @@ func (c Config) Validate() error {
 		{"scrape", c.Scrape.Validate()},
 		{"probe", c.Probe.Validate()},
 		{"remedy", c.Remedy.Validate()},
+		{"memory", c.Memory.Validate()},
 		{"auth", c.Auth.Validate()},
 	} {
 		if sec.err != nil {

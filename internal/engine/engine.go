@@ -26,6 +26,7 @@ import (
 	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/knowledge/sqlite"
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
 )
@@ -80,6 +81,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	if err != nil {
 		return nil, err
 	}
+	// One byte budget for the receivers and the bus.
+	mem, err := memlimit.New(cfg.Memory)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: memory: %w", err)
+	}
+	cfg.Bus.Memory, cfg.OTLP.Limits.Memory, cfg.RemoteWrite.Limits.Memory, cfg.Alertmanager.Limits.Memory = mem, mem, mem, mem
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "seer.db"), logger)
 	if err != nil {
 		return nil, fmt.Errorf("opening the knowledge store in %s: %w", cfg.DataDir, err)
@@ -130,6 +137,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		e.logger.Info("incidents left open by the last run; resolved once quiet", "incidents", n)
 	}
 	e.m = newEngineMetrics(e.reg, e)
+	e.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "seer_memory_queued_bytes",
+			Help: "Bytes the receivers and the bus hold for clients (an estimate), counted against memory.limit_bytes."},
+			func() float64 { return float64(mem.Queued()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "seer_memory_refused_total",
+			Help: "Requests refused (429, gRPC RESOURCE_EXHAUSTED) because seer was above its memory's soft limit."},
+			func() float64 { return float64(mem.Refused()) }),
+	)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	if err := errors.Join(
