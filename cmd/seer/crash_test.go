@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seerops/seer/internal/ingest/binarytest"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/knowledge/sqlite"
 	"github.com/seerops/seer/internal/signal"
@@ -28,24 +29,7 @@ type seerProc struct {
 	cmd    *exec.Cmd
 	base   string
 	exited chan struct{}
-	out    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out    *binarytest.Buffer
 }
 
 // buildSeer builds the binary once per test.
@@ -62,7 +46,7 @@ func buildSeer(t *testing.T) string {
 func startProc(t *testing.T, bin string, args ...string) *seerProc {
 	t.Helper()
 	addr := freeAddr(t)
-	p := &seerProc{base: "http://" + addr, exited: make(chan struct{}), out: &syncBuffer{}}
+	p := &seerProc{base: "http://" + addr, exited: make(chan struct{}), out: &binarytest.Buffer{}}
 	p.cmd = exec.Command(bin, append([]string{"run", "--http", addr, "--otlp-grpc", "off", "--otlp-http", "off"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
