@@ -64,6 +64,7 @@ type Engine struct {
 
 	in      ingest
 	orphans orphans             // incidents the last run left open
+	mem     *memlimit.Limiter   // nil: no memory limit
 	auth    *auth.Authenticator // nil: authentication off
 	clock   dataClock
 	reg     *prometheus.Registry
@@ -107,6 +108,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		trace:   trace.NewStage(cfg.Trace, logger),
 		reg:     prometheus.NewRegistry(),
 		auth:    authn,
+		mem:     mem,
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -233,8 +235,12 @@ func (e *Engine) storeEvents(ctx context.Context, evs []signal.Event) error {
 	return nil
 }
 
-// IngestEvent hands one change event or alarm to the pipeline.
+// IngestEvent hands one change event or alarm to the pipeline; above the
+// memory's soft limit it refuses (memlimit.ErrFull), as the receivers do.
 func (e *Engine) IngestEvent(ctx context.Context, ev signal.Event) error {
+	if err := e.mem.Check(); err != nil {
+		return err
+	}
 	return e.Ingest(ctx, &signal.Batch{Events: []signal.Event{ev}})
 }
 
