@@ -186,6 +186,7 @@ func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
 			return nil, fmt.Errorf("remedy: %w", err)
 		}
 		m.policy.changed = m.savePolicy
+		m.savePolicy() // what was running is now ended, for the next restart too
 	}
 	return m, nil
 }
