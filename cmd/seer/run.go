@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 
 	"github.com/seerops/seer/internal/engine"
 )
@@ -45,6 +47,11 @@ func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
 		default:
 			*o.into = o.flag
 		}
+	}
+	if cfg.Memory.LimitBytes > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The runtime collects harder as the heap nears the limit the
+		// receivers refuse data at; GOMEMLIMIT, when set, wins.
+		debug.SetMemoryLimit(cfg.Memory.LimitBytes)
 	}
 	e, err := engine.New(ctx, cfg, logger, engine.Hooks{})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -133,6 +134,10 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) error {
 		if err := s.events(r.Context(), e); err != nil {
 			if errors.Is(err, errUnconfigured) {
 				return err
+			}
+			if errors.Is(err, memlimit.ErrFull) {
+				return &apiError{status: http.StatusTooManyRequests, reason: "memory", header: map[string]string{"Retry-After": "1"},
+					msg: fmt.Sprintf("%v (accepted %d of %d, in order; retry the rest)", err, i, len(events))}
 			}
 			s.log.Error("handing an event to the pipeline", "entity", e.Entity, "kind", e.Kind, "accepted", i, "of", len(events), "err", err)
 			return &apiError{status: http.StatusServiceUnavailable, reason: "unavailable",

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -509,6 +510,21 @@ func TestEventsUnavailable(t *testing.T) {
 	}
 	if !strings.Contains(r.log.String(), "queue full") {
 		t.Errorf("the cause is not logged: %s", r.log)
+	}
+}
+
+// TestEventsAboveTheMemoryLimit: an engine above its memory's soft limit
+// refuses events with 429 and Retry-After, naming what it took.
+func TestEventsAboveTheMemoryLimit(t *testing.T) {
+	s := New(Deps{Store: newRig(t).store, Events: func(context.Context, signal.Event) error {
+		return fmt.Errorf("%w: 900 MiB queued", memlimit.ErrFull)
+	}}, nil)
+	req := httptest.NewRequest("POST", "/api/v1/events", strings.NewReader(`{"entity":"a","kind":"deploy"}`))
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "accepted 0 of 1") {
+		t.Errorf("%d %s (Retry-After %q); want 429 with Retry-After", w.Code, w.Body, w.Header().Get("Retry-After"))
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -29,6 +30,10 @@ type MemoryConfig struct {
 	// SinglePartition lists topics whose consumers need one ordered view of
 	// every batch (inference correlates across entities).
 	SinglePartition []Topic `yaml:"single_partition"`
+	// Memory, when set, counts the bytes of every queued batch (an
+	// estimate, signal.Batch.Bytes) until its consumer is done with it, so
+	// that receivers refuse new data while the queues hold too much.
+	Memory *memlimit.Limiter `yaml:"-"`
 }
 
 // DefaultMemoryConfig is a partition per CPU, 1024 batches each, and a single
@@ -84,8 +89,9 @@ type group struct {
 }
 
 type delivery struct {
-	ctx context.Context
-	b   *signal.Batch
+	ctx  context.Context
+	b    *signal.Batch
+	size int64 // bytes counted against the memory limit
 }
 
 var _ Bus = (*Memory)(nil)
@@ -145,6 +151,7 @@ func (m *Memory) work(t *topic, g *group, q chan delivery) {
 	defer m.workers.Done()
 	for d := range q {
 		m.handle(t, g, d.ctx, d.b)
+		m.cfg.Memory.Done(d.size)
 		m.pending.add(-1)
 	}
 }
@@ -183,11 +190,17 @@ func (m *Memory) Publish(ctx context.Context, name Topic, key string, b *signal.
 	// The consumer's context is detached from the publisher's: an HTTP
 	// request that published a batch may end before the batch is consumed.
 	cctx := context.WithoutCancel(ctx)
+	var size int64
+	if m.cfg.Memory != nil {
+		size = b.Bytes()
+	}
 	for _, g := range t.groups {
 		m.pending.add(1)
+		m.cfg.Memory.Add(size)
 		select {
-		case g.queues[p] <- delivery{ctx: cctx, b: b}:
+		case g.queues[p] <- delivery{ctx: cctx, b: b, size: size}:
 		case <-ctx.Done():
+			m.cfg.Memory.Done(size)
 			m.pending.add(-1)
 			t.shed.Add(1)
 			return ErrFull

@@ -22,6 +22,7 @@ import (
 	"github.com/seerops/seer/internal/ingest/probe"
 	"github.com/seerops/seer/internal/ingest/promrw"
 	"github.com/seerops/seer/internal/ingest/scrape"
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/notify"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
@@ -40,6 +41,10 @@ type Config struct {
 	// RuleMining is how often a live engine mines association rules from
 	// the incidents whose cause is known; 0 turns mining off.
 	RuleMining time.Duration `yaml:"rule_mining"`
+	// Checkpoint is how often a live engine saves what its stages learned
+	// (log templates and baselines) to the data directory, besides on a
+	// clean stop; 0 saves only on a clean stop.
+	Checkpoint time.Duration `yaml:"checkpoint"`
 	// Topology declares services and calls that traces may not show (yet);
 	// the discovered graph is merged with it.
 	Topology signal.Topology `yaml:"topology"`
@@ -63,6 +68,8 @@ type Config struct {
 	// health from outside. Both are off until targets are listed.
 	Scrape scrape.Config `yaml:"scrape"`
 	Probe  probe.Config  `yaml:"probe"`
+	// Memory bounds, in bytes, what the receivers and the bus hold.
+	Memory memlimit.Config `yaml:"memory"`
 	// Remedy is the policy that guards runbook runs.
 	Remedy remedy.Config `yaml:"remedy"`
 	// Auth is who may use the API and the receivers: on by itself when any
@@ -78,6 +85,7 @@ func Default() Config {
 		HTTPAddr:     "127.0.0.1:7070",
 		Tick:         time.Second,
 		RuleMining:   time.Hour,
+		Checkpoint:   time.Minute,
 		Bus:          bus.DefaultMemoryConfig(),
 		OTLP:         otlp.DefaultConfig(),
 		RemoteWrite:  promrw.DefaultConfig(),
@@ -91,6 +99,7 @@ func Default() Config {
 		Scrape:       scrape.DefaultConfig(),
 		Probe:        probe.DefaultConfig(),
 		Remedy:       remedy.DefaultConfig(),
+		Memory:       memlimit.DefaultConfig(),
 		Auth:         auth.DefaultConfig(),
 	}
 }
@@ -106,16 +115,23 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("reading the config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	// An empty file decodes to io.EOF and stands for "all defaults".
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err = Parse(data)
+	if err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// Parse reads a YAML configuration over the defaults and validates it; an
+// empty document stands for all defaults.
+func Parse(data []byte) (Config, error) {
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
 }
 
 // Validate reports every problem in the configuration, each naming its key.
@@ -126,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if c.Tick <= 0 {
 		errs = append(errs, fmt.Errorf("tick must be positive, got %v", c.Tick))
+	}
+	if c.Checkpoint < 0 {
+		errs = append(errs, fmt.Errorf("checkpoint must be 0 (only on a clean stop) or positive, got %v", c.Checkpoint))
 	}
 	if c.RuleMining < 0 {
 		errs = append(errs, fmt.Errorf("rule_mining must be 0 (off) or positive, got %v", c.RuleMining))
@@ -147,6 +166,7 @@ func (c Config) Validate() error {
 		{"scrape", c.Scrape.Validate()},
 		{"probe", c.Probe.Validate()},
 		{"remedy", c.Remedy.Validate()},
+		{"memory", c.Memory.Validate()},
 		{"auth", c.Auth.Validate()},
 	} {
 		if sec.err != nil {

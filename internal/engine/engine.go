@@ -28,6 +28,7 @@ import (
 	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/knowledge/sqlite"
+	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
 	"github.com/seerops/seer/internal/ui"
@@ -64,12 +65,14 @@ type Engine struct {
 	inferMu  sync.Mutex
 	inferrer *infer.Inferrer
 
-	in    ingest
-	auth  *auth.Authenticator // nil: authentication off
-	clock dataClock
-	reg   *prometheus.Registry
-	m     engineMetrics
-	api   http.Handler
+	in      ingest
+	orphans orphans             // incidents the last run left open
+	mem     *memlimit.Limiter   // nil: no memory limit
+	auth    *auth.Authenticator // nil: authentication off
+	clock   dataClock
+	reg     *prometheus.Registry
+	m       engineMetrics
+	api     http.Handler
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -82,6 +85,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	if err != nil {
 		return nil, err
 	}
+	// One byte budget for the receivers and the bus.
+	mem, err := memlimit.New(cfg.Memory)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: memory: %w", err)
+	}
+	cfg.Bus.Memory, cfg.OTLP.Limits.Memory, cfg.RemoteWrite.Limits.Memory, cfg.Alertmanager.Limits.Memory = mem, mem, mem, mem
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "seer.db"), logger)
 	if err != nil {
 		return nil, fmt.Errorf("opening the knowledge store in %s: %w", cfg.DataDir, err)
@@ -102,6 +111,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		trace:   trace.NewStage(cfg.Trace, logger),
 		reg:     prometheus.NewRegistry(),
 		auth:    authn,
+		mem:     mem,
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -128,7 +138,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	}
 	e.inferrer.LoadFeedback(past)
 	e.restoreKnownFailures(ctx, past)
+	if n := e.orphans.adopt(past); n > 0 {
+		e.logger.Info("incidents left open by the last run; resolved once quiet", "incidents", n)
+	}
 	e.m = newEngineMetrics(e.reg, e)
+	e.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "seer_memory_queued_bytes",
+			Help: "Bytes the receivers and the bus hold for clients (an estimate), counted against memory.limit_bytes."},
+			func() float64 { return float64(mem.Queued()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "seer_memory_refused_total",
+			Help: "Requests refused (429, gRPC RESOURCE_EXHAUSTED) because seer was above its memory's soft limit."},
+			func() float64 { return float64(mem.Refused()) }),
+	)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	if err := errors.Join(
@@ -199,8 +220,17 @@ func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 // published per entity (spans per trace), so that a partitioned bus keeps
 // each entity's state in one consumer. Signals whose entity is not a valid
 // name (signal.CheckEntity) are dropped and counted; the rest go on.
+//
+// Events (changes and alarms) are committed to the knowledge store before
+// Ingest returns, so that a caller told they were taken (the events API's
+// 202, the Alertmanager webhook's 200) has them even if the process dies
+// the next moment; telemetry is best-effort, like any remote_write or OTLP
+// receiver that has not written it yet.
 func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	e.dropInvalidEntities(b)
+	if err := e.storeEvents(ctx, b.Events); err != nil {
+		return err
+	}
 	e.m.countIngested(b)
 	e.clock.observe(b)
 	if e.cfg.Bus.Sync {
@@ -216,8 +246,25 @@ func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	return errors.Join(errs...)
 }
 
-// IngestEvent hands one change event or alarm to the pipeline.
+// storeEvents commits the events not stored yet and sets their IDs.
+func (e *Engine) storeEvents(ctx context.Context, evs []signal.Event) error {
+	for i := range evs {
+		if evs[i].ID != 0 {
+			continue
+		}
+		if err := e.store.AddEvent(ctx, &evs[i]); err != nil {
+			return fmt.Errorf("storing event: %w", err)
+		}
+	}
+	return nil
+}
+
+// IngestEvent hands one change event or alarm to the pipeline; above the
+// memory's soft limit it refuses (memlimit.ErrFull), as the receivers do.
 func (e *Engine) IngestEvent(ctx context.Context, ev signal.Event) error {
+	if err := e.mem.Check(); err != nil {
+		return err
+	}
 	return e.Ingest(ctx, &signal.Batch{Events: []signal.Event{ev}})
 }
 
@@ -295,11 +342,10 @@ func (e *Engine) publishObservations(ctx context.Context, obs []signal.Observati
 func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Observation, error) {
 	obs := make([]signal.Observation, 0, len(evs))
 	for i := range evs {
-		ev := evs[i]
-		if err := e.store.AddEvent(ctx, &ev); err != nil {
-			return nil, fmt.Errorf("storing event: %w", err)
+		if err := e.storeEvents(ctx, evs[i:i+1]); err != nil { // stored by Ingest unless published directly
+			return nil, err
 		}
-		evs[i].ID = ev.ID
+		ev := evs[i]
 		kind, score := signal.Change, 0.3
 		if ev.Kind == signal.EventAlarm {
 			if ev.Attrs["status"] == "resolved" {
@@ -429,6 +475,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	e.inferMu.Lock()
 	err := e.persist(ctx, e.inferrer.Tick(now), now)
 	e.inferMu.Unlock()
+	err = errors.Join(err, e.resolveOrphans(ctx, now))
 	// Verification reads what persist stored; it needs no inference lock.
 	return errors.Join(err, e.remedy.Tick(ctx, now))
 }
@@ -463,7 +510,12 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()
-	var mine <-chan time.Time
+	var mine, checkpoint <-chan time.Time
+	if e.cfg.Checkpoint > 0 {
+		t := time.NewTicker(e.cfg.Checkpoint)
+		defer t.Stop()
+		checkpoint = t.C
+	}
 	if e.cfg.RuleMining > 0 {
 		t := time.NewTicker(e.cfg.RuleMining)
 		defer t.Stop()
@@ -477,6 +529,12 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 		case <-mine:
 			if _, err := e.MineRules(ctx); err != nil && ctx.Err() == nil {
 				e.logger.Warn("mining rules", "err", err)
+			}
+		case <-checkpoint:
+			// Learned state is saved while running, not only on a clean
+			// stop, so that a crash loses at most one interval of it.
+			if err := e.saveState(); err != nil {
+				e.logger.Warn("checkpointing the learned state", "err", err)
 			}
 		case wall := <-ticker.C:
 			if err := e.Tick(ctx, e.clock.now(wall)); err != nil && ctx.Err() == nil {

@@ -126,6 +126,7 @@ verify: {within: 30s}
 	cfg.Probe.Targets = []probe.Target{{URL: base + "/healthz", Entity: "flaky"}}
 	cfg.Remedy.Settle = 2 * time.Second
 	cfg.Remedy.Cooldown = time.Minute
+	cfg.Remedy.Stable = time.Second // a hung service's diagnosis settles at once
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -14,8 +14,12 @@ import (
 // setupRemedy builds the runbook manager (with the user's runbooks ahead of
 // the built-in ones), the scraper and the prober.
 func (e *Engine) setupRemedy(ctx context.Context, logger *slog.Logger) error {
+	// The SQLite store keeps the policy and the running steps across a
+	// crash; a store without a journal forgets them.
+	journal, _ := e.store.(remedy.Journal)
 	m, err := remedy.NewManager(ctx, e.cfg.Remedy, remedy.Deps{
 		Store:     e.store,
+		Journal:   journal,
 		Runbooks:  runbook.Defaults(),
 		Instances: e.instances,
 		Escalate: func(o remedy.Outcome) {

@@ -41,11 +41,25 @@ func (e *Engine) saveState() error {
 	}
 	path := filepath.Join(e.cfg.DataDir, logsStateFile)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := writeSynced(tmp, data); err != nil {
 		return fmt.Errorf("saving the log templates: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("saving the log templates: %w", err)
 	}
 	return nil
+}
+
+// writeSynced writes data to a new file at path and syncs it to disk, so
+// that the rename that follows never publishes a file with holes.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
 }

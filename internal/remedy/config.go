@@ -28,6 +28,11 @@ type Config struct {
 	// actions to count as recovered. It must cover the detectors' repeat
 	// interval, or a lasting fault would look cleared between reports.
 	Settle time.Duration `yaml:"settle"`
+	// Stable is how long, in the signals' time, an incident's top cause
+	// must have held before an auto runbook acts on it: a diagnosis still
+	// being re-ranked must not restart one service after another. 0 acts
+	// at once.
+	Stable time.Duration `yaml:"stable"`
 	// Retry is how soon an incident whose run the policy refused may try
 	// again (a cooldown's end is waited for anyway).
 	Retry time.Duration `yaml:"retry"`
@@ -49,6 +54,7 @@ func DefaultConfig() Config {
 		MaxInstances:   1,
 		MaxPercent:     0.25,
 		Settle:         2 * time.Minute,
+		Stable:         30 * time.Second,
 		Retry:          30 * time.Second,
 		MaxOutput:      16 << 10,
 		CollectTimeout: 10 * time.Second,
@@ -71,6 +77,7 @@ func (c Config) Validate() error {
 	}
 	nonNeg("cooldown", c.Cooldown)
 	nonNeg("retry", c.Retry)
+	nonNeg("stable", c.Stable)
 	positive("rate_window", c.RateWindow)
 	positive("settle", c.Settle)
 	positive("collect_timeout", c.CollectTimeout)

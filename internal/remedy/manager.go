@@ -1,6 +1,7 @@
 package remedy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,9 +55,25 @@ type Outcome struct {
 	Detail string
 }
 
+// Journal is what makes remediation survive a crash: the policy's state
+// as a named document, and the records a crash left running. The SQLite
+// store satisfies it.
+type Journal interface {
+	State(ctx context.Context, key string) ([]byte, error)
+	PutState(ctx context.Context, key string, value []byte) error
+	ExecutionsWithStatus(ctx context.Context, status string) ([]signal.Execution, error)
+}
+
+// policyKey names the policy's document in the Journal.
+const policyKey = "remedy.policy"
+
 // Deps are what a Manager is wired to; only Store is required.
 type Deps struct {
-	Store    Store
+	Store Store
+	// Journal, when set, persists the policy and is reconciled with when
+	// the Manager starts; without it a restart forgets cooldowns, rates
+	// and the runs in progress.
+	Journal  Journal
 	Runbooks []*runbook.Runbook
 	// Instances tells how many instances a service has, for the blast radius.
 	Instances func(service string) int
@@ -81,6 +98,8 @@ type Manager struct {
 	client   *http.Client
 	step     stepper
 	escalate func(Outcome)
+	journal  Journal
+	saveMu   sync.Mutex // orders the policy's saves
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -93,6 +112,8 @@ type Manager struct {
 	pending   map[int64]*job          // incident → run waiting for approval
 	retry     map[int64]time.Time     // incident → when a refused run may try again
 	verifying []*job                  // runs whose actions are done, awaiting the verdict
+	waiting   map[int64]*job          // incident → auto run waiting for its diagnosis to settle
+	active    map[int64]bool          // incidents with a run in progress or being verified
 	scores    map[string]*signal.Rule // cause kind|entity kind|runbook → outcomes
 	files     *fileSet
 }
@@ -107,6 +128,7 @@ type job struct {
 	verify  signal.Execution
 	ended   time.Time // when the actions ended
 	last    time.Time // when a symptom was last seen since
+	since   time.Time // when the diagnosis it was planned for was first seen
 }
 
 // NewManager returns a Manager; Close stops its runs.
@@ -135,10 +157,13 @@ func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
 		now:      now,
 		client:   &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		escalate: d.Escalate,
+		journal:  d.Journal,
 		ctx:      rctx,
 		cancel:   cancel,
 		pending:  map[int64]*job{},
 		retry:    map[int64]time.Time{},
+		waiting:  map[int64]*job{},
+		active:   map[int64]bool{},
 		scores:   map[string]*signal.Rule{},
 		files:    newFileSet(d.Runbooks),
 	}
@@ -154,6 +179,14 @@ func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
 		if r := rules[i]; r.Origin == OriginOutcome && len(r.If) == 1 {
 			m.scores[scoreKey(r.Cause, r.If[0], r.Action)] = &r
 		}
+	}
+	if m.journal != nil {
+		if err := m.reconcile(ctx); err != nil {
+			cancel()
+			return nil, fmt.Errorf("remedy: %w", err)
+		}
+		m.policy.changed = m.savePolicy
+		m.savePolicy() // what was running is now ended, for the next restart too
 	}
 	return m, nil
 }
@@ -177,13 +210,20 @@ func (m *Manager) Handle(ctx context.Context, in *signal.Incident, now time.Time
 	}
 	m.mu.Unlock()
 	pd, err := m.planner.plan(ctx, in, now)
-	if err != nil || pd == nil {
+	if err != nil {
 		return nil, err
+	}
+	if pd == nil {
+		m.drop(in.ID, "not run: the diagnosis changed to one no runbook fits")
+		return nil, nil
 	}
 	if !pd.fresh {
 		return pd.nom, nil
 	}
-	j := &job{plan: pd.plan, in: *in, recs: pd.recs, trigger: Trigger}
+	j := &job{plan: pd.plan, in: *in, recs: pd.recs, trigger: Trigger, since: now}
+	if pd.plan.Mode != runbook.Auto {
+		m.drop(in.ID, "not run: superseded by a new plan for a changed diagnosis")
+	}
 	switch pd.plan.Mode {
 	case runbook.Approve:
 		m.mu.Lock()
@@ -194,15 +234,93 @@ func (m *Manager) Handle(ctx context.Context, in *signal.Incident, now time.Time
 			m.settle(old, StatusSkipped, "superseded by a new plan for a changed diagnosis", "")
 		}
 	case runbook.Auto:
-		if err := m.start(j); err != nil {
-			var r *Refusal
-			if !errors.As(err, &r) {
-				return pd.nom, err
-			}
+		// The run waits until its diagnosis has held for Stable and no
+		// other run of the incident is in progress; Tick starts it.
+		m.mu.Lock()
+		old := m.waiting[in.ID]
+		m.waiting[in.ID] = j
+		m.mu.Unlock()
+		if old != nil {
+			m.settle(old, StatusSkipped, "not run: superseded by a new plan for a changed diagnosis", "")
+		}
+		if m.cfg.Stable == 0 {
+			return pd.nom, m.startSettled(ctx, now)
 		}
 	}
 	return pd.nom, nil
 }
+
+// drop settles the auto run waiting on the incident, if any, as skipped.
+func (m *Manager) drop(id int64, why string) {
+	m.mu.Lock()
+	old := m.waiting[id]
+	delete(m.waiting, id)
+	m.mu.Unlock()
+	if old != nil {
+		m.settle(old, StatusSkipped, why, "")
+	}
+}
+
+// startSettled starts the waiting auto runs whose diagnosis has held for
+// Stable by now, one run per incident at a time. A run whose incident has
+// resolved, or whose stored diagnosis is no longer the one it was planned
+// for, is dropped.
+func (m *Manager) startSettled(ctx context.Context, now time.Time) error {
+	m.mu.Lock()
+	var due []*job
+	for id, j := range m.waiting {
+		if now.Sub(j.since) >= m.cfg.Stable && !m.active[id] {
+			due = append(due, j)
+			delete(m.waiting, id)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(due, func(a, b *job) int { return cmp.Compare(a.in.ID, b.in.ID) })
+	var errs []error
+	for _, j := range due {
+		if j.in.ID != 0 {
+			in, err := m.store.Incident(ctx, j.in.ID)
+			switch {
+			case err == nil && in.Status == signal.IncidentResolved:
+				m.settle(j, StatusSkipped, "not run: the incident resolved before its diagnosis settled", "")
+				continue
+			case err == nil && !sameCause(in.Top(), j.plan.Cause):
+				m.settle(j, StatusSkipped, "not run: the diagnosis changed before it settled", "")
+				continue
+			case err != nil && !errors.Is(err, knowledge.ErrNotFound):
+				m.requeue(j)
+				errs = append(errs, fmt.Errorf("reading incident %d before its run: %w", j.in.ID, err))
+				continue
+			}
+		}
+		if err := m.start(j); err != nil {
+			var r *Refusal
+			if errors.As(err, &r) && r.Reason == RefusedIncident {
+				m.requeue(j)
+				continue
+			}
+			if !errors.As(err, &r) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// requeue puts a run back to wait, unless a newer plan took its place.
+func (m *Manager) requeue(j *job) {
+	m.mu.Lock()
+	_, newer := m.waiting[j.in.ID]
+	if !newer {
+		m.waiting[j.in.ID] = j
+	}
+	m.mu.Unlock()
+	if newer {
+		m.settle(j, StatusSkipped, "not run: superseded by a new plan for a changed diagnosis", "")
+	}
+}
+
+func sameCause(a, b signal.Cause) bool { return a.Entity == b.Entity && a.Kind == b.Kind }
 
 // start admits the job with the policy and runs it in the background. A
 // refused policy-triggered job is recorded as skipped and retried later;
@@ -213,6 +331,11 @@ func (m *Manager) start(j *job) error {
 	if m.closed {
 		m.mu.Unlock()
 		return errors.New("remedy: stopped")
+	}
+	if m.active[j.in.ID] && j.in.ID != 0 {
+		m.mu.Unlock()
+		return &Refusal{Reason: RefusedIncident, Target: j.plan.Target,
+			Msg: fmt.Sprintf("a run for incident %d is already in progress", j.in.ID)}
 	}
 	lease, err := m.policy.Acquire(j.plan.Target, now)
 	if err != nil {
@@ -232,6 +355,9 @@ func (m *Manager) start(j *job) error {
 		return err
 	}
 	j.lease = lease
+	if j.in.ID != 0 {
+		m.active[j.in.ID] = true
+	}
 	m.wg.Add(1)
 	m.mu.Unlock()
 	go func() {
@@ -262,7 +388,7 @@ func (m *Manager) execute(j *job) {
 	}
 	switch {
 	case len(j.plan.Actions) == 0:
-		j.lease.Release(m.now())
+		m.release(j)
 	case failed != "":
 		m.fail(j, failed)
 	default:
@@ -281,12 +407,27 @@ func (m *Manager) execute(j *job) {
 	}
 }
 
+// release ends a job's lease (which starts the target's cooldown) and
+// frees its incident for another run.
+func (m *Manager) release(j *job) {
+	j.lease.Release(m.now())
+	m.mu.Lock()
+	delete(m.active, j.in.ID)
+	m.mu.Unlock()
+}
+
 // runRecorded runs one step, recording it as running and then its result.
+// A step that starts a process records its process group before the
+// process does anything, so that a seer restarted after a crash can stop it.
 func (m *Manager) runRecorded(j *job, rec *signal.Execution, s runbook.Step) result {
 	rec.Status, rec.Trigger, rec.Mode = StatusRunning, j.trigger, string(j.plan.Mode)
-	rec.Started, rec.Ended, rec.Output = m.now(), time.Time{}, ""
-	m.audit(rec)
-	r := m.step(m.ctx, s, &j.plan, &j.in)
+	rec.Started, rec.Ended, rec.Output, rec.PGID = m.now(), time.Time{}, "", 0
+	m.audit(rec) // sets the ID of a new record, which marks the process
+	ctx := withProcess(m.ctx, rec.ID, func(pgid int) {
+		rec.PGID = pgid
+		m.audit(rec)
+	})
+	r := m.step(ctx, s, &j.plan, &j.in)
 	m.finish(rec, j.trigger, r.status, j.plan.Mask(r.output))
 	level := slog.LevelInfo
 	if r.status != StatusSucceeded {
@@ -334,7 +475,7 @@ func (m *Manager) fail(j *job, why string) {
 		rec := &signal.Execution{IncidentID: j.in.ID, Runbook: j.plan.Runbook, Step: s.Name, Target: j.plan.TargetAudit, Input: s.Audit}
 		m.runRecorded(j, rec, s)
 	}
-	j.lease.Release(m.now())
+	m.release(j)
 	m.log.Error("runbook did not fix the incident; escalating", "incident", j.in.ID, "runbook", j.plan.Runbook,
 		"target", j.plan.TargetAudit, "why", why, "on_failure_steps", len(j.plan.OnFailure))
 	if m.escalate != nil {
@@ -359,11 +500,18 @@ func (m *Manager) Approve(ctx context.Context, id int64, by string) ([]signal.Ex
 		return nil, err
 	}
 	j.trigger = operator(by)
-	recs := slices.Clone(j.recs) // the run changes j.recs from now on
-	for i := range recs {
-		recs[i].Trigger = j.trigger
+	// The approval is committed before it is acknowledged: a crash after
+	// the answer leaves the steps recorded approved (and a restart marks
+	// those that never ran interrupted), never waiting as if unanswered.
+	if err := m.mark(ctx, j, StatusApproved, j.trigger); err != nil {
+		m.unclaim(j)
+		return nil, err
 	}
+	recs := slices.Clone(j.recs) // the run changes j.recs from now on
 	if err := m.start(j); err != nil {
+		if merr := m.mark(ctx, j, StatusPendingApproval, Trigger); merr != nil {
+			m.log.Error("putting a refused approval back to wait", "incident", id, "err", merr)
+		}
 		m.unclaim(j)
 		return nil, err
 	}
@@ -385,6 +533,18 @@ func (m *Manager) Reject(ctx context.Context, id int64, by, reason string) ([]si
 	m.settle(j, StatusSkipped, msg, operator(by))
 	m.log.Info("runbook rejected", "incident", id, "runbook", j.plan.Runbook, "by", by, "reason", reason)
 	return slices.Clone(j.recs), nil
+}
+
+// mark records every step of a job that has not started with status and
+// trigger.
+func (m *Manager) mark(ctx context.Context, j *job, status, trigger string) error {
+	for i := range j.recs {
+		j.recs[i].Status, j.recs[i].Trigger = status, trigger
+		if err := m.store.AddExecution(ctx, &j.recs[i]); err != nil {
+			return fmt.Errorf("recording the %s of incident %d: %w", status, j.in.ID, err)
+		}
+	}
+	return nil
 }
 
 func operator(by string) string {
@@ -503,7 +663,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	for _, j := range jobs {
 		m.finish(&j.verify, j.trigger, StatusSkipped, "seer stopped before the outcome was known")
-		j.lease.Release(m.now())
+		m.release(j)
 	}
 	return nil
 }

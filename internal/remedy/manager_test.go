@@ -78,7 +78,7 @@ func newFixture(t testing.TB, cfg Config, rbs ...*runbook.Runbook) *fixture {
 func (f *fixture) manager(cfg Config, rbs ...*runbook.Runbook) *Manager {
 	f.t.Helper()
 	m, err := NewManager(context.Background(), cfg, Deps{
-		Store: f.store, Runbooks: rbs, Now: f.clk.now,
+		Store: f.store, Journal: f.store.(Journal), Runbooks: rbs, Now: f.clk.now,
 		Instances: func(svc string) int { return 10 },
 		Escalate:  func(o Outcome) { f.esc <- o },
 	})
@@ -139,6 +139,7 @@ func fast() Config {
 	cfg := DefaultConfig()
 	cfg.Settle = time.Minute
 	cfg.Cooldown = 10 * time.Minute
+	cfg.Stable = 0 // the stability window has its own tests
 	return cfg
 }
 

@@ -23,6 +23,8 @@ type Auditor interface {
 const (
 	StatusPlanned         = "planned"
 	StatusPendingApproval = "pending-approval"
+	// StatusApproved is a step an operator approved that has not run yet.
+	StatusApproved = "approved"
 )
 
 // Trigger is who the planner's records say started them.

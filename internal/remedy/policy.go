@@ -2,7 +2,9 @@ package remedy
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +16,8 @@ const (
 	RefusedCooldown = "cooldown"
 	RefusedRate     = "rate"
 	RefusedBlast    = "blast-radius"
+	// RefusedIncident: the incident already has a run in progress.
+	RefusedIncident = "incident-busy"
 )
 
 // Refusal is the policy declining to start a run now.
@@ -37,10 +41,60 @@ type Policy struct {
 	cfg       Config
 	instances func(service string) int
 
+	// changed is called, outside the lock, after every admitted run and
+	// every release, so that the Manager can persist the state.
+	changed func()
+
 	mu      sync.Mutex
 	running map[string]bool        // targets with a run in progress
 	ended   map[string]time.Time   // target → end of its last run
 	starts  map[string][]time.Time // target → run starts within RateWindow
+}
+
+// PolicyState is what a Policy remembers, as persisted between runs of
+// seer: the targets with a run in progress, the end of each target's last
+// run (its cooldown) and the recent starts (its rate).
+type PolicyState struct {
+	Running []string               `json:"running,omitempty"`
+	Ended   map[string]time.Time   `json:"ended,omitempty"`
+	Starts  map[string][]time.Time `json:"starts,omitempty"`
+}
+
+// State is a copy of what the policy remembers.
+func (p *Policy) State() PolicyState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := PolicyState{Ended: maps.Clone(p.ended), Starts: make(map[string][]time.Time, len(p.starts))}
+	for t := range p.running {
+		st.Running = append(st.Running, t)
+	}
+	slices.Sort(st.Running)
+	for t, s := range p.starts {
+		st.Starts[t] = slices.Clone(s)
+	}
+	return st
+}
+
+// Restore takes up the state a Policy saved before seer stopped at any
+// moment, at now: runs that were in progress then were interrupted, so
+// their targets are free but cool down from now, as though they had just
+// ended. Nothing a crash interrupted may act on its target again before
+// the cooldown.
+func (p *Policy) Restore(st PolicyState, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for t, e := range st.Ended {
+		if old, ok := p.ended[t]; !ok || e.After(old) {
+			p.ended[t] = e
+		}
+	}
+	for t, s := range st.Starts {
+		p.starts[t] = append(p.starts[t], s...)
+		slices.SortFunc(p.starts[t], time.Time.Compare)
+	}
+	for _, t := range st.Running {
+		p.ended[t] = now
+	}
 }
 
 // NewPolicy returns a policy; instances tells how many instances a service
@@ -65,10 +119,17 @@ type Lease struct {
 func (l *Lease) Release(t time.Time) {
 	l.once.Do(func() {
 		l.p.mu.Lock()
-		defer l.p.mu.Unlock()
 		delete(l.p.running, l.target)
 		l.p.ended[l.target] = t
+		l.p.mu.Unlock()
+		l.p.notify()
 	})
+}
+
+func (p *Policy) notify() {
+	if p.changed != nil {
+		p.changed()
+	}
 }
 
 // Service is the service an entity belongs to: "checkout" for
@@ -87,6 +148,14 @@ func Service(entity string) string {
 // service's instances and counts once. A target naming an instance
 // ("checkout/checkout-1") counts towards the service's blast radius.
 func (p *Policy) Acquire(target string, now time.Time) (*Lease, error) {
+	l, err := p.acquire(target, now)
+	if err == nil {
+		p.notify()
+	}
+	return l, err
+}
+
+func (p *Policy) acquire(target string, now time.Time) (*Lease, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	svc := Service(target)

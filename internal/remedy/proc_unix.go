@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/seerops/seer/internal/remedy/runbook"
 )
@@ -108,4 +109,75 @@ func clip(s string) string {
 		return s[:64] + "…"
 	}
 	return s
+}
+
+// stopGroup kills the process group pgid if one of its live processes
+// carries marker in its environment, and waits (up to 5 s) until none is
+// left; it says what it found and did. Without /proc (not Linux) the
+// marker cannot be read, and the recorded group is killed as it is.
+func stopGroup(pgid int, marker string) string {
+	members, err := groupMembers(pgid)
+	if err != nil {
+		if kerr := syscall.Kill(-pgid, syscall.SIGKILL); kerr != nil {
+			return fmt.Sprintf("process group %d not killed: %v", pgid, kerr)
+		}
+		return fmt.Sprintf("process group %d killed", pgid)
+	}
+	if len(members) == 0 {
+		return fmt.Sprintf("process group %d had already ended", pgid)
+	}
+	ours := false
+	for _, pid := range members {
+		env, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+		for v := range strings.SplitSeq(string(env), "\x00") {
+			ours = ours || v == marker
+		}
+	}
+	if !ours {
+		return fmt.Sprintf("process group %d now belongs to other processes; left alone", pgid)
+	}
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil {
+		return fmt.Sprintf("process group %d (%d processes) not killed: %v", pgid, len(members), err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if left, _ := groupMembers(pgid); len(left) == 0 {
+			return fmt.Sprintf("process group %d (%d processes) killed", pgid, len(members))
+		}
+		time.Sleep(20 * time.Millisecond) // polling the kernel; there is nothing to wait on
+	}
+	return fmt.Sprintf("process group %d (%d processes) sent SIGKILL but not gone after 5s", pgid, len(members))
+}
+
+// groupMembers lists the live (not zombie) processes of group pgid, from
+// /proc.
+func groupMembers(pgid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if g, err := strconv.Atoi(f[2]); err == nil && g == pgid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }

@@ -26,6 +26,9 @@ const (
 	StatusFailed    = "failed"
 	StatusTimedOut  = "timed-out"
 	StatusSkipped   = "skipped"
+	// StatusInterrupted is a step seer was running when it stopped without
+	// a clean shutdown; a restart records it so.
+	StatusInterrupted = "interrupted"
 )
 
 // result is what one step did.
@@ -99,6 +102,11 @@ func (m *Manager) exec(ctx context.Context, argv []string, pl *runbook.Plan, in 
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = childEnv(pl, in, pass...)
+	hook := processOf(ctx)
+	if hook != nil && hook.execution != 0 {
+		// Marks the process group as this record's, for a restarted seer.
+		cmd.Env = append(cmd.Env, processMarker(hook.execution))
+	}
 	out := &boundedBuffer{max: m.cfg.MaxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Stdin = nil
@@ -106,7 +114,13 @@ func (m *Manager) exec(ctx context.Context, argv []string, pl *runbook.Plan, in 
 	// A daemon the command started may keep our pipes open; do not wait on
 	// it for longer than this once the command itself has exited.
 	cmd.WaitDelay = 2 * time.Second
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if hook != nil && hook.started != nil {
+			hook.started(cmd.Process.Pid) // its own group: the pgid is the pid
+		}
+		err = cmd.Wait()
+	}
 	text := out.String()
 	var ee *exec.ExitError
 	switch {

@@ -26,7 +26,7 @@ func (m *Manager) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	m.mu.Unlock()
-	var errs []error
+	errs := []error{m.startSettled(ctx, now)}
 	for _, j := range jobs {
 		done, ok, detail, err := m.check(ctx, j, now)
 		if err != nil {
@@ -50,7 +50,7 @@ func (m *Manager) Tick(ctx context.Context, now time.Time) error {
 		if ok {
 			m.finish(&j.verify, j.trigger, StatusSucceeded, detail)
 			m.learn(j, true)
-			j.lease.Release(m.now())
+			m.release(j)
 			m.log.Info("runbook fixed the incident", "incident", j.in.ID, "runbook", j.plan.Runbook,
 				"target", j.plan.TargetAudit, "detail", detail)
 			continue

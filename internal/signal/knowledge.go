@@ -245,12 +245,15 @@ type Execution struct {
 	// Trigger says who or what started it ("policy", "operator:alice").
 	Trigger string `json:"trigger"`
 	// Status is planned, pending-approval, running, succeeded, failed,
-	// timed-out or skipped.
+	// timed-out, skipped or interrupted (seer stopped while it ran).
 	Status  string    `json:"status"`
 	Input   string    `json:"input,omitempty"`
 	Output  string    `json:"output,omitempty"`
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended,omitzero"`
+	// PGID is the process group of a running exec step, kept so that a
+	// restarted seer can find and stop what a crash left running.
+	PGID int `json:"pgid,omitempty"`
 }
 
 // Edge is one caller → callee dependency seen in traces (or declared), with

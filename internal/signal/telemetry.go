@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Sample is one point of one metric series.
@@ -191,4 +192,41 @@ type Batch struct {
 // Len is the number of items in the batch.
 func (b *Batch) Len() int {
 	return len(b.Samples) + len(b.Logs) + len(b.Spans) + len(b.Events) + len(b.Observations)
+}
+
+// Bytes estimates the memory the batch holds: each item's struct and the
+// strings and maps it points to. It is what a memory limit counts for a
+// queued batch, an estimate (strings shared between items are counted
+// for each), not an exact figure.
+func (b *Batch) Bytes() int64 {
+	const mapEntry = 48 // a map entry's share of buckets and headers
+	attrs := func(m map[string]string) int64 {
+		var n int64
+		for k, v := range m {
+			n += mapEntry + int64(len(k)+len(v))
+		}
+		return n
+	}
+	n := int64(unsafe.Sizeof(*b))
+	for i := range b.Samples {
+		s := &b.Samples[i]
+		n += int64(unsafe.Sizeof(*s)+uintptr(len(s.Entity)+len(s.Name))) + attrs(s.Labels)
+	}
+	for i := range b.Logs {
+		l := &b.Logs[i]
+		n += int64(unsafe.Sizeof(*l)+uintptr(len(l.Entity)+len(l.Body)+len(l.TraceID))) + attrs(l.Attrs)
+	}
+	for i := range b.Spans {
+		s := &b.Spans[i]
+		n += int64(unsafe.Sizeof(*s)+uintptr(len(s.TraceID)+len(s.SpanID)+len(s.ParentID)+len(s.Service)+len(s.Operation))) + attrs(s.Attrs)
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		n += int64(unsafe.Sizeof(*e)+uintptr(len(e.Entity)+len(e.Text)+len(e.Source))) + attrs(e.Attrs)
+	}
+	for i := range b.Observations {
+		o := &b.Observations[i]
+		n += int64(unsafe.Sizeof(*o)+uintptr(len(o.Entity)+len(o.Name)+len(o.Summary))) + attrs(o.Evidence)
+	}
+	return n
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seerops/seer/internal/memlimit"
 )
 
 // Config sets a receiver's limits.
@@ -34,6 +36,10 @@ type Config struct {
 	// SinkTimeout bounds how long a request waits for the pipeline to take
 	// its batch (back-pressure) before it is answered 503.
 	SinkTimeout time.Duration `yaml:"sink_timeout"`
+	// Memory, when set, is the byte budget shared by every receiver and
+	// the bus: above its soft limit requests are refused with 429, and
+	// bodies read count against it until released.
+	Memory *memlimit.Limiter `yaml:"-"`
 }
 
 // DefaultConfig allows 16 MiB bodies, 1000 requests/s per source (burst
@@ -144,6 +150,9 @@ func (g *Guard) Admit(source string) (release func(), err error) {
 		g.Reject(p)
 		return nil, p
 	}
+	if p := g.MemoryFull(); p != nil {
+		return nil, p
+	}
 	select {
 	case g.sem <- struct{}{}:
 		g.m.inFlight.Inc()
@@ -151,6 +160,18 @@ func (g *Guard) Admit(source string) (release func(), err error) {
 	default:
 		return nil, g.Shed()
 	}
+}
+
+// MemoryFull is the 429 of a seer above its memory's soft limit, counted,
+// or nil when there is room. A receiver that must read a request before
+// Admit (gRPC) asks it first, before reading the request.
+func (g *Guard) MemoryFull() *Problem {
+	if err := g.cfg.Memory.Check(); err != nil {
+		p := Errorf(http.StatusTooManyRequests, "memory", "%v", err)
+		g.Reject(p)
+		return p
+	}
+	return nil
 }
 
 // Saturated reports whether every in-flight slot is taken, without taking
@@ -180,10 +201,13 @@ type Body struct {
 	Bytes []byte
 	buf   *bytes.Buffer
 	g     *Guard
+	held  int64 // bytes counted against the memory limit
 }
 
 // Release hands the buffer back for reuse; Bytes must not be used after.
 func (b *Body) Release() {
+	b.g.cfg.Memory.Done(b.held)
+	b.held = 0
 	if b.buf != nil && int64(b.buf.Cap()) <= b.g.cfg.MaxBodyBytes {
 		b.buf.Reset()
 		b.g.bufs.Put(b.buf)
@@ -232,6 +256,8 @@ func (g *Guard) Read(r *http.Request, raw bool) (*Body, error) {
 		b.Release()
 		return nil, g.tooLarge()
 	}
+	b.held = int64(buf.Cap())
+	g.cfg.Memory.Add(b.held)
 	return b, nil
 }
 

@@ -62,6 +62,9 @@ func (r *Receiver) newGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 			if r.guard.Saturated() {
 				return nil, status.Error(codes.Unavailable, r.guard.Shed().Msg)
 			}
+			if p := r.guard.MemoryFull(); p != nil {
+				return nil, status.Error(codes.ResourceExhausted, p.Msg)
+			}
 			return ctx, nil
 		}),
 	}, opts...)...)

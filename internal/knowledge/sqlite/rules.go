@@ -76,10 +76,10 @@ func (s *Store) AddExecution(ctx context.Context, e *signal.Execution) error {
 	if err != nil {
 		return fmt.Errorf("recording execution of %s/%s: ended: %w", e.Runbook, e.Step, err)
 	}
-	args := []any{e.IncidentID, e.Runbook, e.Step, e.Target, e.Mode, e.Trigger, e.Status, e.Input, e.Output, started, ended}
+	args := []any{e.IncidentID, e.Runbook, e.Step, e.Target, e.Mode, e.Trigger, e.Status, e.Input, e.Output, started, ended, e.PGID}
 	if e.ID != 0 {
 		err := s.update(ctx, "execution", e.ID, `UPDATE executions SET incident_id = ?, runbook = ?, step = ?, target = ?,
-			mode = ?, triggered_by = ?, status = ?, input = ?, output = ?, started = ?, ended = ? WHERE id = ?`,
+			mode = ?, triggered_by = ?, status = ?, input = ?, output = ?, started = ?, ended = ?, pgid = ? WHERE id = ?`,
 			append(args, e.ID)...)
 		if err != nil {
 			return fmt.Errorf("updating execution %d: %w", e.ID, err)
@@ -87,7 +87,7 @@ func (s *Store) AddExecution(ctx context.Context, e *signal.Execution) error {
 		return nil
 	}
 	id, err := s.insert(ctx, `INSERT INTO executions (incident_id, runbook, step, target, mode, triggered_by, status,
-		input, output, started, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		input, output, started, ended, pgid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("recording execution of %s/%s: %w", e.Runbook, e.Step, err)
 	}
@@ -99,9 +99,17 @@ func (s *Store) AddExecution(ctx context.Context, e *signal.Execution) error {
 // were first recorded.
 func (s *Store) Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error) {
 	return queryAll(ctx, s.r, fmt.Sprintf("the executions of incident %d", incidentID),
-		`SELECT id, incident_id, runbook, step, target, mode, triggered_by, status, input, output, started, ended
-		FROM executions WHERE incident_id = ? ORDER BY id`, []any{incidentID}, scanExecution)
+		`SELECT `+executionColumns+` FROM executions WHERE incident_id = ? ORDER BY id`, []any{incidentID}, scanExecution)
 }
+
+// ExecutionsWithStatus returns every execution record with the status, in
+// the order first recorded: after a crash, the runs still marked running.
+func (s *Store) ExecutionsWithStatus(ctx context.Context, status string) ([]signal.Execution, error) {
+	return queryAll(ctx, s.r, fmt.Sprintf("the %s executions", status),
+		`SELECT `+executionColumns+` FROM executions WHERE status = ? ORDER BY id`, []any{status}, scanExecution)
+}
+
+const executionColumns = `id, incident_id, runbook, step, target, mode, triggered_by, status, input, output, started, ended, pgid`
 
 func scanExecution(r scanner) (signal.Execution, error) {
 	var (
@@ -109,7 +117,7 @@ func scanExecution(r scanner) (signal.Execution, error) {
 		started, ended sql.NullInt64
 	)
 	if err := r.Scan(&e.ID, &e.IncidentID, &e.Runbook, &e.Step, &e.Target, &e.Mode, &e.Trigger, &e.Status,
-		&e.Input, &e.Output, &started, &ended); err != nil {
+		&e.Input, &e.Output, &started, &ended, &e.PGID); err != nil {
 		return e, err
 	}
 	e.Started, e.Ended = fromNanos(started), fromNanos(ended)

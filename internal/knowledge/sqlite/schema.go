@@ -81,6 +81,18 @@ var migrations = [][]string{
 		) STRICT`,
 		`CREATE INDEX executions_incident ON executions (incident_id)`,
 	},
+	// 2: what a restart needs to reconcile remediation: the process group
+	// of a running step, the runs still marked running, and small named
+	// documents (the remediation policy's cooldowns, rates and leases).
+	{
+		`ALTER TABLE executions ADD COLUMN pgid INTEGER NOT NULL DEFAULT 0`,
+		`CREATE INDEX executions_status ON executions (status)`,
+		`CREATE TABLE state (
+			key     TEXT PRIMARY KEY,
+			value   BLOB NOT NULL,
+			updated INTEGER NOT NULL
+		) STRICT`,
+	},
 }
 
 // migrate applies the migrations the file has not seen, each with its
