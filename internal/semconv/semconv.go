@@ -222,8 +222,8 @@ type Table struct {
 	rules  []Rule
 	ratios []Ratio
 	parts  map[string]part
-	mu    sync.Mutex
-	memo  map[string]Meaning
+	mu     sync.Mutex
+	memo   map[string]Meaning
 }
 
 // New returns the built-in table extended by cfg's rules.
