@@ -245,3 +245,38 @@ remote_write:
 		t.Errorf("p50: %+v; want in (0.1, 0.5]", p[0])
 	}
 }
+
+// A counter without the _total suffix, declared one by the metadata
+// Prometheus sends, becomes a non-negative rate; a gauge stays as it is.
+func TestMetadataCounter(t *testing.T) {
+	rec := newRecorder()
+	r, err := New(DefaultConfig(), rec, quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Handler()
+	s := func(name string, v float64, ms int64) Series {
+		return Series{Labels: []string{"__name__", name, "job", "node"}, Samples: []Sample{{v, ms}}}
+	}
+	for _, body := range [][]byte{
+		snappy.Encode(nil, EncodeCounters("node_netstat_Tcp_RetransSegs")),
+		write(s("node_netstat_Tcp_RetransSegs", 1000, 1000), s("node_netstat_Tcp_CurrEstab", 7, 1000)),
+		write(s("node_netstat_Tcp_RetransSegs", 1150, 16000), s("node_netstat_Tcp_CurrEstab", 9, 16000)),
+		// The counter restarts (the host rebooted): no negative rate.
+		write(s("node_netstat_Tcp_RetransSegs", 30, 31000)),
+	} {
+		if w := post(t, h, body); w.Code != http.StatusNoContent {
+			t.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+	}
+	if got := rec.find("node_netstat_Tcp_RetransSegs"); len(got) != 0 {
+		t.Errorf("the counter passed as a gauge: %+v", got)
+	}
+	rates := rec.find("node_netstat_Tcp_RetransSegs_rate")
+	if len(rates) != 2 || rates[0].Value != 10 || rates[1].Value != 2 {
+		t.Errorf("rates %+v; want 10/s then 2/s after the reset", rates)
+	}
+	if got := rec.find("node_netstat_Tcp_CurrEstab"); len(got) != 2 || got[1].Value != 9 {
+		t.Errorf("the gauge: %+v", got)
+	}
+}

@@ -67,7 +67,14 @@ type Receiver struct {
 
 	mu    sync.Mutex
 	hists map[string]*hist
+	// counters are the metric families remote_write metadata declared
+	// counters: a counter without the _total suffix
+	// (node_netstat_Tcp_RetransSegs) is a rate, not a gauge.
+	counters map[string]bool
 }
+
+// maxCounters bounds the counter families remembered from metadata.
+const maxCounters = 1 << 16
 
 // New builds a receiver; its counters are registered with reg (may be nil).
 func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) (*Receiver, error) {
@@ -79,7 +86,7 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 		return nil, err
 	}
 	return &Receiver{cfg: cfg, sink: sink, log: logger.With("component", "ingest.promrw"), guard: g,
-		series: delta.New(cfg.Series), hists: make(map[string]*hist)}, nil
+		series: delta.New(cfg.Series), hists: make(map[string]*hist), counters: make(map[string]bool)}, nil
 }
 
 // Handler serves remote_write on any path: POST, snappy-compressed
@@ -169,7 +176,7 @@ func (r *Receiver) ingest(ctx context.Context, raw []byte) error {
 		if derr == nil {
 			derr = r.convert(&c, s, &b)
 		}
-	})
+	}, r.metadata)
 	if err == nil {
 		err = derr
 	}
@@ -190,6 +197,29 @@ func (r *Receiver) ingest(ctx context.Context, raw []byte) error {
 	r.guard.Received("samples", len(b.Samples))
 	r.guard.Accept()
 	return nil
+}
+
+// metadata remembers the counters among the metric families declared.
+func (r *Receiver) metadata(typ uint64, family []byte) {
+	if typ != metricTypeCounter || len(family) == 0 {
+		return
+	}
+	r.mu.Lock()
+	if !r.counters[string(family)] && len(r.counters) < maxCounters {
+		r.counters[string(family)] = true
+	}
+	r.mu.Unlock()
+}
+
+// counter tells whether the series name is a counter: by its suffix or by
+// the metadata Prometheus sent.
+func (r *Receiver) counter(name string) bool {
+	if strings.HasSuffix(name, "_total") || strings.HasSuffix(name, "_count") || strings.HasSuffix(name, "_sum") {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counters[name]
 }
 
 // conv is one request's scratch state.
@@ -294,7 +324,7 @@ func (r *Receiver) convert(c *conv, s *series, b *signal.Batch) error {
 			}
 			b.Samples = r.bucket(b.Samples, c, string(c.key), signal.Sample{Entity: entity, Labels: labels}, base, bound, p)
 		}
-	case strings.HasSuffix(name, "_total") || strings.HasSuffix(name, "_count") || strings.HasSuffix(name, "_sum"):
+	case r.counter(name):
 		c.key = c.appendKey(entity, name, labels)
 		key := string(c.key)
 		c.key = append(c.key[:0], name...)
