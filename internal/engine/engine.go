@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/ingest/alertmanager"
 	"github.com/seerops/seer/internal/ingest/probe"
 	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/knowledge"
@@ -110,6 +112,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		return nil, err
 	}
 	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
+	e.metrics.UseSemantics(e.inferrer.Semantics())
 	// What was learned before a restart: mined and written rules, and the
 	// ranking weights operators' feedback shifted.
 	rules, err := store.Rules(ctx)
@@ -278,11 +281,11 @@ func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Obser
 		evs[i].ID = ev.ID
 		kind, score := signal.Change, 0.3
 		if ev.Kind == signal.EventAlarm {
-			if ev.Attrs["status"] == "resolved" {
+			if ev.Attrs["status"] == "resolved" || ev.Attrs[alertmanager.AttrHeartbeat] == "true" {
 				// Kept in the repository as history; not a symptom.
 				continue
 			}
-			kind, score = signal.Alarm, 0.8
+			kind, score = signal.Alarm, alarmScore(ev.Attrs["severity"])
 		}
 		obs = append(obs, signal.Observation{
 			Time: ev.Time, Start: ev.Time, Entity: ev.Entity, Kind: kind, Name: string(ev.Kind),
@@ -294,6 +297,33 @@ func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Obser
 	e.inferrer.AddEvents(evs)
 	e.inferMu.Unlock()
 	return obs, nil
+}
+
+// alarmScore weighs an alarm by its severity label: a critical alert is
+// near-certain trouble, a warning likely, an info hardly a symptom. An
+// alarm that gives none is taken for a warning.
+func alarmScore(severity string) float64 {
+	switch strings.ToLower(severity) {
+	case "":
+		return 0.7
+	case "page", "high", "major", "p1":
+		return 0.95
+	case "minor", "medium", "p3":
+		return 0.7
+	case "low", "p4", "p5":
+		return 0.45
+	}
+	switch signal.ParseSeverity(severity) {
+	case signal.SeverityFatal:
+		return 0.95
+	case signal.SeverityError:
+		return 0.9
+	case signal.SeverityWarn:
+		return 0.7
+	case signal.SeverityDebug:
+		return 0.3
+	}
+	return 0.45
 }
 
 // infer is the consumer of the observations topic: store, correlate, rank,
