@@ -63,9 +63,13 @@ func (p *params) time(name string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
+	// A time ago, as people say it: since=1h, since=90m.
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return time.Now().Add(-d).UTC()
+	}
 	t, err := parseTime(s)
 	if err != nil {
-		p.add(badRequest("bad_time", "%s: %v", name, err))
+		p.add(badRequest("bad_time", "%s: %v (or a time ago such as 1h)", name, err))
 	}
 	return t
 }

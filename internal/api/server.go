@@ -23,7 +23,17 @@ type Store interface {
 	Incident(ctx context.Context, id int64) (signal.Incident, error)
 	Observations(ctx context.Context, q knowledge.ObservationQuery) ([]signal.Observation, error)
 	Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error)
+	Events(ctx context.Context, q knowledge.EventQuery) ([]signal.Event, error)
 }
+
+// Lifecycle takes an operator's action on an incident: ack, resolve or
+// reopen. It returns knowledge.ErrNotFound for an unknown incident and an
+// error wrapping ErrTransition for an action that does not apply.
+type Lifecycle func(ctx context.Context, id int64, action, by string) (signal.Incident, error)
+
+// ErrTransition marks a lifecycle action that does not apply to the
+// incident's state; the Lifecycle wraps it.
+var ErrTransition = errors.New("the action does not apply")
 
 // Deps are what the server is wired to. A nil field disables what it feeds:
 // the routes answer 503 (Store, Events), or an empty graph (Topology), or
@@ -51,6 +61,8 @@ type Deps struct {
 	// Investigate ranks the causes of trouble around a time (POST
 	// /api/v1/investigations).
 	Investigate Investigator
+	// Lifecycle, when set, serves ack, resolve and reopen.
+	Lifecycle Lifecycle
 	// Auth checks the bearer tokens of the routes that need a permission;
 	// nil is authentication off.
 	Auth *auth.Authenticator
@@ -70,6 +82,7 @@ type Server struct {
 	log      *slog.Logger
 
 	investigator Investigator
+	lifecycle    Lifecycle
 	m            *metrics
 }
 
@@ -91,6 +104,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		log:      logger.With("component", "api"),
 
 		investigator: d.Investigate,
+		lifecycle:    d.Lifecycle,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -119,6 +133,10 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("GET /api/v1/observations", auth.Read, s.listObservations)
 	s.handle("GET /api/v1/services", auth.Read, s.services)
 	s.handle("POST /api/v1/events", auth.Ingest, s.postEvents)
+	s.handle("GET /api/v1/events", auth.Read, s.listEvents)
+	s.handle("POST /api/v1/incidents/{id}/ack", auth.Operate, s.act(ActionAck))
+	s.handle("POST /api/v1/incidents/{id}/resolve", auth.Operate, s.act(ActionResolve))
+	s.handle("POST /api/v1/incidents/{id}/reopen", auth.Operate, s.act(ActionReopen))
 	s.handle("POST /api/v1/incidents/{id}/approve", auth.Operate, s.approve)
 	s.handle("POST /api/v1/incidents/{id}/reject", auth.Operate, s.reject)
 	s.handle("GET /api/v1/executions", auth.Read, s.listExecutions)
@@ -308,6 +326,10 @@ var errUnconfigured = errors.New("not configured")
 type noStore struct{}
 
 func (noStore) Incidents(context.Context, knowledge.IncidentQuery) ([]signal.Incident, error) {
+	return nil, errUnconfigured
+}
+
+func (noStore) Events(context.Context, knowledge.EventQuery) ([]signal.Event, error) {
 	return nil, errUnconfigured
 }
 

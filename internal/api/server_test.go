@@ -36,6 +36,14 @@ type fakeStore struct {
 
 	incQ []knowledge.IncidentQuery
 	obsQ []knowledge.ObservationQuery
+	evQ  []knowledge.EventQuery
+}
+
+func (f *fakeStore) Events(_ context.Context, q knowledge.EventQuery) ([]signal.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.evQ = append(f.evQ, q)
+	return nil, f.err
 }
 
 func (f *fakeStore) Incidents(_ context.Context, q knowledge.IncidentQuery) ([]signal.Incident, error) {

@@ -156,8 +156,32 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Investigate: func(at time.Time, entity string) []signal.Cause {
 			return e.inferrer.Investigate(at, entity)
 		},
+		Lifecycle: e.Act,
 	}, logger))
 	return e, nil
+}
+
+// Act takes an operator's action on a stored incident (infer.ActionAck,
+// ActionResolve, ActionReopen) and stores the result; by is who.
+func (e *Engine) Act(ctx context.Context, id int64, action, by string) (signal.Incident, error) {
+	e.inferMu.Lock()
+	defer e.inferMu.Unlock()
+	in, err := e.store.Incident(ctx, id)
+	if err != nil {
+		return in, err
+	}
+	out, err := e.inferrer.Apply(in, action, by, e.clock.now(time.Now()))
+	if errors.Is(err, infer.ErrTransition) {
+		return in, fmt.Errorf("%w: %v", api.ErrTransition, err)
+	}
+	if err != nil {
+		return in, err
+	}
+	if err := e.store.PutIncident(ctx, &out); err != nil {
+		return in, fmt.Errorf("storing incident %d: %w", id, err)
+	}
+	e.logger.Info("incident "+action, "id", id, "by", by, "status", out.Status)
+	return out, nil
 }
 
 // Store is the knowledge repository the engine writes to.
