@@ -73,6 +73,7 @@ type Deps struct {
 // at once, within the policy. It is safe for concurrent use.
 type Manager struct {
 	cfg      Config
+	envs     []string // Config.Environments or detected
 	store    Store
 	planner  *Planner
 	policy   *Policy
@@ -141,6 +142,10 @@ func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
 		retry:    map[int64]time.Time{},
 		scores:   map[string]*signal.Rule{},
 		files:    newFileSet(d.Runbooks),
+	}
+	m.envs = cfg.Environments
+	if len(m.envs) == 0 {
+		m.envs = detectEnvironments()
 	}
 	m.step = m.run
 	m.planner.choose = m.choose
