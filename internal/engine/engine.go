@@ -63,12 +63,13 @@ type Engine struct {
 	inferMu  sync.Mutex
 	inferrer *infer.Inferrer
 
-	in    ingest
-	auth  *auth.Authenticator // nil: authentication off
-	clock dataClock
-	reg   *prometheus.Registry
-	m     engineMetrics
-	api   http.Handler
+	in       ingest
+	services services
+	auth     *auth.Authenticator // nil: authentication off
+	clock    dataClock
+	reg      *prometheus.Registry
+	m        engineMetrics
+	api      http.Handler
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -195,8 +196,9 @@ func (e *Engine) Handler() http.Handler { return e.api }
 // other cases.
 func (e *Engine) SetWeights(w infer.Weights) { e.inferrer.SetWeights(w) }
 
-// Topology is the service graph discovered from traces.
-func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
+// Topology is the service graph discovered from traces and declared, with
+// the services seen only in metrics, logs or events among its services.
+func (e *Engine) Topology() signal.Topology { return e.services.merge(e.trace.Topology()) }
 
 // Ingest hands a batch of telemetry and events to the pipeline. Signals are
 // published per entity (spans per trace), so that a partitioned bus keeps
@@ -204,6 +206,7 @@ func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
 // name (signal.CheckEntity) are dropped and counted; the rest go on.
 func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	e.dropInvalidEntities(b)
+	e.services.observe(b)
 	e.m.countIngested(b)
 	e.clock.observe(b)
 	if e.cfg.Bus.Sync {
