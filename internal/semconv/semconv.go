@@ -87,6 +87,18 @@ type Meaning struct {
 	Limit float64
 }
 
+// Floor is the smallest change of the series anyone notices, where its
+// unit says: a millisecond of a time. 0 when the unit is unknown.
+func (m Meaning) Floor() float64 {
+	switch m.Unit {
+	case "s":
+		return 1e-3
+	case "ms":
+		return 1
+	}
+	return 0
+}
+
 // Local tells whether trouble in the quantity stays where the fault is: a
 // caller waiting on a slow callee does not burn its own CPU, fill its own
 // disk or log its callee's exceptions as its own origin, but it does slow

@@ -162,3 +162,35 @@ func TestBounds(t *testing.T) {
 		t.Errorf("bounded labels: %+v", o)
 	}
 }
+
+// A duration in seconds that moves by microseconds to a few milliseconds
+// (a scrape collector) makes no finding: below a millisecond a time is no
+// news, whatever its own noise.
+func TestTimeFloor(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	st := NewStage(DefaultConfig(), nil)
+	n := 0
+	for i := range 400 {
+		v := 4e-5 + 1e-5*rng.Float64()
+		if i%97 == 96 {
+			v = 0.002
+		}
+		n += len(st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_scrape_collector_duration_seconds", Value: v}}))
+	}
+	if n != 0 {
+		t.Errorf("%d findings of millisecond blips", n)
+	}
+	// The same blips in a series of no known unit are findings.
+	st = NewStage(DefaultConfig(), nil)
+	n = 0
+	for i := range 400 {
+		v := 4e-5 + 1e-5*rng.Float64()
+		if i%97 == 96 {
+			v = 0.002
+		}
+		n += len(st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_widget_level", Value: v}}))
+	}
+	if n == 0 {
+		t.Error("the control series made no finding: the test does not test the floor")
+	}
+}

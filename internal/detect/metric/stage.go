@@ -236,6 +236,9 @@ func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
 	}
 	cfg := s.cfg
 	m := s.table.Of(smp.Name, smp.Labels)
+	// A time is not news below what anyone notices (a millisecond): a
+	// scrape collector taking 2 ms instead of 0.05 ms is no finding.
+	cfg.MinScale = max(cfg.MinScale, m.Floor())
 	cfg.Forecast = m.Saturation && m.Bad == semconv.Rise
 	if cfg.Forecast {
 		cfg.ForecastLimit = m.Limit
