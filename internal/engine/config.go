@@ -40,6 +40,10 @@ type Config struct {
 	// RuleMining is how often a live engine mines association rules from
 	// the incidents whose cause is known; 0 turns mining off.
 	RuleMining time.Duration `yaml:"rule_mining"`
+	// Retention is how long observations, events and resolved incidents
+	// are kept; older ones are deleted in the background, a bounded batch
+	// at a time. 0 keeps everything.
+	Retention time.Duration `yaml:"retention"`
 	// Topology declares services and calls that traces may not show (yet);
 	// the discovered graph is merged with it.
 	Topology signal.Topology `yaml:"topology"`
@@ -78,6 +82,7 @@ func Default() Config {
 		HTTPAddr:     "127.0.0.1:7070",
 		Tick:         time.Second,
 		RuleMining:   time.Hour,
+		Retention:    30 * 24 * time.Hour,
 		Bus:          bus.DefaultMemoryConfig(),
 		OTLP:         otlp.DefaultConfig(),
 		RemoteWrite:  promrw.DefaultConfig(),
@@ -126,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.Tick <= 0 {
 		errs = append(errs, fmt.Errorf("tick must be positive, got %v", c.Tick))
+	}
+	if c.Retention < 0 {
+		errs = append(errs, fmt.Errorf("retention must be 0 (keep everything) or positive, got %v", c.Retention))
 	}
 	if c.RuleMining < 0 {
 		errs = append(errs, fmt.Errorf("rule_mining must be 0 (off) or positive, got %v", c.RuleMining))

@@ -185,6 +185,42 @@ func (e *Engine) Act(ctx context.Context, id int64, action, by string) (signal.I
 	return out, nil
 }
 
+// pruneEvery is how often retention is enforced.
+const pruneEvery = 10 * time.Minute
+
+// pruner is a store that can delete what is past its retention.
+type pruner interface {
+	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
+// Prune deletes the observations, events and resolved incidents older than
+// Retention before now, in bounded batches, at most a few thousand rows a
+// batch and a hundred batches a call; it returns how many rows went.
+func (e *Engine) Prune(ctx context.Context, now time.Time) int {
+	p, ok := e.store.(pruner)
+	if !ok || e.cfg.Retention <= 0 {
+		return 0
+	}
+	total := 0
+	for range 100 {
+		n, err := p.Prune(ctx, now.Add(-e.cfg.Retention))
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				e.logger.Warn("enforcing retention", "err", err)
+			}
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if total > 0 {
+		e.logger.Info("retention enforced", "deleted", total, "retention", e.cfg.Retention)
+	}
+	return total
+}
+
 // Store is the knowledge repository the engine writes to.
 func (e *Engine) Store() knowledge.Store { return e.store }
 
@@ -479,8 +515,17 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 			e.logger.Warn("mining rules", "err", err)
 		}
 	}
+	var prune <-chan time.Time
+	if e.cfg.Retention > 0 {
+		t := time.NewTicker(pruneEvery)
+		defer t.Stop()
+		prune = t.C
+		e.Prune(ctx, time.Now())
+	}
 	for {
 		select {
+		case wall := <-prune:
+			e.Prune(ctx, wall)
 		case <-mine:
 			if _, err := e.MineRules(ctx); err != nil && ctx.Err() == nil {
 				e.logger.Warn("mining rules", "err", err)

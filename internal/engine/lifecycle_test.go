@@ -81,3 +81,50 @@ func TestIncidentLifecycle(t *testing.T) {
 		t.Errorf("ack of an unknown incident = %d", w.Code)
 	}
 }
+
+// Retention deletes the observations and events older than it and the
+// incidents resolved before it; what is newer, and open incidents, stay.
+func TestRetention(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Retention = 24 * time.Hour
+	e, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	old, recent := now.Add(-48*time.Hour), now.Add(-time.Hour)
+	st := e.Store()
+	for _, at := range []time.Time{old, recent} {
+		if err := st.AddObservations(ctx, []signal.Observation{{Time: at, Start: at, Entity: "a", Kind: signal.MetricAnomaly, Name: "x", Score: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddEvent(ctx, &signal.Event{Time: at, Entity: "a", Kind: signal.EventDeploy}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, in := range []signal.Incident{
+		{Status: signal.IncidentResolved, Title: "old", Opened: old, Updated: old, Onset: old, Resolved: old},
+		{Status: signal.IncidentOpen, Title: "old but open", Opened: old, Updated: old, Onset: old},
+		{Status: signal.IncidentResolved, Title: "recent", Opened: recent, Updated: recent, Onset: recent, Resolved: recent},
+	} {
+		if err := st.PutIncident(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.Prune(ctx, now); n != 3 {
+		t.Errorf("pruned %d rows, want 3", n)
+	}
+	obs, _ := st.Observations(ctx, knowledge.ObservationQuery{})
+	evs, _ := st.Events(ctx, knowledge.EventQuery{})
+	ins, _ := st.Incidents(ctx, knowledge.IncidentQuery{})
+	if len(obs) != 1 || len(evs) != 1 || len(ins) != 2 {
+		t.Errorf("left %d observations, %d events, %d incidents; want 1, 1, 2", len(obs), len(evs), len(ins))
+	}
+	for _, in := range ins {
+		if in.Title == "old" {
+			t.Error("the old resolved incident is kept")
+		}
+	}
+}
