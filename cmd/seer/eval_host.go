@@ -23,7 +23,7 @@ declared call graph checkout → payment → postgres. Prints a table of checks
 (--json: {"checks":[{"name","want","got","pass"}]}); fails when one fails.
 Needs: apt-get install prometheus prometheus-node-exporter
 prometheus-alertmanager stress-ng; root to mount the tmpfs.
---short is the CI version: 3 healthy minutes at a 5 s scrape.
+--short is the CI version: 5 healthy minutes at a 5 s scrape.
 `
 
 // runEvalHost runs `seer eval host ...`; args start after "host".
@@ -35,7 +35,7 @@ func runEvalHost(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&cfg.Healthy, "healthy", cfg.Healthy, "the healthy period before the faults")
 	fs.DurationVar(&cfg.Scrape, "scrape", cfg.Scrape, "Prometheus's scrape interval")
 	fs.DurationVar(&cfg.Fault, "fault", cfg.Fault, "how long each fault lasts")
-	short := fs.Bool("short", false, "the CI version: 3 healthy minutes at a 5 s scrape")
+	short := fs.Bool("short", false, "the CI version: 5 healthy minutes at a 5 s scrape")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "log the stages and every healthy finding to stderr")
 	fs.StringVar(&cfg.Dir, "dir", "", "keep the run's files (configs, logs) here instead of a temporary directory")
@@ -46,7 +46,7 @@ func runEvalHost(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%w: eval host: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	if *short {
-		cfg.Healthy, cfg.Scrape, cfg.Fault = 3*time.Minute, 5*time.Second, 75*time.Second
+		cfg.Healthy, cfg.Scrape, cfg.Fault = 5*time.Minute, 5*time.Second, 75*time.Second
 	}
 	if cfg.Healthy <= 0 || cfg.Scrape <= 0 || cfg.Fault <= 0 {
 		return fmt.Errorf("%w: eval host: --healthy, --scrape and --fault must be positive", errUsage)
