@@ -26,8 +26,12 @@ type point struct {
 // errWire is wrapped by every decoding error.
 var errWire = errors.New("not a remote_write WriteRequest")
 
-// metricTypeCounter is prompb.MetricMetadata_COUNTER.
-const metricTypeCounter = 1
+// prompb.MetricMetadata's types: UNKNOWN is what an untyped family is
+// declared.
+const (
+	metricTypeUnknown = 0
+	metricTypeCounter = 1
+)
 
 // decode walks a prompb.WriteRequest and calls fn for each TimeSeries; s is
 // reused between calls. meta, when not nil, is called for each
