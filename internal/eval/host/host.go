@@ -318,7 +318,7 @@ remote_write:
 	stopFill()
 	os.Remove(filepath.Join(fill, "blob"))
 	rep.add("disk fill: a forecast naming the mount point", "within "+cfg.Within.String()+" (tmpfs mounted: "+fmt.Sprint(mounted)+")", describe(got, t), got != nil && got.Time.Sub(t) <= cfg.Within+cfg.Scrape)
-	_, ins = rec.since(t)
+	ins, _ = e.Store().Incidents(ctx, knowledge.IncidentQuery{Since: t})
 	cause, nominated := "", ""
 	for _, in := range ins {
 		if len(in.Causes) > 0 && in.Causes[0].Kind == "disk" {
@@ -376,7 +376,8 @@ remote_write:
 	deadline := time.Now().Add(cfg.Within)
 	for time.Now().Before(deadline) && first != "payment" {
 		_ = sleep(ctx, time.Second)
-		_, ins := rec.since(t)
+		// Any incident the alerts joined, new or one they reopened.
+		ins, _ := e.Store().Incidents(ctx, knowledge.IncidentQuery{Since: t})
 		for _, in := range ins {
 			if slices.Contains(in.Entities, "payment") && len(in.Causes) > 0 {
 				first = in.Causes[0].Entity
