@@ -436,7 +436,7 @@ func TestRejected(t *testing.T) {
 	f("GET", I+"?status=closed", "", "", 400, I, "bad_status", "valid ones are open, mitigating, resolved")
 	f("GET", I+"?stauts=open", "", "", 400, I, "unknown_param", `unknown query parameter "stauts"; valid ones are status, since, limit`)
 	f("GET", I+"?limit=%zz", "", "", 400, I, "bad_query", "the query string is malformed")
-	f("GET", I+"?limit=x&since=y", "", "", 400, I, "bad_time", `since: "y" is neither RFC 3339 (2006-01-02T15:04:05Z) nor unix seconds (1700000000); limit "x" is not a number`)
+	f("GET", I+"?limit=x&since=y", "", "", 400, I, "bad_time", `since: "y" is neither RFC 3339 (2006-01-02T15:04:05Z) nor unix seconds (1700000000) (or a time ago such as 1h); limit "x" is not a number`)
 	const O = "/api/v1/observations"
 	f("GET", O+"?kind=trace.slow", "", "", 400, O, "bad_kind", `kind "trace.slow" is not an observation kind; valid ones are metric.anomaly,`)
 	f("GET", O+"?since=10&until=5", "", "", 400, O, "bad_time", "until (1970-01-01T00:00:05Z) must be after since (1970-01-01T00:00:10Z)")
@@ -450,7 +450,7 @@ func TestRejected(t *testing.T) {
 	// Routing.
 	f("GET", "/api/v2/incidents", "", "", 404, "unmatched", "no_route", `no such path "/api/v2/incidents"`)
 	f("DELETE", I+"/7", "", "", 405, D, "method", "method DELETE is not allowed on /api/v1/incidents/7; use GET, HEAD")
-	f("GET", E, "", "", 405, E, "method", "use POST")
+	f("DELETE", E, "", "", 405, E, "method", "POST")
 }
 
 func TestAllowHeader(t *testing.T) {
@@ -462,7 +462,7 @@ func TestAllowHeader(t *testing.T) {
 		}
 	}
 	f("POST", "/api/v1/incidents", "GET, HEAD")
-	f("PUT", "/api/v1/events", "POST")
+	f("PUT", "/api/v1/events", "GET, HEAD, POST")
 	f("POST", "/healthz", "GET, HEAD")
 }
 
