@@ -194,3 +194,20 @@ func TestTimeFloor(t *testing.T) {
 		t.Error("the control series made no finding: the test does not test the floor")
 	}
 }
+
+// The budget does not apply to up and restarts: with no token left and no
+// new level, a flapping service's next fall is still reported; another
+// series' is not.
+func TestBudgetSparesUp(t *testing.T) {
+	st := NewStage(DefaultConfig(), nil)
+	for _, c := range []struct {
+		name string
+		want bool
+	}{{"up", true}, {"kube_pod_container_status_restarts", true}, {"queue_depth", false}} {
+		ser := st.newSeries(key{entity: "flaky", name: c.name}, &signal.Sample{Name: c.name})
+		ser.tokens, ser.seenHi, ser.lo, ser.hi = 0, true, 0, 1
+		if got := st.spend(ser, 0); got != c.want {
+			t.Errorf("%s: reported %v with no token and no new level, want %v", c.name, got, c.want)
+		}
+	}
+}

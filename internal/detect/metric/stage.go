@@ -56,6 +56,9 @@ type series struct {
 	tokens float64
 	hi, lo float64
 	seenHi bool
+	// free is set for series the budget does not apply to: up and
+	// restarts, where every fall or crash is news however often it came.
+	free bool
 }
 
 // partKey identifies the parts of one derived saturation: the entity, the
@@ -254,7 +257,7 @@ func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
 		return nil
 	}
 	s.perEntity[k.entity]++
-	return &series{d: d, tokens: s.cfg.Budget}
+	return &series{d: d, tokens: s.cfg.Budget, free: m.Quantity == semconv.Up || m.Quantity == semconv.Restarts}
 }
 
 func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.Observation {
@@ -327,7 +330,7 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 // value the series has shown.
 func (s *Stage) spend(ser *series, v float64) bool {
 	switch {
-	case s.cfg.Budget <= 0:
+	case s.cfg.Budget <= 0 || ser.free:
 		return true
 	case ser.tokens >= 1:
 		ser.tokens--
