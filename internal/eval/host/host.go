@@ -329,12 +329,13 @@ remote_write:
 		}
 	}
 	rep.add("disk fill: an incident caused by the disk", "disk", orNone(cause), cause != "")
-	// The disk runbook trims the journal: nominated where systemd runs.
-	wantRunbook := "free-disk-space"
-	if _, err := os.Stat("/run/systemd/system"); err != nil {
-		wantRunbook = "none (no systemd here)"
+	// The disk runbook trims the journal: nominated where systemd runs,
+	// elsewhere another that fits (the diagnosis) or none.
+	if _, err := os.Stat("/run/systemd/system"); err == nil {
+		rep.add("disk fill: the runbook nominated", "free-disk-space", orNone(nominated), nominated == "free-disk-space")
+	} else {
+		rep.add("disk fill: the runbook nominated", "not free-disk-space (no systemd here)", orNone(nominated), nominated != "free-disk-space")
 	}
-	rep.add("disk fill: the runbook nominated", wantRunbook, orNone(nominated), orNone(nominated) == wantRunbook || strings.HasPrefix(wantRunbook, "none") && nominated == "")
 	if err := sleep(ctx, cfg.Scrape*4); err != nil {
 		return rep, err
 	}
