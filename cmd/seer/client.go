@@ -21,9 +21,19 @@ func postJSON(ctx context.Context, server, path, what string, v any) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	return call(ctx, http.MethodPost, server, path, what, bytes.NewReader(body))
+}
+
+// getJSON asks a running seer for server+path and returns the body of its
+// answer, with the errors of postJSON.
+func getJSON(ctx context.Context, server, path, what string) ([]byte, error) {
+	return call(ctx, http.MethodGet, server, path, what, nil)
+}
+
+func call(ctx context.Context, method, server, path, what string, body io.Reader) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(server, "/")+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(server, "/")+path, body)
 	if err != nil {
 		return nil, fmt.Errorf("--server %q: %w", server, err)
 	}
@@ -33,7 +43,7 @@ func postJSON(ctx context.Context, server, path, what string, v any) ([]byte, er
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("sending %s to %s (is seer running?): %w", what, server, err)
+		return nil, fmt.Errorf("%s %s at %s (is seer running?): %w", strings.ToLower(method), what, server, err)
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -23,10 +23,13 @@ Usage:
   seer event deploy|config|upgrade|... --service S [--text T]  send a change event to a running seer
   seer investigate --at T [--service S]                        rank the causes of trouble around T
   seer runbook check FILE|DIR...                               validate runbooks
-  seer eval  nab|loghub|rca --data DIR [--json]               score seer on a public benchmark
+  seer eval  nab|loghub|rca|tsad --data DIR [--json]          score seer on a public benchmark
+  seer eval  host [--short] [--json]                           this host's Prometheus stack, healthy, then real faults
   seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
   seer feedback INCIDENT --confirm|--reject ENTITY             tell seer whether it was right
   seer approve|reject INCIDENT [--reason TEXT]                 decide a runbook waiting for approval
+  seer incidents [--status S] [--since 24h] | incident show ID list incidents, show one
+  seer ack|resolve|reopen INCIDENT                             take an incident on, close it, open it again
   seer token new --role ROLE [--name NAME]                    make an API token (read, ingest, operate, admin)
   seer version
 
@@ -83,6 +86,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runFeedback(ctx, rest, stdout, stderr)
 	case "approve", "reject":
 		return runApprove(ctx, args, stdout, stderr)
+	case "incidents":
+		return runIncidents(ctx, rest, stdout, stderr)
+	case "incident":
+		return runIncident(ctx, rest, stdout, stderr)
+	case "ack", "resolve", "reopen":
+		return runAct(ctx, args, stdout, stderr)
 	case "token":
 		return runToken(rest, stdout, stderr)
 	case "version":

@@ -26,6 +26,15 @@ type Store interface {
 	Events(ctx context.Context, q knowledge.EventQuery) ([]signal.Event, error)
 }
 
+// Lifecycle takes an operator's action on an incident: ack, resolve or
+// reopen. It returns knowledge.ErrNotFound for an unknown incident and an
+// error wrapping ErrTransition for an action that does not apply.
+type Lifecycle func(ctx context.Context, id int64, action, by string) (signal.Incident, error)
+
+// ErrTransition marks a lifecycle action that does not apply to the
+// incident's state; the Lifecycle wraps it.
+var ErrTransition = errors.New("the action does not apply")
+
 // Deps are what the server is wired to. A nil field disables what it feeds:
 // the routes answer 503 (Store, Events), or an empty graph (Topology), or
 // always ready (Ready), or no /metrics route (Metrics), or the wall clock (Now).
@@ -52,6 +61,8 @@ type Deps struct {
 	// Investigate ranks the causes of trouble around a time (POST
 	// /api/v1/investigations).
 	Investigate Investigator
+	// Lifecycle, when set, serves ack, resolve and reopen.
+	Lifecycle Lifecycle
 	// Auth checks the bearer tokens of the routes that need a permission;
 	// nil is authentication off.
 	Auth *auth.Authenticator
@@ -83,6 +94,7 @@ type Server struct {
 	series       SeriesPoints
 	ui           http.Handler
 	clock        func() time.Time
+	lifecycle    Lifecycle
 	m            *metrics
 }
 
@@ -107,6 +119,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		series:       d.Series,
 		ui:           d.UI,
 		clock:        d.Clock,
+		lifecycle:    d.Lifecycle,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -138,6 +151,10 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("GET /api/v1/observations", auth.Read, s.listObservations)
 	s.handle("GET /api/v1/services", auth.Read, s.services)
 	s.handle("POST /api/v1/events", auth.Ingest, s.postEvents)
+	s.handle("GET /api/v1/events", auth.Read, s.listEvents)
+	s.handle("POST /api/v1/incidents/{id}/ack", auth.Operate, s.act(ActionAck))
+	s.handle("POST /api/v1/incidents/{id}/resolve", auth.Operate, s.act(ActionResolve))
+	s.handle("POST /api/v1/incidents/{id}/reopen", auth.Operate, s.act(ActionReopen))
 	s.handle("POST /api/v1/incidents/{id}/approve", auth.Operate, s.approve)
 	s.handle("POST /api/v1/incidents/{id}/reject", auth.Operate, s.reject)
 	s.handle("GET /api/v1/executions", auth.Read, s.listExecutions)
@@ -146,7 +163,6 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
 	s.handle("POST /api/v1/incidents/{id}/acknowledge", auth.Operate, d.Feedback.Acknowledge)
 	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
-	s.handle("GET /api/v1/events", auth.Read, s.listEvents)
 	s.handle("GET /api/v1/whoami", auth.None, s.whoami)
 	// The UI's page and files are public: they hold no data, and the page
 	// asks the API (with the user's token) for everything it shows.
@@ -338,6 +354,10 @@ func (noStore) Incidents(context.Context, knowledge.IncidentQuery) ([]signal.Inc
 	return nil, errUnconfigured
 }
 
+func (noStore) Events(context.Context, knowledge.EventQuery) ([]signal.Event, error) {
+	return nil, errUnconfigured
+}
+
 func (noStore) Incident(context.Context, int64) (signal.Incident, error) {
 	return signal.Incident{}, errUnconfigured
 }
@@ -347,9 +367,5 @@ func (noStore) Observations(context.Context, knowledge.ObservationQuery) ([]sign
 }
 
 func (noStore) Executions(context.Context, int64) ([]signal.Execution, error) {
-	return nil, errUnconfigured
-}
-
-func (noStore) Events(context.Context, knowledge.EventQuery) ([]signal.Event, error) {
 	return nil, errUnconfigured
 }

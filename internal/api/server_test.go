@@ -38,7 +38,9 @@ type fakeStore struct {
 
 	incQ []knowledge.IncidentQuery
 	obsQ []knowledge.ObservationQuery
+	evQ  []knowledge.EventQuery
 }
+
 
 func (f *fakeStore) Incidents(_ context.Context, q knowledge.IncidentQuery) ([]signal.Incident, error) {
 	f.mu.Lock()
@@ -92,6 +94,7 @@ func (f *fakeStore) Executions(_ context.Context, id int64) ([]signal.Execution,
 func (f *fakeStore) Events(_ context.Context, q knowledge.EventQuery) ([]signal.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.evQ = append(f.evQ, q)
 	if f.err != nil {
 		return nil, f.err
 	}

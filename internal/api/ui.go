@@ -69,23 +69,6 @@ func (s *Server) observationSeries(w http.ResponseWriter, r *http.Request) error
 	}{o, onset, from, to, o.Expected, o.Low, o.High, nonNil(list)})
 }
 
-// listEvents answers GET /api/v1/events: the stored change and alarm events,
-// newest first, by entity and time.
-func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
-	p := parseParams(r, "entity", "since", "until", "limit")
-	q := knowledge.EventQuery{Entity: p.str("entity"), Since: p.time("since"), Until: p.time("until"), Limit: p.limit()}
-	if err := p.err(); err != nil {
-		return err
-	}
-	list, err := s.store.Events(r.Context(), q)
-	if err != nil {
-		return fmt.Errorf("listing events: %w", err)
-	}
-	return reply(w, http.StatusOK, struct {
-		Events []signal.Event `json:"events"`
-	}{nonNil(list)})
-}
-
 // whoami answers GET /api/v1/whoami: who the request's token (or its
 // absence) is and what it may do, so that a client shows only the actions
 // it is allowed, and the engine's time to measure ages by. A token that is

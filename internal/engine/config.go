@@ -45,6 +45,10 @@ type Config struct {
 	// (log templates and baselines) to the data directory, besides on a
 	// clean stop; 0 saves only on a clean stop.
 	Checkpoint time.Duration `yaml:"checkpoint"`
+	// Retention is how long observations, events and resolved incidents
+	// are kept; older ones are deleted in the background, a bounded batch
+	// at a time. 0 keeps everything.
+	Retention time.Duration `yaml:"retention"`
 	// Topology declares services and calls that traces may not show (yet);
 	// the discovered graph is merged with it.
 	Topology signal.Topology `yaml:"topology"`
@@ -86,6 +90,7 @@ func Default() Config {
 		Tick:         time.Second,
 		RuleMining:   time.Hour,
 		Checkpoint:   time.Minute,
+		Retention:    30 * 24 * time.Hour,
 		Bus:          bus.DefaultMemoryConfig(),
 		OTLP:         otlp.DefaultConfig(),
 		RemoteWrite:  promrw.DefaultConfig(),
@@ -145,6 +150,9 @@ func (c Config) Validate() error {
 	}
 	if c.Checkpoint < 0 {
 		errs = append(errs, fmt.Errorf("checkpoint must be 0 (only on a clean stop) or positive, got %v", c.Checkpoint))
+	}
+	if c.Retention < 0 {
+		errs = append(errs, fmt.Errorf("retention must be 0 (keep everything) or positive, got %v", c.Retention))
 	}
 	if c.RuleMining < 0 {
 		errs = append(errs, fmt.Errorf("rule_mining must be 0 (off) or positive, got %v", c.RuleMining))

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
+	"github.com/seerops/seer/internal/ingest/alertmanager"
 	"github.com/seerops/seer/internal/ingest/probe"
 	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/knowledge"
@@ -65,14 +67,15 @@ type Engine struct {
 	inferMu  sync.Mutex
 	inferrer *infer.Inferrer
 
-	in      ingest
-	orphans orphans             // incidents the last run left open
-	mem     *memlimit.Limiter   // nil: no memory limit
-	auth    *auth.Authenticator // nil: authentication off
-	clock   dataClock
-	reg     *prometheus.Registry
-	m       engineMetrics
-	api     http.Handler
+	in       ingest
+	services services
+	orphans  orphans             // incidents the last run left open
+	mem      *memlimit.Limiter   // nil: no memory limit
+	auth     *auth.Authenticator // nil: authentication off
+	clock    dataClock
+	reg      *prometheus.Registry
+	m        engineMetrics
+	api      http.Handler
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -123,6 +126,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		return nil, err
 	}
 	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
+	e.metrics.UseSemantics(e.inferrer.Semantics())
 	// What was learned before a restart: mined and written rules, and the
 	// ranking weights operators' feedback shifted.
 	rules, err := store.Rules(ctx)
@@ -177,9 +181,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Investigate: func(at time.Time, entity string) []signal.Cause {
 			return e.inferrer.Investigate(at, entity)
 		},
-		Series: e.series,
-		UI:     ui.Handler(),
-		Clock:  func() time.Time { return e.clock.now(time.Now()) },
+		Series:    e.series,
+		UI:        ui.Handler(),
+		Clock:     func() time.Time { return e.clock.now(time.Now()) },
+		Lifecycle: e.Act,
 	}, logger))
 	return e, nil
 }
@@ -202,6 +207,65 @@ func (e *Engine) series(entity, name string, from, to time.Time) []api.Series {
 	return out
 }
 
+// Act takes an operator's action on a stored incident (infer.ActionAck,
+// ActionResolve, ActionReopen) and stores the result; by is who.
+func (e *Engine) Act(ctx context.Context, id int64, action, by string) (signal.Incident, error) {
+	e.inferMu.Lock()
+	defer e.inferMu.Unlock()
+	in, err := e.store.Incident(ctx, id)
+	if err != nil {
+		return in, err
+	}
+	out, err := e.inferrer.Apply(in, action, by, e.clock.now(time.Now()))
+	if errors.Is(err, infer.ErrTransition) {
+		return in, fmt.Errorf("%w: %v", api.ErrTransition, err)
+	}
+	if err != nil {
+		return in, err
+	}
+	if err := e.store.PutIncident(ctx, &out); err != nil {
+		return in, fmt.Errorf("storing incident %d: %w", id, err)
+	}
+	e.logger.Info("incident "+action, "id", id, "by", by, "status", out.Status)
+	return out, nil
+}
+
+// pruneEvery is how often retention is enforced.
+const pruneEvery = 10 * time.Minute
+
+// pruner is a store that can delete what is past its retention.
+type pruner interface {
+	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
+// Prune deletes the observations, events and resolved incidents older than
+// Retention before now, in bounded batches, at most a few thousand rows a
+// batch and a hundred batches a call; it returns how many rows went.
+func (e *Engine) Prune(ctx context.Context, now time.Time) int {
+	p, ok := e.store.(pruner)
+	if !ok || e.cfg.Retention <= 0 {
+		return 0
+	}
+	total := 0
+	for range 100 {
+		n, err := p.Prune(ctx, now.Add(-e.cfg.Retention))
+		total += n
+		if err != nil {
+			if ctx.Err() == nil {
+				e.logger.Warn("enforcing retention", "err", err)
+			}
+			break
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if total > 0 {
+		e.logger.Info("retention enforced", "deleted", total, "retention", e.cfg.Retention)
+	}
+	return total
+}
+
 // Store is the knowledge repository the engine writes to.
 func (e *Engine) Store() knowledge.Store { return e.store }
 
@@ -213,8 +277,9 @@ func (e *Engine) Handler() http.Handler { return e.api }
 // other cases.
 func (e *Engine) SetWeights(w infer.Weights) { e.inferrer.SetWeights(w) }
 
-// Topology is the service graph discovered from traces.
-func (e *Engine) Topology() signal.Topology { return e.trace.Topology() }
+// Topology is the service graph discovered from traces and declared, with
+// the services seen only in metrics, logs or events among its services.
+func (e *Engine) Topology() signal.Topology { return e.services.merge(e.trace.Topology()) }
 
 // Ingest hands a batch of telemetry and events to the pipeline. Signals are
 // published per entity (spans per trace), so that a partitioned bus keeps
@@ -231,6 +296,7 @@ func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	if err := e.storeEvents(ctx, b.Events); err != nil {
 		return err
 	}
+	e.services.observe(b)
 	e.m.countIngested(b)
 	e.clock.observe(b)
 	if e.cfg.Bus.Sync {
@@ -348,11 +414,11 @@ func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Obser
 		ev := evs[i]
 		kind, score := signal.Change, 0.3
 		if ev.Kind == signal.EventAlarm {
-			if ev.Attrs["status"] == "resolved" {
+			if ev.Attrs["status"] == "resolved" || ev.Attrs[alertmanager.AttrHeartbeat] == "true" {
 				// Kept in the repository as history; not a symptom.
 				continue
 			}
-			kind, score = signal.Alarm, 0.8
+			kind, score = signal.Alarm, alarmScore(ev.Attrs["severity"])
 		}
 		obs = append(obs, signal.Observation{
 			Time: ev.Time, Start: ev.Time, Entity: ev.Entity, Kind: kind, Name: string(ev.Kind),
@@ -364,6 +430,33 @@ func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Obser
 	e.inferrer.AddEvents(evs)
 	e.inferMu.Unlock()
 	return obs, nil
+}
+
+// alarmScore weighs an alarm by its severity label: a critical alert is
+// near-certain trouble, a warning likely, an info hardly a symptom. An
+// alarm that gives none is taken for a warning.
+func alarmScore(severity string) float64 {
+	switch strings.ToLower(severity) {
+	case "":
+		return 0.7
+	case "page", "high", "major", "p1":
+		return 0.95
+	case "minor", "medium", "p3":
+		return 0.7
+	case "low", "p4", "p5":
+		return 0.45
+	}
+	switch signal.ParseSeverity(severity) {
+	case signal.SeverityFatal:
+		return 0.95
+	case signal.SeverityError:
+		return 0.9
+	case signal.SeverityWarn:
+		return 0.7
+	case signal.SeverityDebug:
+		return 0.3
+	}
+	return 0.45
 }
 
 // infer is the consumer of the observations topic: store, correlate, rank,
@@ -524,8 +617,17 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 			e.logger.Warn("mining rules", "err", err)
 		}
 	}
+	var prune <-chan time.Time
+	if e.cfg.Retention > 0 {
+		t := time.NewTicker(pruneEvery)
+		defer t.Stop()
+		prune = t.C
+		e.Prune(ctx, time.Now())
+	}
 	for {
 		select {
+		case wall := <-prune:
+			e.Prune(ctx, wall)
 		case <-mine:
 			if _, err := e.MineRules(ctx); err != nil && ctx.Err() == nil {
 				e.logger.Warn("mining rules", "err", err)

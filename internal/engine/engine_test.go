@@ -68,6 +68,8 @@ func testConfig(t *testing.T, dir string) Config {
 	cfg.DataDir = dir
 	cfg.OTLP.GRPCAddr = freeAddr(t)
 	cfg.OTLP.HTTPAddr = freeAddr(t)
+	// The tests' data is dated in the past: retention would delete it.
+	cfg.Retention = 0
 	return cfg
 }
 
@@ -169,7 +171,9 @@ func TestEngineServesAPIAndKeepsKnowledgeAcrossRestart(t *testing.T) {
 	}
 	// Standard telemetry arrives through the receivers the engine serves:
 	// an Alertmanager webhook on the API's port and OTLP/HTTP on its own.
-	alert := `{"version":"4","status":"firing","receiver":"seer","alerts":[{"status":"firing","labels":{"alertname":"HighErrorRate","service":"payment"},"annotations":{"summary":"5xx above 5%"},"startsAt":"2026-01-05T10:01:00Z","fingerprint":"abc"}]}`
+	// A fresh alert: one firing since long before seer started is a heartbeat.
+	alert := `{"version":"4","status":"firing","receiver":"seer","alerts":[{"status":"firing","labels":{"alertname":"HighErrorRate","service":"payment"},"annotations":{"summary":"5xx above 5%"},"startsAt":"` +
+		time.Now().UTC().Format(time.RFC3339) + `","fingerprint":"abc"}]}`
 	resp, err = http.Post(base+"/api/v1/alerts/alertmanager", "application/json", strings.NewReader(alert))
 	if err != nil {
 		t.Fatal(err)

@@ -136,6 +136,10 @@ func New(cfg Config, topology func() signal.Topology, logger *slog.Logger) *Infe
 	}
 }
 
+// Semantics is the semantics table the inferrer reads series by, with the
+// user's rules: the one table every stage of an engine shares.
+func (i *Inferrer) Semantics() *semconv.Table { return i.table }
+
 // Add correlates the observations and returns a snapshot of every incident
 // they opened, reopened or changed, with its causes ranked afresh.
 func (i *Inferrer) Add(obs []signal.Observation) []*signal.Incident {

@@ -12,6 +12,11 @@ type Config struct {
 	// DryRun forces every runbook to dry-run, whatever its mode says: the
 	// switch that stops all automation at once.
 	DryRun bool `yaml:"dry_run"`
+	// Environments are what the hosts seer acts on offer a runbook's steps:
+	// kubernetes, systemd, docker. Empty: what this machine has (a
+	// Kubernetes service account or kubeconfig, a running systemd, a
+	// docker socket). A runbook that needs another is not nominated.
+	Environments []string `yaml:"environments"`
 	// Cooldown is the least time between the end of one run on a target
 	// and the start of the next.
 	Cooldown time.Duration `yaml:"cooldown"`
@@ -65,6 +70,11 @@ func DefaultConfig() Config {
 // Validate reports every problem, each naming its key.
 func (c Config) Validate() error {
 	var errs []error
+	for _, e := range c.Environments {
+		if e != "kubernetes" && e != "systemd" && e != "docker" {
+			errs = append(errs, fmt.Errorf("environments: %q is not kubernetes, systemd or docker", e))
+		}
+	}
 	nonNeg := func(name string, d time.Duration) {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %s", name, d))

@@ -35,3 +35,41 @@ diagnostics:
 		t.Errorf("seer's own environment reached the program:\n%s", r.Output)
 	}
 }
+
+// A runbook is nominated only where the environment offers what its steps
+// act through: on a host without Kubernetes a kubectl restart is not, the
+// next runbook that fits is; with Kubernetes it is.
+func TestEnvironmentGatesNomination(t *testing.T) {
+	kube := parse(t, `name: k-restart
+when: cause.kind == "latency"
+priority: 10
+mode: dry-run
+actions:
+  - name: restart
+    kubectl: {verb: rollout-restart, deployment: "{{ .Target }}"}
+`)
+	look := parse(t, `name: look
+when: cause.kind == "latency"
+priority: 1
+mode: dry-run
+diagnostics:
+  - name: traces
+    collect: {traces: 5}
+`)
+	if got := kube.Needs(); len(got) != 1 || got[0] != "kubernetes" {
+		t.Fatalf("needs %v", got)
+	}
+	for _, c := range []struct {
+		envs []string
+		want string
+	}{{[]string{"systemd"}, "look"}, {[]string{"kubernetes"}, "k-restart"}} {
+		cfg := fast()
+		cfg.Environments = c.envs
+		fx := newFixture(t, cfg, kube, look)
+		nom := fx.handle(fx.incident("node", "latency"))
+		if nom == nil || nom.Name != c.want {
+			t.Errorf("environments %v: nominated %+v, want %s", c.envs, nom, c.want)
+		}
+		fx.m.Wait()
+	}
+}

@@ -73,6 +73,11 @@ func (m *Manager) choose(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.
 		if rb == nil || !rb.Matches(env) {
 			continue
 		}
+		if lack := missing(rb, m.envs); len(lack) > 0 {
+			m.log.Debug("runbook fits but is not nominated: its steps need what this environment lacks",
+				"runbook", rb.Name, "incident", in.ID, "needs", lack, "have", m.envs)
+			continue
+		}
 		s, n := m.score(top.Kind, top.Entity, rb.Name)
 		cs = append(cs, cand{rb, s, n >= 2 && s < demoted})
 	}

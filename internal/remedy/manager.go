@@ -90,6 +90,7 @@ type Deps struct {
 // at once, within the policy. It is safe for concurrent use.
 type Manager struct {
 	cfg      Config
+	envs     []string // Config.Environments or detected
 	store    Store
 	planner  *Planner
 	policy   *Policy
@@ -166,6 +167,10 @@ func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
 		active:   map[int64]bool{},
 		scores:   map[string]*signal.Rule{},
 		files:    newFileSet(d.Runbooks),
+	}
+	m.envs = cfg.Environments
+	if len(m.envs) == 0 {
+		m.envs = detectEnvironments()
 	}
 	m.step = m.run
 	m.planner.choose = m.choose

@@ -83,6 +83,21 @@ type Meaning struct {
 	// Saturation is set when the value is a share of a limit (0..1 or
 	// 0..100 %), so that it can be forecast to exhaustion.
 	Saturation bool
+	// Limit is the value a saturation cannot exceed: 1 for a ratio, 100
+	// for a percentage; 0 when the series is no saturation.
+	Limit float64
+}
+
+// Floor is the smallest change of the series anyone notices, where its
+// unit says: a millisecond of a time. 0 when the unit is unknown.
+func (m Meaning) Floor() float64 {
+	switch m.Unit {
+	case "s":
+		return 1e-3
+	case "ms":
+		return 1
+	}
+	return 0
 }
 
 // Local tells whether trouble in the quantity stays where the fault is: a
@@ -132,7 +147,9 @@ type Rule struct {
 	Bad        string `yaml:"bad"`
 	Peer       string `yaml:"peer"`
 	Saturation bool   `yaml:"saturation"`
-	re         *regexp.Regexp
+	// Limit is the value a saturation cannot exceed; 0 means 1.
+	Limit float64 `yaml:"limit"`
+	re    *regexp.Regexp
 }
 
 // Config extends the built-in table.
@@ -140,6 +157,25 @@ type Config struct {
 	// Rules are tried in order before the built-in conventions; the first
 	// whose regexp matches the whole name wins.
 	Rules []Rule `yaml:"rules"`
+	// Ratios are saturations derived from two series, added to the
+	// built-in ones (Ratios).
+	Ratios []Ratio `yaml:"ratios"`
+}
+
+// Ratio is a saturation derived from the series that hold its parts: Name
+// is 1 - Free/Total, for each label set the two parts share (a file system
+// per mount point). The derived name must mean a saturation in this table.
+type Ratio struct {
+	Name  string `yaml:"name"`
+	Free  string `yaml:"free"`
+	Total string `yaml:"total"`
+}
+
+// builtinRatios are the saturations node_exporter and the OpenTelemetry
+// host metrics have the parts of but do not export.
+var builtinRatios = []Ratio{
+	{Name: "node_filesystem_utilization", Free: "node_filesystem_avail_bytes", Total: "node_filesystem_size_bytes"},
+	{Name: "node_memory_utilization", Free: "node_memory_MemAvailable_bytes", Total: "node_memory_MemTotal_bytes"},
 }
 
 // Validate reports every rule that does not compile or names an unknown
@@ -155,6 +191,11 @@ func (c Config) Validate() error {
 		}
 		if _, err := direction(r.Bad); err != nil {
 			errs = append(errs, fmt.Errorf("semantics.rules[%d].bad: %w", i, err))
+		}
+	}
+	for i, r := range c.Ratios {
+		if r.Name == "" || r.Free == "" || r.Total == "" || r.Free == r.Total {
+			errs = append(errs, fmt.Errorf("semantics.ratios[%d]: name, free and total are required, free and total differ", i))
 		}
 	}
 	return errors.Join(errs...)
@@ -191,9 +232,11 @@ func direction(s string) (Direction, error) {
 
 // Table maps series to meanings. It is safe for concurrent use.
 type Table struct {
-	rules []Rule
-	mu    sync.Mutex
-	memo  map[string]Meaning
+	rules  []Rule
+	ratios []Ratio
+	parts  map[string]part
+	mu     sync.Mutex
+	memo   map[string]Meaning
 }
 
 // New returns the built-in table extended by cfg's rules.
@@ -201,12 +244,39 @@ func New(cfg Config) (*Table, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Table{memo: map[string]Meaning{}}
+	t := &Table{memo: map[string]Meaning{}, parts: map[string]part{}}
 	for _, r := range cfg.Rules {
 		r.re = regexp.MustCompile("^(?:" + r.Match + ")$")
 		t.rules = append(t.rules, r)
 	}
+	t.ratios = append(slices.Clone(cfg.Ratios), builtinRatios...)
+	for i, r := range t.ratios {
+		if _, ok := t.parts[r.Free]; !ok {
+			t.parts[r.Free] = part{ratio: i}
+		}
+		if _, ok := t.parts[r.Total]; !ok {
+			t.parts[r.Total] = part{ratio: i, total: true}
+		}
+	}
 	return t, nil
+}
+
+type part struct {
+	ratio int
+	total bool
+}
+
+// PartOf tells whether the series name is a part of a derived saturation:
+// which one, and whether it is the total (else the free part).
+func (t *Table) PartOf(name string) (r Ratio, total, ok bool) {
+	if t == nil {
+		t = Default
+	}
+	p, ok := t.parts[name]
+	if !ok {
+		return Ratio{}, false, false
+	}
+	return t.ratios[p.ratio], p.total, true
 }
 
 // Default is the built-in table alone.
@@ -218,8 +288,20 @@ const maxMemo = 1 << 16
 // Of is what the series name means. Labels may name the peer of a
 // client-side series (peer.service, server.address, destination_service,
 // destination_workload).
+//
+// Labels change the meaning where they say which part of a whole a series
+// counts: node_cpu_seconds_total{mode="idle"} is CPU left over, bad when it
+// falls, where mode="user" is CPU used.
 func (t *Table) Of(name string, labels map[string]string) Meaning {
 	m := t.ofName(name)
+	if m.Quantity.Resource() && m.Bad == Rise {
+		for _, k := range freeLabels {
+			if v := labels[k]; v != "" && freeWords[strings.ToLower(v)] {
+				m.Bad = Fall
+				break
+			}
+		}
+	}
 	if m.Peer == "" {
 		for _, k := range peerLabels {
 			if v := labels[k]; v != "" {
@@ -230,6 +312,14 @@ func (t *Table) Of(name string, labels map[string]string) Meaning {
 	}
 	return m
 }
+
+// freeLabels name the part of a resource a series counts (node_exporter's
+// mode, OpenTelemetry's system.cpu.state / system.memory.state); freeWords
+// are the parts that are left over rather than used.
+var (
+	freeLabels = []string{"mode", "state", "system.cpu.state", "cpu.state", "system.memory.state", "system.filesystem.state"}
+	freeWords  = map[string]bool{"idle": true, "free": true, "available": true, "avail": true, "unused": true}
+)
 
 // peerLabels name the callee of a client-side series, in the order tried.
 var peerLabels = []string{"peer.service", "peer", "destination_service_name", "destination_workload", "destination_service", "server.address"}
@@ -260,6 +350,12 @@ func (t *Table) work(name string) Meaning {
 			continue
 		}
 		m := Meaning{Quantity: r.Quantity, Bad: usual[r.Quantity], Saturation: r.Saturation}
+		if r.Saturation {
+			m.Limit = r.Limit
+			if m.Limit == 0 {
+				m.Limit = 1
+			}
+		}
 		if r.Bad != "" {
 			m.Bad, _ = direction(r.Bad)
 		}
@@ -331,6 +427,12 @@ func builtin(name string) Meaning {
 		if q.Family() == "latency" {
 			m.Unit = unit
 		}
+		if m.Saturation {
+			m.Limit = 1
+			if has("pct", "percent") {
+				m.Limit = 100
+			}
+		}
 		return m
 	}
 	free := has("free", "avail", "available", "remaining", "idle")
@@ -346,7 +448,9 @@ func builtin(name string) Meaning {
 		return mk(Retransmits)
 	case has("cpu", "cpus", "throttled", "throttling", "load1", "load5", "load15"):
 		if free {
-			return Meaning{Quantity: CPU, Bad: Fall, Saturation: share, Host: host}
+			m := mk(CPU)
+			m.Bad, m.Saturation, m.Limit = Fall, false, 0
+			return m
 		}
 		return mk(CPU)
 	// A count or rate of requests measured by a histogram of their

@@ -67,3 +67,35 @@ func TestRuleMeaningsKeepTheUnit(t *testing.T) {
 		t.Errorf("a rule's latency in seconds: unit %q", m.Unit)
 	}
 }
+
+func TestLabelsAndSaturation(t *testing.T) {
+	f := func(name string, labels map[string]string, q Quantity, bad Direction, limit float64) {
+		t.Helper()
+		m := Default.Of(name, labels)
+		if m.Quantity != q || m.Bad != bad || m.Limit != limit || m.Saturation != (limit > 0) {
+			t.Errorf("%s %v: got %+v, want %q bad %s limit %g", name, labels, m, q, bad, limit)
+		}
+	}
+	f("node_cpu_seconds_rate", map[string]string{"cpu": "0", "mode": "idle"}, CPU, Fall, 0)
+	f("node_cpu_seconds_rate", map[string]string{"cpu": "0", "mode": "user"}, CPU, Rise, 0)
+	f("system.cpu.time_rate", map[string]string{"system.cpu.state": "idle"}, CPU, Fall, 0)
+	f("node_filesystem_utilization", map[string]string{"mountpoint": "/"}, Disk, Rise, 1)
+	f("node_memory_utilization", nil, Memory, Rise, 1)
+	f("cpu_usage_pct", nil, CPU, Rise, 100)
+	f("cpu_idle_pct", nil, CPU, Fall, 0)
+	if m := Default.Of("node_filesystem_utilization", nil); !m.Host {
+		t.Error("node_filesystem_utilization is not the host's")
+	}
+	if r, total, ok := Default.PartOf("node_filesystem_size_bytes"); !ok || !total || r.Name != "node_filesystem_utilization" {
+		t.Errorf("PartOf(size): %+v %v %v", r, total, ok)
+	}
+	if r, total, ok := Default.PartOf("node_memory_MemAvailable_bytes"); !ok || total || r.Name != "node_memory_utilization" {
+		t.Errorf("PartOf(MemAvailable): %+v %v %v", r, total, ok)
+	}
+	if _, _, ok := Default.PartOf("node_memory_MemFree_bytes"); ok {
+		t.Error("MemFree is no part")
+	}
+	if _, err := New(Config{Ratios: []Ratio{{Name: "x", Free: "a", Total: "a"}}}); err == nil {
+		t.Error("a ratio of a series to itself was accepted")
+	}
+}

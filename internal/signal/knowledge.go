@@ -196,6 +196,10 @@ type Incident struct {
 	Causes         []Cause           `json:"causes"`
 	Runbook        *Nomination       `json:"runbook,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
+	// Acknowledged is when an operator took the incident on, and By who;
+	// it stays open, but it is known to be handled.
+	Acknowledged   time.Time `json:"acknowledged,omitzero"`
+	AcknowledgedBy string    `json:"acknowledged_by,omitempty"`
 }
 
 // Top is the first-ranked cause, or the zero Cause when there is none.

@@ -80,6 +80,14 @@ type Config struct {
 	// before it scores: a young series' range is what it has happened to
 	// show so far.
 	RangeWarmUp int `yaml:"range_warm_up"`
+	// RangeWarmUpTime is how long the range is learned from before it
+	// scores, if that comes before RangeWarmUp points and after
+	// RangeWarmUpMin: a scrape every 15 s makes RangeWarmUp points four
+	// hours, and two hours are enough to have seen a host's usual range; 0
+	// counts points only.
+	RangeWarmUpTime time.Duration `yaml:"range_warm_up_time"`
+	// RangeWarmUpMin is the least number of points RangeWarmUpTime needs.
+	RangeWarmUpMin int `yaml:"range_warm_up_min"`
 
 	// SeasonBucket is the number of points averaged into one bucket of the
 	// seasonal history.
@@ -94,12 +102,11 @@ type Config struct {
 	SeasonGain float64 `yaml:"season_gain"`
 
 	// Forecast enables the exhaustion forecast for this series; the Stage
-	// sets it for series whose name ends in ForecastSuffix.
+	// sets it for every saturation of the semantics table (semconv).
 	Forecast bool `yaml:"-"`
-	// ForecastSuffix names the series that get an exhaustion forecast.
-	ForecastSuffix string `yaml:"forecast_suffix"`
-	// ForecastLimit is the value those series cannot exceed (1.0 for a ratio).
-	ForecastLimit float64 `yaml:"forecast_limit"`
+	// ForecastLimit is the value those series cannot exceed; the Stage
+	// sets it from the semantics table (1 for a ratio, 100 for a percentage).
+	ForecastLimit float64 `yaml:"-"`
 	// ForecastHorizon is how soon the limit must be reached to report it.
 	ForecastHorizon time.Duration `yaml:"forecast_horizon"`
 	// ForecastStep is the number of points averaged into one forecast bucket.
@@ -119,12 +126,10 @@ type Config struct {
 	// ForecastRampRise is ForecastRise for a ramp: how many spreads of the
 	// series its newest point must lie above the long-run mean. The climb
 	// itself is evidence the window's fit lacks, so the bar is far lower.
+	// The Stage looks for ramps only on resources that accumulate (memory,
+	// disk, pools, file descriptors by the semantics table): a CPU climbs
+	// for a few scrapes whenever the traffic does, and that is no leak.
 	ForecastRampRise float64 `yaml:"forecast_ramp_rise"`
-	// ForecastRampNames are words of the names of the series a ramp is
-	// looked for on: resources that accumulate (memory, disk, pooled
-	// connections). A CPU climbs for a few scrapes whenever the traffic
-	// does, and that is no leak.
-	ForecastRampNames []string `yaml:"forecast_ramp_names"`
 	// ForecastRise is how many spreads of the series (its long-run spread
 	// and the residual spread of the fit, the larger) both the fitted rise
 	// over the window and the fitted level's excess over the long-run mean
@@ -140,6 +145,23 @@ type Config struct {
 	// MaxSeries bounds the series a Stage tracks; new series beyond it are
 	// counted and dropped.
 	MaxSeries int `yaml:"max_series"`
+	// MaxSeriesPerEntity bounds the label sets of one entity's series a
+	// Stage tracks, so that one exporter with a label of unbounded values
+	// cannot crowd out the others; the series cut are counted.
+	MaxSeriesPerEntity int `yaml:"max_series_per_entity"`
+	// MaxLabels bounds the labels a finding carries; the rest are cut and
+	// counted in its evidence (labels_cut).
+	MaxLabels int `yaml:"max_labels"`
+
+	// Budget is the number of findings a series may report before it must
+	// earn them back by being quiet, one per BudgetRefill of in-range
+	// points: chronic noise then stays quiet. A series out of tokens still
+	// reports a run that reaches a level beyond every anomalous value it
+	// has shown, so a new level is never hidden. 0 turns the budget off.
+	Budget float64 `yaml:"budget"`
+	// BudgetRefill is how long a series must stay in range to earn one
+	// finding back.
+	BudgetRefill time.Duration `yaml:"budget_refill"`
 }
 
 // Limits of the fixed-size scratch arrays used on the hot path.
@@ -151,46 +173,50 @@ const (
 // DefaultConfig is tuned for 5-second service metrics.
 func DefaultConfig() Config {
 	return Config{
-		WarmUp:            30,
-		Threshold:         0.5,
-		Decades:           16,
-		Band:              3,
-		LevelAlpha:        0.05,
-		TrendBeta:         0.05,
-		ScaleAlpha:        0.02,
-		ShiftAlpha:        0.3,
-		Clip:              3,
-		AnomalyLearn:      0.25,
-		MinScale:          1e-6,
-		RelMinScale:       0.01,
-		TailK:             3,
-		LevelTailK:        2,
-		TailPoints:        1,
-		TailHalfLife:      360,
-		Hold:              3,
-		Suppress:          5 * time.Minute,
-		Repeat:            time.Minute,
-		ReportGain:        1.4,
-		RangeK:            10,
-		RangeDecay:        0.0003,
-		RangeWarmUp:       1000,
-		SeasonBucket:      6,
-		SeasonBuckets:     256,
-		SeasonMinACF:      0.5,
-		SeasonGain:        0.8,
-		ForecastSuffix:    "_utilization",
-		ForecastLimit:     1,
-		ForecastHorizon:   30 * time.Minute,
-		ForecastStep:      2,
-		ForecastWindow:    32,
-		ForecastZ:         4,
-		ForecastRamp:      30 * time.Second,
-		ForecastRampRise:  1.5,
-		ForecastRampNames: []string{"memory", "mem_", "heap", "disk", "filesystem", "fs_", "inode", "swap", "pool"},
-		ForecastRise:      4,
-		ForecastBaseline:  720,
-		ForecastSuppress:  30 * time.Minute,
-		MaxSeries:         100000,
+		WarmUp:             30,
+		Threshold:          0.5,
+		Decades:            16,
+		Band:               3,
+		LevelAlpha:         0.05,
+		TrendBeta:          0.05,
+		ScaleAlpha:         0.02,
+		ShiftAlpha:         0.3,
+		Clip:               3,
+		AnomalyLearn:       0.25,
+		MinScale:           1e-6,
+		RelMinScale:        0.01,
+		TailK:              3,
+		LevelTailK:         2,
+		TailPoints:         1,
+		TailHalfLife:       360,
+		Hold:               3,
+		Suppress:           5 * time.Minute,
+		Repeat:             time.Minute,
+		ReportGain:         1.4,
+		RangeK:             10,
+		RangeDecay:         0.0003,
+		RangeWarmUp:        1000,
+		RangeWarmUpTime:    2 * time.Hour,
+		RangeWarmUpMin:     400,
+		SeasonBucket:       6,
+		SeasonBuckets:      256,
+		SeasonMinACF:       0.5,
+		SeasonGain:         0.8,
+		ForecastLimit:      1,
+		ForecastHorizon:    30 * time.Minute,
+		ForecastStep:       2,
+		ForecastWindow:     32,
+		ForecastZ:          4,
+		ForecastRamp:       30 * time.Second,
+		ForecastRampRise:   1.5,
+		ForecastRise:       4,
+		ForecastBaseline:   720,
+		ForecastSuppress:   30 * time.Minute,
+		MaxSeries:          100000,
+		MaxSeriesPerEntity: 5000,
+		MaxLabels:          8,
+		Budget:             3,
+		BudgetRefill:       20 * time.Minute,
 	}
 }
 
@@ -267,6 +293,12 @@ func (c Config) Validate() error {
 	if c.RangeWarmUp < 0 {
 		bad("RangeWarmUp", c.RangeWarmUp, ">= 0")
 	}
+	if c.RangeWarmUpTime < 0 {
+		bad("RangeWarmUpTime", c.RangeWarmUpTime, ">= 0 (0: points only)")
+	}
+	if c.RangeWarmUpMin < 0 {
+		bad("RangeWarmUpMin", c.RangeWarmUpMin, ">= 0")
+	}
 	if c.SeasonBuckets != 0 {
 		if c.SeasonBuckets < minBuckets || c.SeasonBuckets > maxSeasonBuckets {
 			bad("SeasonBuckets", c.SeasonBuckets, fmt.Sprintf("0 (off) or in [%d,%d]", minBuckets, maxSeasonBuckets))
@@ -307,6 +339,18 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSeries < 1 {
 		bad("MaxSeries", c.MaxSeries, ">= 1")
+	}
+	if c.MaxSeriesPerEntity < 1 {
+		bad("MaxSeriesPerEntity", c.MaxSeriesPerEntity, ">= 1")
+	}
+	if c.MaxLabels < 0 {
+		bad("MaxLabels", c.MaxLabels, ">= 0")
+	}
+	if !(c.Budget >= 0) {
+		bad("Budget", c.Budget, ">= 0 (0: off)")
+	}
+	if c.Budget > 0 && c.BudgetRefill <= 0 {
+		bad("BudgetRefill", c.BudgetRefill, "> 0 when Budget is set")
 	}
 	return errors.Join(errs...)
 }

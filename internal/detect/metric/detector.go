@@ -135,6 +135,7 @@ type Detector struct {
 	skipped    int
 	outOfOrder int
 	last       time.Time
+	first      time.Time
 
 	level, trend    float64
 	absDev, up, dn  float64 // EWMA of |e|, max(e,0), max(-e,0)
@@ -164,6 +165,10 @@ type Detector struct {
 	// The series' long-run range, each end drawn towards the middle by
 	// RangeDecay per point.
 	lo, hi, rangePrev float64
+	// pend is the first point of an escape from the range, held back from
+	// it until the next point (see widen).
+	pend    float64
+	pending bool
 
 	season *season
 	trendW *window
@@ -191,6 +196,38 @@ func NewDetector(cfg Config) (*Detector, error) {
 		d.trendW = newWindow(cfg.ForecastWindow, cfg.ForecastStep)
 	}
 	return d, nil
+}
+
+// jumpShare is the excess beyond the long-run range, in widths of the
+// range, from which an escape's first point is held back from the range.
+const jumpShare = 0.5
+
+// widen takes v into the long-run range. An escape is judged against the
+// range it escaped, not one its own first point widened: the first point
+// beyond the range is held back (pend) until the next says whether it was
+// a lone record or the start of a new level (when it jumped jumpShare of
+// the range's width beyond it: a heavy-tailed series makes its records
+// by small steps); either way both are taken in
+// then, so that a new level is reported once and becomes the range.
+func (d *Detector) widen(v float64, escaped bool, prev float64) {
+	if escaped && prev == 0 && !d.pending && math.Abs(d.rangePrev) >= jumpShare {
+		d.pend, d.pending = v, true
+		return
+	}
+	if d.pending {
+		d.lo, d.hi = min(d.lo, d.pend), max(d.hi, d.pend)
+		d.pending = false
+	}
+	d.lo, d.hi = min(d.lo, v), max(d.hi, v)
+}
+
+// rangeWarm tells whether the long-run range has been learned long enough
+// to score: RangeWarmUp points, or RangeWarmUpTime of at least
+// RangeWarmUpMin points, whichever comes first (at a 15 s scrape, 1000
+// points are four hours).
+func (d *Detector) rangeWarm(t time.Time) bool {
+	c := &d.cfg
+	return d.n > c.RangeWarmUp || c.RangeWarmUpTime > 0 && d.n > c.RangeWarmUpMin && t.Sub(d.first) >= c.RangeWarmUpTime
 }
 
 // Skipped is the number of NaN, infinite or absurdly large values ignored.
@@ -243,6 +280,9 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	}
 	d.last = t
 	d.n++
+	if d.n == 1 {
+		d.first = t
+	}
 	cfg := &d.cfg
 	if d.n == 1 {
 		d.level, d.lo, d.hi = v, v, v
@@ -337,7 +377,9 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	// is from point to point, which the level model, whose scale follows
 	// that noise, cannot tell.
 	var rangeScore float64
-	if w := d.hi - d.lo; d.n > cfg.RangeWarmUp && w > max(cfg.MinScale, cfg.RelMinScale*math.Abs(pred)) {
+	prevEscape := d.rangePrev
+	escaped := false
+	if w := d.hi - d.lo; d.rangeWarm(t) && w > max(cfg.MinScale, cfg.RelMinScale*math.Abs(pred)) {
 		var x float64
 		z := 1.0
 		switch {
@@ -350,6 +392,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		// two: a lone value just past the extremes is how a heavy-tailed
 		// series makes its records.
 		x *= z
+		escaped = x != 0
 		if x*d.rangePrev > 0 {
 			rangeScore = min(1, cfg.RangeK*min(math.Abs(x), math.Abs(d.rangePrev)))
 		}
@@ -423,7 +466,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		s.learn(v, !deviant, cfg)
 	}
 	d.learn(e, sUp, sDn, qSpike, warm, deviant)
-	d.lo, d.hi = min(d.lo, v), max(d.hi, v)
+	d.widen(v, escaped, prevEscape)
 	if a := cfg.RangeDecay; a > 0 {
 		mid := (d.lo + d.hi) / 2
 		d.lo += a * (mid - d.lo)

@@ -3,6 +3,7 @@ package metric
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -22,6 +24,15 @@ type Stats struct {
 	Dropped    uint64 `json:"dropped"` // samples of new series beyond MaxSeries
 	Anomalies  uint64 `json:"anomalies"`
 	Forecasts  uint64 `json:"forecasts"`
+	// EntityCut counts samples of series dropped because their entity had
+	// MaxSeriesPerEntity label sets already.
+	EntityCut uint64 `json:"entity_cut"`
+	// LabelsCut counts labels left off findings beyond MaxLabels.
+	LabelsCut uint64 `json:"labels_cut"`
+	// OverBudget counts findings a series had no token for (Config.Budget).
+	OverBudget uint64 `json:"over_budget"`
+	// Derived counts the saturation samples derived from their parts.
+	Derived uint64 `json:"derived"`
 }
 
 // key identifies a series as Sample.SeriesKey does, without building a
@@ -36,17 +47,45 @@ type series struct {
 	emitted  bool    // an observation was emitted for the current run
 	peak     float64 // the highest score emitted for the current run
 	lastSeen time.Time
+	// negative is set once the series has shown a value below 0: until
+	// then its expected range is not drawn below 0 (a rate, a size).
+	negative bool
+	// tokens is the series' alert budget (Config.Budget); hi and lo are
+	// the extremes of its anomalous values so far, the level a run must
+	// pass to be reported without a token.
+	tokens float64
+	hi, lo float64
+	seenHi bool
+	// free is set for series the budget does not apply to: up and
+	// restarts, where every fall or crash is news however often it came.
+	free bool
+}
+
+// partKey identifies the parts of one derived saturation: the entity, the
+// ratio's name and the label set the parts share.
+type partKey struct {
+	entity, ratio, labels string
+}
+
+// parts holds the newest free and total values of one derived saturation.
+type parts struct {
+	free, total     float64
+	freeAt, totalAt time.Time
+	done            time.Time // the time a sample was last derived for
 }
 
 // Stage runs one Detector per series and turns their alarms into
 // observations. It is safe for concurrent use.
 type Stage struct {
-	cfg    Config
-	log    *slog.Logger
-	mu     sync.Mutex
-	series map[key]*series
-	stats  Stats
-	full   bool // MaxSeries was reached and logged
+	cfg       Config
+	log       *slog.Logger
+	table     *semconv.Table
+	mu        sync.Mutex
+	series    map[key]*series
+	perEntity map[string]int
+	parts     map[partKey]*parts
+	stats     Stats
+	full      bool // MaxSeries was reached and logged
 }
 
 // NewStage returns a stage; an invalid cfg is replaced by DefaultConfig and
@@ -60,7 +99,20 @@ func NewStage(cfg Config, logger *slog.Logger) *Stage {
 		logger.Error("invalid metric detector config, using defaults", "err", err)
 		cfg = DefaultConfig()
 	}
-	return &Stage{cfg: cfg, log: logger, series: make(map[key]*series)}
+	return &Stage{cfg: cfg, log: logger, table: semconv.Default, series: make(map[key]*series),
+		perEntity: make(map[string]int), parts: make(map[partKey]*parts)}
+}
+
+// UseSemantics makes the stage read series by t (the one semantics table
+// of the engine, with the user's rules) instead of the built-in table; it
+// applies to series seen from then on.
+func (s *Stage) UseSemantics(t *semconv.Table) {
+	if t == nil {
+		return
+	}
+	s.mu.Lock()
+	s.table = t
+	s.mu.Unlock()
 }
 
 // Series is the number of series tracked.
@@ -96,7 +148,15 @@ func (s *Stage) Forget(before time.Time) int {
 	for k, ser := range s.series {
 		if ser.lastSeen.Before(before) {
 			delete(s.series, k)
+			if s.perEntity[k.entity]--; s.perEntity[k.entity] <= 0 {
+				delete(s.perEntity, k.entity)
+			}
 			n++
+		}
+	}
+	for k, p := range s.parts {
+		if p.freeAt.Before(before) && p.totalAt.Before(before) {
+			delete(s.parts, k)
 		}
 	}
 	if n > 0 {
@@ -107,76 +167,220 @@ func (s *Stage) Forget(before time.Time) int {
 
 // Process scores the samples in order and returns the observations they
 // raise: one when a series becomes anomalous, then at most one per Repeat
-// while it stays so, and one per exhaustion forecast.
+// while it stays so (within the series' budget), and one per exhaustion
+// forecast. Saturations the semantics table derives from parts
+// (node_filesystem_avail_bytes / size_bytes) are scored as series of their
+// own, once both parts of a scrape are in.
 func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []signal.Observation
 	for i := range samples {
 		smp := &samples[i]
-		s.stats.Samples++
-		k := key{entity: smp.Entity, name: smp.Name}
-		if len(smp.Labels) > 0 {
-			k.labels = smp.SeriesKey()
-		}
-		ser := s.series[k]
-		if ser == nil {
-			if len(s.series) >= s.cfg.MaxSeries {
-				s.stats.Dropped++
-				if !s.full {
-					s.full = true
-					s.log.Warn("too many metric series, new ones are dropped", "max_series", s.cfg.MaxSeries)
-				}
-				continue
-			}
-			cfg := s.cfg
-			cfg.Forecast = cfg.ForecastSuffix != "" && strings.HasSuffix(smp.Name, cfg.ForecastSuffix)
-			if !slices.ContainsFunc(cfg.ForecastRampNames, func(w string) bool { return strings.Contains(smp.Name, w) }) {
-				cfg.ForecastRamp = 0
-			}
-			d, err := NewDetector(cfg)
-			if err != nil { // cannot happen: NewStage validated cfg
-				s.stats.Dropped++
-				continue
-			}
-			ser = &series{d: d}
-			s.series[k] = ser
-		}
-		skipped, ooo := ser.d.skipped, ser.d.outOfOrder
-		r := ser.d.Observe(smp.Time, smp.Value)
-		if ser.d.skipped != skipped {
-			s.stats.NonFinite++
-			continue
-		}
-		if ser.d.outOfOrder != ooo {
-			s.stats.OutOfOrder++
-			continue
-		}
-		ser.lastSeen = smp.Time
-		if r.New {
-			ser.emitted, ser.peak = false, 0
-		}
-		// A run is reported once a Repeat, and at once when it worsens well
-		// beyond what was reported (ReportGain times its score): a disk
-		// filling fast first leaves its range faintly, and the correlator
-		// must hear of it when it is beyond doubt, not a minute later.
-		if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
-			ser.emitted, ser.lastEmit, ser.peak = true, smp.Time, max(ser.peak, r.Score)
-			s.stats.Anomalies++
-			out = append(out, anomaly(smp, r))
-		}
-		if r.Forecast.Fired {
-			s.stats.Forecasts++
-			out = append(out, s.forecast(smp, r.Forecast))
+		out = s.process(out, smp)
+		if d, ok := s.derive(smp); ok {
+			s.stats.Derived++
+			out = s.process(out, &d)
 		}
 	}
 	return out
 }
 
-func anomaly(smp *signal.Sample, r Result) signal.Observation {
+// derive returns the saturation smp completes, if it is the second part of
+// one to arrive for its time.
+func (s *Stage) derive(smp *signal.Sample) (signal.Sample, bool) {
+	r, total, ok := s.table.PartOf(smp.Name)
+	if !ok || math.IsNaN(smp.Value) || math.IsInf(smp.Value, 0) {
+		return signal.Sample{}, false
+	}
+	k := partKey{entity: smp.Entity, ratio: r.Name}
+	if len(smp.Labels) > 0 {
+		k.labels = signal.Sample{Labels: smp.Labels}.SeriesKey()
+	}
+	p := s.parts[k]
+	if p == nil {
+		if len(s.parts) >= s.cfg.MaxSeries {
+			return signal.Sample{}, false
+		}
+		p = &parts{}
+		s.parts[k] = p
+	}
+	if total {
+		p.total, p.totalAt = smp.Value, smp.Time
+	} else {
+		p.free, p.freeAt = smp.Value, smp.Time
+	}
+	if !p.freeAt.Equal(p.totalAt) || !p.freeAt.After(p.done) || p.total <= 0 {
+		return signal.Sample{}, false
+	}
+	p.done = p.freeAt
+	used := min(1, max(0, 1-p.free/p.total))
+	return signal.Sample{Time: smp.Time, Entity: smp.Entity, Name: r.Name, Labels: smp.Labels, Value: used}, true
+}
+
+// newSeries starts the detector of a series the stage has not seen, or
+// returns nil when a bound keeps it out.
+func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
+	if len(s.series) >= s.cfg.MaxSeries {
+		s.stats.Dropped++
+		if !s.full {
+			s.full = true
+			s.log.Warn("too many metric series, new ones are dropped", "max_series", s.cfg.MaxSeries)
+		}
+		return nil
+	}
+	if s.perEntity[k.entity] >= s.cfg.MaxSeriesPerEntity {
+		if s.stats.EntityCut == 0 {
+			s.log.Warn("an entity has too many metric series, new ones are dropped", "entity", k.entity,
+				"max_series_per_entity", s.cfg.MaxSeriesPerEntity)
+		}
+		s.stats.EntityCut++
+		return nil
+	}
+	cfg := s.cfg
+	m := s.table.Of(smp.Name, smp.Labels)
+	// A time is not news below what anyone notices (a millisecond): a
+	// scrape collector taking 2 ms instead of 0.05 ms is no finding.
+	cfg.MinScale = max(cfg.MinScale, m.Floor())
+	cfg.Forecast = m.Saturation && m.Bad == semconv.Rise
+	if cfg.Forecast {
+		cfg.ForecastLimit = m.Limit
+	}
+	switch m.Quantity {
+	case semconv.Memory, semconv.Disk, semconv.Pool, semconv.FileDesc:
+	default:
+		cfg.ForecastRamp = 0
+	}
+	d, err := NewDetector(cfg)
+	if err != nil { // cannot happen: NewStage validated cfg
+		s.stats.Dropped++
+		return nil
+	}
+	s.perEntity[k.entity]++
+	return &series{d: d, tokens: s.cfg.Budget, free: m.Quantity == semconv.Up || m.Quantity == semconv.Restarts}
+}
+
+func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.Observation {
+	s.stats.Samples++
+	k := key{entity: smp.Entity, name: smp.Name}
+	if len(smp.Labels) > 0 {
+		k.labels = smp.SeriesKey()
+	}
+	ser := s.series[k]
+	if ser == nil {
+		if ser = s.newSeries(k, smp); ser == nil {
+			return out
+		}
+		s.series[k] = ser
+	}
+	skipped, ooo := ser.d.skipped, ser.d.outOfOrder
+	r := ser.d.Observe(smp.Time, smp.Value)
+	if ser.d.skipped != skipped {
+		s.stats.NonFinite++
+		return out
+	}
+	if ser.d.outOfOrder != ooo {
+		s.stats.OutOfOrder++
+		return out
+	}
+	quiet := smp.Time.Sub(ser.lastSeen)
+	if ser.lastSeen.IsZero() {
+		quiet = 0
+	}
+	ser.lastSeen = smp.Time
+	ser.negative = ser.negative || smp.Value < 0
+	if !r.Anomalous && s.cfg.Budget > 0 {
+		ser.tokens = min(s.cfg.Budget, ser.tokens+quiet.Seconds()/s.cfg.BudgetRefill.Seconds())
+	}
+	if r.New {
+		ser.emitted, ser.peak = false, 0
+	}
+	// A run is reported once a Repeat, and at once when it worsens well
+	// beyond what was reported (ReportGain times its score): a disk
+	// filling fast first leaves its range faintly, and the correlator
+	// must hear of it when it is beyond doubt, not a minute later.
+	if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
+		if s.spend(ser, smp.Value) {
+			ser.emitted, ser.lastEmit, ser.peak = true, smp.Time, max(ser.peak, r.Score)
+			s.stats.Anomalies++
+			o := anomaly(smp, r, !ser.negative)
+			s.labels(&o, smp.Labels)
+			out = append(out, o)
+		} else {
+			s.stats.OverBudget++
+		}
+	}
+	if r.Anomalous {
+		if !ser.seenHi {
+			ser.hi, ser.lo, ser.seenHi = smp.Value, smp.Value, true
+		}
+		ser.hi, ser.lo = max(ser.hi, smp.Value), min(ser.lo, smp.Value)
+	}
+	if r.Forecast.Fired {
+		s.stats.Forecasts++
+		o := s.forecast(smp, r.Forecast, ser.d.cfg.ForecastLimit)
+		s.labels(&o, smp.Labels)
+		out = append(out, o)
+	}
+	return out
+}
+
+// spend takes a token of the series' budget for a finding at value v, or
+// lets it through without one when v is a level beyond every anomalous
+// value the series has shown.
+func (s *Stage) spend(ser *series, v float64) bool {
+	switch {
+	case s.cfg.Budget <= 0 || ser.free:
+		return true
+	case ser.tokens >= 1:
+		ser.tokens--
+		return true
+	}
+	return !ser.seenHi || v > ser.hi || v < ser.lo
+}
+
+// labels puts a series' labels on its finding: in the summary, and one by
+// one in the evidence as label.NAME, at most MaxLabels of them in name
+// order, the rest counted.
+func (s *Stage) labels(o *signal.Observation, labels map[string]string) {
+	if len(labels) == 0 {
+		return
+	}
+	keys := slices.Sorted(maps.Keys(labels))
+	cut := 0
+	if len(keys) > s.cfg.MaxLabels {
+		cut = len(keys) - s.cfg.MaxLabels
+		keys = keys[:s.cfg.MaxLabels]
+		s.stats.LabelsCut += uint64(cut)
+		o.Evidence["labels_cut"] = strconv.Itoa(cut)
+	}
+	var b strings.Builder
+	b.WriteString(o.Name)
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%q", k, labels[k])
+		o.Evidence["label."+k] = labels[k]
+	}
+	if cut > 0 {
+		fmt.Fprintf(&b, ",…%d more", cut)
+	}
+	b.WriteByte('}')
+	o.Evidence["series"] = b.String()
+	o.Summary = b.String() + strings.TrimPrefix(o.Summary, o.Name)
+}
+
+// anomaly is the finding of an anomalous point; nonNeg draws the expected
+// range of a series that has never gone below 0 no lower than 0.
+func anomaly(smp *signal.Sample, r Result, nonNeg bool) signal.Observation {
 	where := "above"
 	if r.Direction == Down {
 		where = "below"
+	}
+	if nonNeg {
+		r.Low, r.Expected, r.High = max(0, r.Low), max(0, r.Expected), max(0, r.High)
 	}
 	return signal.Observation{
 		Time:     smp.Time,
@@ -195,7 +399,7 @@ func anomaly(smp *signal.Sample, r Result) signal.Observation {
 	}
 }
 
-func (s *Stage) forecast(smp *signal.Sample, f Forecast) signal.Observation {
+func (s *Stage) forecast(smp *signal.Sample, f Forecast, limit float64) signal.Observation {
 	// A significant trend that exhausts the resource within half the horizon
 	// is as urgent as an outage (score 1); further out it fades to 0.5 at the
 	// horizon. Forecasts are strict (see Config.ForecastRise), so an urgent
@@ -213,9 +417,9 @@ func (s *Stage) forecast(smp *signal.Sample, f Forecast) signal.Observation {
 		Actual:   smp.Value,
 		Expected: f.Level,
 		Low:      f.Level,
-		High:     s.cfg.ForecastLimit,
+		High:     limit,
 		Summary: fmt.Sprintf("%s %s rising %s/min, reaches %s in %s (trend)", smp.Name, num(smp.Value),
-			num(perMin), num(s.cfg.ForecastLimit), f.ETA),
+			num(perMin), num(limit), f.ETA),
 		Evidence: map[string]string{
 			"feature":       FeatureTrend,
 			"direction":     Up,

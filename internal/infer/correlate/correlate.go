@@ -190,6 +190,38 @@ func (c *Correlator) Tick(now time.Time) []*signal.Incident {
 	return out
 }
 
+// Resolve resolves an open incident at once (an operator said so); false
+// when the correlator does not hold it open.
+func (c *Correlator) Resolve(in *signal.Incident, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.byInc[in]
+	i := slices.Index(c.open, g)
+	if g == nil || i < 0 {
+		return false
+	}
+	c.open = slices.Delete(c.open, i, i+1)
+	g.inc.Status, g.inc.Resolved, g.inc.Updated = signal.IncidentResolved, now, now
+	c.resolved = append(c.resolved, g)
+	return true
+}
+
+// Reopen opens a resolved incident again (an operator said it is not
+// over); false when the correlator does not hold it resolved.
+func (c *Correlator) Reopen(in *signal.Incident, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.byInc[in]
+	if g == nil || !slices.Contains(c.resolved, g) {
+		return false
+	}
+	c.reopen(g, &signal.Observation{Summary: "an operator"})
+	g.inc.Updated = now
+	// Nothing may join it for ResolveAfter yet: it is open from now.
+	g.newest = now
+	return true
+}
+
 // Observations is what the incident is made of: one observation for each
 // distinct (entity, kind, name), merged over its repeats: the earliest
 // start, the latest time, the values of the strongest, and

@@ -462,7 +462,7 @@ func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64
 		vals[i] = p.Value
 	}
 	med, scale := robustScale(vals)
-	scale = max(scale, timeFloor(m))
+	scale = max(scale, m.Floor())
 	if len(vals) < coldPoints {
 		// Cold start: judged with wider bounds rather than not at all.
 		scale = max(scale, coldScale*math.Abs(med))
@@ -618,7 +618,7 @@ func canaries(in Investigation, table *semconv.Table, from, cut, to time.Time, f
 				}
 				nm, om := median(nv), median(ov)
 				_, scale := robustScale(ob)
-				scale = max(scale, timeFloor(m))
+				scale = max(scale, m.Floor())
 				d := nm - om
 				switch m.Bad {
 				case semconv.Fall:
@@ -697,18 +697,6 @@ func robustScale(vals []float64) (med, scale float64) {
 		scale = sum / float64(len(devs))
 	}
 	return med, max(scale, 0.01*math.Abs(med), 1e-9)
-}
-
-// timeFloor is the smallest scale of a time series whose unit is known: a
-// millisecond, below which no user or objective notices a change.
-func timeFloor(m semconv.Meaning) float64 {
-	switch m.Unit {
-	case "s":
-		return 1e-3
-	case "ms":
-		return 1
-	}
-	return 0
 }
 
 // hostOfInstance is the host entity an instance (or service) runs on, from

@@ -218,3 +218,35 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// Heartbeats (named, severity none, or firing since long before seer
+// started) are marked; an alert without service, job or instance is about
+// "unknown", not an entity named after it.
+func TestHeartbeatsAndEntities(t *testing.T) {
+	rec := &recorder{got: make(chan struct{}, 1)}
+	r, err := New(DefaultConfig(), rec, quiet(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
+	body := `{"version":"4","status":"firing","alerts":[
+{"status":"firing","labels":{"alertname":"Watchdog"},"startsAt":"` + at(-time.Minute) + `"},
+{"status":"firing","labels":{"alertname":"Quiet","severity":"none","job":"x"},"startsAt":"` + at(-time.Minute) + `"},
+{"status":"firing","labels":{"alertname":"Old","job":"x"},"startsAt":"` + at(-3*time.Hour) + `"},
+{"status":"firing","labels":{"alertname":"New","instance":"db:9100","severity":"critical"},"startsAt":"` + at(-time.Minute) + `"}]}`
+	req := httptest.NewRequest("POST", "/hook", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	r.Handler().ServeHTTP(w, req)
+	if w.Code != 200 {
+		t.Fatalf("status %d: %s", w.Code, w.Body.String())
+	}
+	want := map[string][2]string{"Watchdog": {"unknown", "true"}, "Quiet": {"x", "true"}, "Old": {"x", "true"}, "New": {"db:9100", ""}}
+	for _, ev := range rec.all() {
+		n := ev.Attrs["alertname"]
+		if got := [2]string{ev.Entity, ev.Attrs[AttrHeartbeat]}; got != want[n] {
+			t.Errorf("%s: entity and heartbeat %q, want %q", n, got, want[n])
+		}
+	}
+}

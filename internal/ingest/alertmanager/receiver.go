@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,14 @@ type Config struct {
 	// Path is where the lead mounts Handler; it answers on any path.
 	Path   string       `yaml:"path"`
 	Limits guard.Config `yaml:"limits"`
+	// Heartbeats are the names of alerts that fire all the time to show
+	// the alerting pipeline works (Watchdog): kept as history, never a
+	// symptom. An alert of severity "none" is one too.
+	Heartbeats []string `yaml:"heartbeats"`
+	// HeartbeatAge makes a heartbeat of any alert that has fired without
+	// a break since at least this long before seer started: whatever it
+	// says, it is not the news of an incident now.
+	HeartbeatAge time.Duration `yaml:"heartbeat_age"`
 }
 
 // DefaultConfig takes webhooks at /api/v1/alerts/alertmanager, 1 MiB each.
@@ -34,8 +43,12 @@ func DefaultConfig() Config {
 	l := guard.DefaultConfig()
 	l.MaxBodyBytes = 1 << 20
 	l.RatePerSource, l.Burst = 100, 200
-	return Config{Path: "/api/v1/alerts/alertmanager", Limits: l}
+	return Config{Path: "/api/v1/alerts/alertmanager", Limits: l,
+		Heartbeats: []string{"Watchdog", "DeadMansSwitch", "DeadMansSnitch", "InfoInhibitor"}, HeartbeatAge: time.Hour}
 }
+
+// AttrHeartbeat is set ("true") on the alarm events of heartbeat alerts.
+const AttrHeartbeat = "heartbeat"
 
 // Validate reports every problem in c.
 func (c Config) Validate() error {
@@ -45,6 +58,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("alertmanager.limits: %w", err))
+	}
+	if c.HeartbeatAge < 0 {
+		errs = append(errs, fmt.Errorf("alertmanager.heartbeat_age must be 0 (off) or positive, got %v", c.HeartbeatAge))
 	}
 	return errors.Join(errs...)
 }
@@ -81,6 +97,9 @@ type Receiver struct {
 	log   *slog.Logger
 	guard *guard.Guard
 	now   func() time.Time
+	// started is when the receiver was built: alerts firing since well
+	// before it are heartbeats (Config.HeartbeatAge).
+	started time.Time
 }
 
 // New builds a receiver; its counters are registered with reg (may be nil).
@@ -92,7 +111,8 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 	if err != nil {
 		return nil, err
 	}
-	return &Receiver{cfg: cfg, sink: sink, log: logger.With("component", "ingest.alertmanager"), guard: g, now: time.Now}, nil
+	return &Receiver{cfg: cfg, sink: sink, log: logger.With("component", "ingest.alertmanager"), guard: g, now: time.Now,
+		started: time.Now()}, nil
 }
 
 // Handler serves the webhook on any path: POST, JSON; 200 on success.
@@ -129,6 +149,11 @@ func (r *Receiver) receive(req *http.Request) error {
 	evs, err := Decode(body.Bytes, r.now())
 	if err != nil {
 		return err
+	}
+	for i := range evs {
+		if r.heartbeat(&evs[i]) {
+			evs[i].Attrs[AttrHeartbeat] = "true"
+		}
 	}
 	if len(evs) > 0 {
 		sctx, cancel := r.guard.SinkContext(req.Context())
@@ -205,11 +230,24 @@ func Decode(body []byte, now time.Time) ([]signal.Event, error) {
 	return evs, nil
 }
 
-// entity picks the alert's entity from its labels: the first that is a
-// valid entity name (signal.CheckEntity), so that an alarm is kept, about
-// something, whatever a label holds.
+// heartbeat tells whether a firing alarm is a heartbeat: named one, of
+// severity none, or firing since HeartbeatAge before the receiver started.
+func (r *Receiver) heartbeat(ev *signal.Event) bool {
+	if ev.Attrs["status"] != "firing" {
+		return false
+	}
+	if slices.Contains(r.cfg.Heartbeats, ev.Attrs["alertname"]) || ev.Attrs["severity"] == "none" {
+		return true
+	}
+	return r.cfg.HeartbeatAge > 0 && ev.Time.Before(r.started.Add(-r.cfg.HeartbeatAge))
+}
+
+// entity picks the alert's entity from its labels as remote_write picks a
+// series' (service, job, instance): the first that is a valid entity name
+// (signal.CheckEntity). An alert with none of them is about "unknown", not
+// about an entity named after the alert.
 func entity(labels map[string]string) string {
-	for _, k := range []string{"service", "job", "instance", "alertname"} {
+	for _, k := range []string{"service", "job", "instance"} {
 		if v := labels[k]; v != "" && signal.CheckEntity(v) == nil {
 			return v
 		}

@@ -26,9 +26,17 @@ type point struct {
 // errWire is wrapped by every decoding error.
 var errWire = errors.New("not a remote_write WriteRequest")
 
+// prompb.MetricMetadata's types: UNKNOWN is what an untyped family is
+// declared.
+const (
+	metricTypeUnknown = 0
+	metricTypeCounter = 1
+)
+
 // decode walks a prompb.WriteRequest and calls fn for each TimeSeries; s is
-// reused between calls. Metadata (field 3) is skipped.
-func decode(buf []byte, s *series, fn func(*series)) error {
+// reused between calls. meta, when not nil, is called for each
+// MetricMetadata (field 3) with its type and metric family name.
+func decode(buf []byte, s *series, fn func(*series), meta func(typ uint64, family []byte)) error {
 	for len(buf) > 0 {
 		num, typ, n := protowire.ConsumeTag(buf)
 		if n < 0 {
@@ -48,6 +56,19 @@ func decode(buf []byte, s *series, fn func(*series)) error {
 			fn(s)
 			continue
 		}
+		if num == 3 && typ == protowire.BytesType && meta != nil {
+			msg, n := protowire.ConsumeBytes(buf)
+			if n < 0 {
+				return fmt.Errorf("%w: bad metadata: %v", errWire, protowire.ParseError(n))
+			}
+			buf = buf[n:]
+			mt, family, err := decodeMetadata(msg)
+			if err != nil {
+				return err
+			}
+			meta(mt, family)
+			continue
+		}
 		n = protowire.ConsumeFieldValue(num, typ, buf)
 		if n < 0 {
 			return fmt.Errorf("%w: bad field %d: %v", errWire, num, protowire.ParseError(n))
@@ -55,6 +76,39 @@ func decode(buf []byte, s *series, fn func(*series)) error {
 		buf = buf[n:]
 	}
 	return nil
+}
+
+// decodeMetadata reads the type (field 1) and the metric family name
+// (field 2) of a MetricMetadata; help and unit are skipped.
+func decodeMetadata(buf []byte) (typ uint64, family []byte, err error) {
+	for len(buf) > 0 {
+		num, wt, n := protowire.ConsumeTag(buf)
+		if n < 0 {
+			return 0, nil, fmt.Errorf("%w: bad tag in metadata: %v", errWire, protowire.ParseError(n))
+		}
+		buf = buf[n:]
+		switch {
+		case num == 1 && wt == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(buf)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: bad metadata type: %v", errWire, protowire.ParseError(n))
+			}
+			typ, buf = v, buf[n:]
+		case num == 2 && wt == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(buf)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: bad metadata name: %v", errWire, protowire.ParseError(n))
+			}
+			family, buf = v, buf[n:]
+		default:
+			n = protowire.ConsumeFieldValue(num, wt, buf)
+			if n < 0 {
+				return 0, nil, fmt.Errorf("%w: bad field %d in metadata: %v", errWire, num, protowire.ParseError(n))
+			}
+			buf = buf[n:]
+		}
+	}
+	return typ, family, nil
 }
 
 func decodeSeries(buf []byte, s *series) error {
@@ -199,6 +253,23 @@ func Encode(ss []Series) []byte {
 		}
 		out = protowire.AppendTag(out, 1, protowire.BytesType)
 		out = protowire.AppendBytes(out, ts)
+	}
+	return out
+}
+
+// EncodeCounters is a WriteRequest of metadata alone, declaring the metric
+// families named counters, as Prometheus sends it once a minute; for tests
+// and tools.
+func EncodeCounters(families ...string) []byte {
+	var out, sub []byte
+	for _, f := range families {
+		sub = sub[:0]
+		sub = protowire.AppendTag(sub, 1, protowire.VarintType)
+		sub = protowire.AppendVarint(sub, metricTypeCounter)
+		sub = protowire.AppendTag(sub, 2, protowire.BytesType)
+		sub = protowire.AppendString(sub, f)
+		out = protowire.AppendTag(out, 3, protowire.BytesType)
+		out = protowire.AppendBytes(out, sub)
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"google.golang.org/protobuf/encoding/protowire"
 	"log/slog"
 	"math"
 	"net/http"
@@ -244,4 +245,92 @@ remote_write:
 	if p := rec.find("shop_latency_seconds_p50"); p[0].Value <= 0.1 || p[0].Value > 0.5 {
 		t.Errorf("p50: %+v; want in (0.1, 0.5]", p[0])
 	}
+}
+
+// A counter without the _total suffix, declared one by the metadata
+// Prometheus sends, becomes a non-negative rate; a gauge stays as it is.
+func TestMetadataCounter(t *testing.T) {
+	rec := newRecorder()
+	r, err := New(DefaultConfig(), rec, quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Handler()
+	s := func(name string, v float64, ms int64) Series {
+		return Series{Labels: []string{"__name__", name, "job", "node"}, Samples: []Sample{{v, ms}}}
+	}
+	for _, body := range [][]byte{
+		snappy.Encode(nil, EncodeCounters("node_netstat_Tcp_RetransSegs")),
+		write(s("node_netstat_Tcp_RetransSegs", 1000, 1000), s("node_netstat_Tcp_CurrEstab", 7, 1000)),
+		write(s("node_netstat_Tcp_RetransSegs", 1150, 16000), s("node_netstat_Tcp_CurrEstab", 9, 16000)),
+		// The counter restarts (the host rebooted): no negative rate.
+		write(s("node_netstat_Tcp_RetransSegs", 30, 31000)),
+	} {
+		if w := post(t, h, body); w.Code != http.StatusNoContent {
+			t.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+	}
+	if got := rec.find("node_netstat_Tcp_RetransSegs"); len(got) != 0 {
+		t.Errorf("the counter passed as a gauge: %+v", got)
+	}
+	rates := rec.find("node_netstat_Tcp_RetransSegs_rate")
+	if len(rates) != 2 || rates[0].Value != 10 || rates[1].Value != 2 {
+		t.Errorf("rates %+v; want 10/s then 2/s after the reset", rates)
+	}
+	if got := rec.find("node_netstat_Tcp_CurrEstab"); len(got) != 2 || got[1].Value != 9 {
+		t.Errorf("the gauge: %+v", got)
+	}
+}
+
+// An untyped family (node_exporter's netstat counters) is judged by its
+// data: whole values that never fall and mostly rise are a counter, and
+// become a rate once judged; a family declared a gauge is a gauge however
+// it climbs.
+func TestMonotonicUntyped(t *testing.T) {
+	rec := newRecorder()
+	r, err := New(DefaultConfig(), rec, quiet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Handler()
+	if w := post(t, h, snappy.Encode(nil, encodeMeta(map[string]uint64{"node_netstat_Udp_InDatagrams": 0, "node_memory_Active_bytes": 2}))); w.Code != http.StatusNoContent {
+		t.Fatalf("metadata: %d %s", w.Code, w.Body.String())
+	}
+	s := func(name string, v float64, ms int64) Series {
+		return Series{Labels: []string{"__name__", name, "job", "node"}, Samples: []Sample{{v, ms}}}
+	}
+	for i := range 12 {
+		ms := int64(i) * 15000
+		body := write(
+			s("node_netstat_Udp_InDatagrams", float64(1000+150*i), ms),
+			s("node_memory_Active_bytes", float64(4096*(100+i)), ms),
+			s("node_sockstat_TCP_inuse", float64(10+i%3), ms),
+		)
+		if w := post(t, h, body); w.Code != http.StatusNoContent {
+			t.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+	}
+	if rates := rec.find("node_netstat_Udp_InDatagrams_rate"); len(rates) < 3 || rates[len(rates)-1].Value != 10 {
+		t.Errorf("the untyped counter's rates: %+v; want 10/s once judged", rates)
+	}
+	if g := rec.find("node_memory_Active_bytes"); len(g) != 12 || len(rec.find("node_memory_Active_bytes_rate")) != 0 {
+		t.Errorf("a declared gauge became a rate: %d gauge samples", len(g))
+	}
+	if g := rec.find("node_sockstat_TCP_inuse"); len(g) != 12 {
+		t.Errorf("an untyped gauge that falls: %d samples, want all 12 as they are", len(g))
+	}
+}
+
+func encodeMeta(types map[string]uint64) []byte {
+	var out []byte
+	for f, typ := range types {
+		var sub []byte
+		sub = protowire.AppendTag(sub, 1, protowire.VarintType)
+		sub = protowire.AppendVarint(sub, typ)
+		sub = protowire.AppendTag(sub, 2, protowire.BytesType)
+		sub = protowire.AppendString(sub, f)
+		out = protowire.AppendTag(out, 3, protowire.BytesType)
+		out = protowire.AppendBytes(out, sub)
+	}
+	return out
 }

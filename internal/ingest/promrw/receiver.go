@@ -67,7 +67,29 @@ type Receiver struct {
 
 	mu    sync.Mutex
 	hists map[string]*hist
+	// types are the metric families' types remote_write metadata declared:
+	// a counter without the _total suffix is a rate, not a gauge.
+	types map[string]uint64
+	// mono judges the series of untyped families (node_exporter's netstat
+	// and snmp counters are untyped) by their data: monotonic is a counter.
+	mono map[string]*monotony
 }
+
+// monotony is what the first points of an untyped series showed.
+type monotony struct {
+	last    float64
+	n, rise int
+	counter bool // judged a counter
+	done    bool // judged
+}
+
+// monoPoints is how many points judge an untyped series: a counter never
+// falls, holds whole non-negative values and rises in most of them.
+const monoPoints = 8
+
+// maxCounters bounds the metric families whose type is remembered from
+// metadata.
+const maxCounters = 1 << 16
 
 // New builds a receiver; its counters are registered with reg (may be nil).
 func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) (*Receiver, error) {
@@ -79,7 +101,7 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 		return nil, err
 	}
 	return &Receiver{cfg: cfg, sink: sink, log: logger.With("component", "ingest.promrw"), guard: g,
-		series: delta.New(cfg.Series), hists: make(map[string]*hist)}, nil
+		series: delta.New(cfg.Series), hists: make(map[string]*hist), types: make(map[string]uint64), mono: make(map[string]*monotony)}, nil
 }
 
 // Handler serves remote_write on any path: POST, snappy-compressed
@@ -169,7 +191,7 @@ func (r *Receiver) ingest(ctx context.Context, raw []byte) error {
 		if derr == nil {
 			derr = r.convert(&c, s, &b)
 		}
-	})
+	}, r.metadata)
 	if err == nil {
 		err = derr
 	}
@@ -190,6 +212,62 @@ func (r *Receiver) ingest(ctx context.Context, raw []byte) error {
 	r.guard.Received("samples", len(b.Samples))
 	r.guard.Accept()
 	return nil
+}
+
+// metadata remembers the types of the metric families declared.
+func (r *Receiver) metadata(typ uint64, family []byte) {
+	if len(family) == 0 {
+		return
+	}
+	r.mu.Lock()
+	if _, ok := r.types[string(family)]; ok || len(r.types) < maxCounters {
+		r.types[string(family)] = typ
+	}
+	r.mu.Unlock()
+}
+
+// counter tells whether the series is a counter: by its name's suffix, by
+// the metadata Prometheus sent, or, for a family declared untyped or not
+// declared (yet), by its data (see monotony), judged on its first
+// monoPoints points from values vs.
+func (r *Receiver) counter(name, key string, vs []point) bool {
+	if strings.HasSuffix(name, "_total") || strings.HasSuffix(name, "_count") || strings.HasSuffix(name, "_sum") {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	typ, declared := r.types[name]
+	switch {
+	case typ == metricTypeCounter:
+		return true
+	case declared && typ != metricTypeUnknown:
+		return false
+	}
+	m := r.mono[key]
+	if m == nil {
+		if len(r.mono) >= r.cfg.Series.MaxSeries {
+			return false
+		}
+		m = &monotony{last: math.NaN()}
+		r.mono[key] = m
+	}
+	for _, p := range vs {
+		if m.done || math.IsNaN(p.v) {
+			continue
+		}
+		whole := p.v >= 0 && p.v == math.Trunc(p.v)
+		switch {
+		case !whole || !math.IsNaN(m.last) && p.v < m.last:
+			m.done = true
+		case !math.IsNaN(m.last) && p.v > m.last:
+			m.rise++
+		}
+		m.last = p.v
+		if m.n++; m.n >= monoPoints && !m.done {
+			m.done, m.counter = true, m.rise >= monoPoints/2
+		}
+	}
+	return m.counter
 }
 
 // conv is one request's scratch state.
@@ -294,7 +372,7 @@ func (r *Receiver) convert(c *conv, s *series, b *signal.Batch) error {
 			}
 			b.Samples = r.bucket(b.Samples, c, string(c.key), signal.Sample{Entity: entity, Labels: labels}, base, bound, p)
 		}
-	case strings.HasSuffix(name, "_total") || strings.HasSuffix(name, "_count") || strings.HasSuffix(name, "_sum"):
+	case r.counter(name, string(c.appendKey(entity, name, labels)), s.samples):
 		c.key = c.appendKey(entity, name, labels)
 		key := string(c.key)
 		c.key = append(c.key[:0], name...)

@@ -24,6 +24,8 @@ type incidentDoc struct {
 	Causes         []signal.Cause     `json:"causes"`
 	Runbook        *signal.Nomination `json:"runbook,omitempty"`
 	Labels         map[string]string  `json:"labels"`
+	Acknowledged   *int64             `json:"acknowledged,omitempty"`
+	AcknowledgedBy string             `json:"acknowledged_by,omitempty"`
 }
 
 // incidentArgs are the column values of an incident, in the order
@@ -45,6 +47,14 @@ func incidentArgs(in *signal.Incident) ([]any, error) {
 		ObservationIDs: in.ObservationIDs,
 		Runbook:        in.Runbook,
 		Labels:         in.Labels,
+		AcknowledgedBy: in.AcknowledgedBy,
+	}
+	if !in.Acknowledged.IsZero() {
+		n, err := nanos(in.Acknowledged)
+		if err != nil {
+			return nil, fmt.Errorf("acknowledged: %w", err)
+		}
+		doc.Acknowledged = docTime(n)
 	}
 	if in.Causes != nil {
 		// A copy: the caller's causes are not ours to change.
@@ -140,6 +150,10 @@ func scanIncident(r scanner) (signal.Incident, error) {
 	if d.Diagnosed != nil {
 		in.Diagnosed = fromNanos(sql.NullInt64{Int64: *d.Diagnosed, Valid: true})
 	}
+	if d.Acknowledged != nil {
+		in.Acknowledged = fromNanos(sql.NullInt64{Int64: *d.Acknowledged, Valid: true})
+	}
+	in.AcknowledgedBy = d.AcknowledgedBy
 	in.Entities, in.ObservationIDs, in.Causes, in.Runbook, in.Labels = d.Entities, d.ObservationIDs, d.Causes, d.Runbook, d.Labels
 	return in, nil
 }

@@ -3,6 +3,7 @@ package runbook
 import (
 	"fmt"
 	"log/slog"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -241,6 +242,35 @@ func (rb *Runbook) Matches(env Env) bool {
 	}
 	ok, _ := out.(bool)
 	return ok
+}
+
+// Needs lists the environments the runbook's steps act through, sorted:
+// "kubernetes" for a kubectl step or program, "systemd" for systemctl and
+// journalctl. A runbook is nominated only where they are all at hand.
+func (rb *Runbook) Needs() []string {
+	var out []string
+	add := func(e string) {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	for _, s := range rb.Steps() {
+		switch {
+		case s.Kind == KindKubectl:
+			add("kubernetes")
+		case s.Kind == KindExec && len(s.Exec) > 0:
+			switch path.Base(s.Exec[0]) {
+			case "kubectl", "helm":
+				add("kubernetes")
+			case "systemctl", "journalctl":
+				add("systemd")
+			case "docker":
+				add("docker")
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Steps is every step in order: the diagnostics, then the actions.
