@@ -41,7 +41,6 @@ type fakeStore struct {
 	evQ  []knowledge.EventQuery
 }
 
-
 func (f *fakeStore) Incidents(_ context.Context, q knowledge.IncidentQuery) ([]signal.Incident, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
