@@ -82,26 +82,56 @@ func TestScore(t *testing.T) {
 	}
 }
 
-// TestPublicSets checks the done-when figures on the public cases.
+// TestPublicSets checks the done-when figures on the public cases: under the
+// streaming protocol Sock Shop, under the alerted protocol the real systems
+// with traces and canary rollouts (a regression guard; the figures are in
+// docs/architecture.md).
 func TestPublicSets(t *testing.T) {
-	root := "/work/shared/data/rca"
+	root := "../../../../shared/data/rca"
 	if d := os.Getenv("SEER_RCA_DATA"); d != "" {
 		root = d
 	}
-	dir := filepath.Join(root, "sockshop-rcd")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("the RCA data is not at %s (set SEER_RCA_DATA): %v", root, err)
-	}
-	cs, layout, err := cases.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Run(context.Background(), cs, layout, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Cases != 50 || rep.Avg5 < 0.99 {
-		t.Errorf("sockshop-rcd: %d cases, Avg@5 %.3f, want 50 and >= 0.99", rep.Cases, rep.Avg5)
+	for _, c := range []struct {
+		set      string
+		protocol string
+		cases    int
+		min      float64
+		avg5     bool
+	}{
+		{"sockshop-rcd", Streaming, 50, 0.99, true},
+		{"nezha-ob", Alerted, 56, 0.75, false},
+		{"changerca", Alerted, 51, 0.7, false},
+	} {
+		t.Run(c.set, func(t *testing.T) {
+			if testing.Short() && c.set != "sockshop-rcd" {
+				t.Skip("-short")
+			}
+			dir := filepath.Join(root, c.set)
+			if _, err := os.Stat(dir); err != nil {
+				if os.Getenv("SEER_REQUIRE_DATA") != "" {
+					t.Fatalf("the RCA data is not at %s: %v", dir, err)
+				}
+				t.Skipf("the RCA data is not at %s (shared/data/rca; set SEER_RCA_DATA): %v", dir, err)
+			}
+			cs, layout, err := cases.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(context.Background(), cs, layout, Options{Protocol: c.protocol, Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, what := rep.AC1, "AC@1"
+			if c.avg5 {
+				got, what = rep.Avg5, "Avg@5"
+			}
+			if rep.Cases != c.cases || got < c.min {
+				t.Errorf("%s (%s): %d cases, %s %.3f, want %d and >= %.2f", c.set, c.protocol, rep.Cases, what, got, c.cases, c.min)
+			}
+			if rep.Baseline != nil && rep.Baseline.AC1 >= rep.AC1 {
+				t.Errorf("%s: the baseline's AC@1 %.3f is not beaten (%.3f)", c.set, rep.Baseline.AC1, rep.AC1)
+			}
+		})
 	}
 }
 
