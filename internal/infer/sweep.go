@@ -86,6 +86,14 @@ func (i *Inferrer) Sweep(now time.Time) []signal.Observation {
 		if m.Quantity == semconv.Unknown || m.Quantity == semconv.Network || m.Bad == semconv.Either && m.Quantity != semconv.RequestRate {
 			continue
 		}
+		// A series with less history than a cold start's few points opens
+		// no incident by itself: its bounds are guesses (a series born at
+		// 0 that moves at all).
+		if n, varied := baselineOf(sd.Points, from, cut); n < sweepMinBaseline || !varied && m.Floor() == 0 {
+			// A constant baseline (a series that sat at 0) gives no
+			// noise to judge a change by, unless its unit sets a floor.
+			continue
+		}
 		z, f, ok := rca.ChangeScore(&sd, m, from, cut, now)
 		if !ok {
 			continue
@@ -123,4 +131,26 @@ func (i *Inferrer) Sweep(now time.Time) []signal.Observation {
 	}
 	i.mu.Unlock()
 	return out
+}
+
+// sweepMinBaseline is the least number of baseline points a series needs
+// to be swept.
+const sweepMinBaseline = 5
+
+// baselineOf counts the points in [from, to) and tells whether they took
+// more than one value.
+func baselineOf(pts []rca.Point, from, to time.Time) (n int, varied bool) {
+	var first float64
+	for _, p := range pts {
+		if p.Time.Before(from) || !p.Time.Before(to) {
+			continue
+		}
+		if n == 0 {
+			first = p.Value
+		} else if p.Value != first {
+			varied = true
+		}
+		n++
+	}
+	return n, varied
 }
