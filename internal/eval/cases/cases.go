@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seerops/seer/internal/eval/datafile"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -169,7 +169,7 @@ func loadSockShop(root, d string) (Case, error) {
 // openCSV opens a CSV file (or, when it is absent, its gzip-compressed
 // NAME.gz) for reading row by row; rows may differ in width.
 func openCSV(path string) (*csv.Reader, io.Closer, error) {
-	rd, err := open(path)
+	rd, err := datafile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,45 +177,6 @@ func openCSV(path string) (*csv.Reader, io.Closer, error) {
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	return r, rd, nil
-}
-
-// open opens path, or path.gz decompressed when path does not exist.
-func open(path string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
-	if err == nil {
-		return readCloser{bufio.NewReaderSize(f, 1<<16), f}, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	gz, gerr := os.Open(path + ".gz")
-	if gerr != nil {
-		if errors.Is(gerr, os.ErrNotExist) {
-			return nil, err // the plain name's error: neither exists
-		}
-		return nil, gerr
-	}
-	zr, gerr := gzip.NewReader(bufio.NewReaderSize(gz, 1<<16))
-	if gerr != nil {
-		gz.Close()
-		return nil, fmt.Errorf("%s.gz: %w", path, gerr)
-	}
-	return readCloser{zr, closers{zr, gz}}, nil
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-type closers []io.Closer
-
-func (cs closers) Close() error {
-	var errs []error
-	for _, c := range cs {
-		errs = append(errs, c.Close())
-	}
-	return errors.Join(errs...)
 }
 
 // readWide reads time,<entity>_<metric>,... rows into samples.
@@ -607,7 +568,7 @@ func readLong(path string) ([]signal.Sample, error) {
 // object; a missing file is nothing, blank lines are skipped, and fields
 // each does not know are ignored.
 func readJSONL(path string, each func(line []byte) error) error {
-	f, err := open(path)
+	f, err := datafile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -2,7 +2,6 @@ package nab
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seerops/seer/internal/eval/datafile"
 )
 
 // parseTime reads NAB's timestamps ("2014-04-10 07:15:00", with or without
@@ -353,20 +354,11 @@ func splitCSV(line string, dst []string) ([]string, bool) {
 // LoadScores reads ParseScores's format from path, gunzipping it when the
 // name ends in .gz.
 func LoadScores(path string) (files []File, skipped int, err error) {
-	f, err := os.Open(path)
+	r, err := datafile.Open(path)
 	if err != nil {
 		return nil, 0, fmt.Errorf("nab: opening the scores: %w", err)
 	}
-	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, 0, fmt.Errorf("nab: opening the scores %s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	files, skipped, err = ParseScores(r)
 	if err != nil {
 		return nil, skipped, fmt.Errorf("%s: %w", path, err)

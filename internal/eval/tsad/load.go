@@ -2,7 +2,6 @@ package tsad
 
 import (
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/seerops/seer/internal/eval/datafile"
 )
 
 // Entity is one entity's rows: train then test, and the test rows' labels.
@@ -31,32 +32,13 @@ type Entity struct {
 
 // openData opens dir/name, or else dir/name.gz, gunzipped.
 func openData(dir, name string) (io.ReadCloser, error) {
-	p := filepath.Join(dir, name)
-	f, err := os.Open(p)
-	if err == nil {
-		return f, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	f, err = os.Open(p + ".gz")
-	if err != nil {
+	rc, err := datafile.Open(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		p := filepath.Join(dir, name)
 		return nil, fmt.Errorf("neither %s nor %s.gz: %w", p, p, err)
 	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s.gz: %w", p, err)
-	}
-	return gzReadCloser{zr, f}, nil
+	return rc, err
 }
-
-type gzReadCloser struct {
-	*gzip.Reader
-	f *os.File
-}
-
-func (g gzReadCloser) Close() error { return errors.Join(g.Reader.Close(), g.f.Close()) }
 
 // readTable reads a CSV whose first column is time and whose others are
 // numbers: the header after time, the times and the rows.
@@ -187,20 +169,11 @@ type Scores map[string]map[string][]float64
 // LoadScores reads a scores file, set,entity,time,score (gzipped when the
 // name ends .gz), with rows of one entity in time order.
 func LoadScores(path string) (Scores, error) {
-	f, err := os.Open(path)
+	r, err := datafile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("tsad: opening the scores: %w", err)
 	}
-	defer f.Close()
-	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("tsad: %s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
+	defer r.Close()
 	out, err := ParseScores(r)
 	if err != nil {
 		return nil, fmt.Errorf("tsad: %s: %w", path, err)
