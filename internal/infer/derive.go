@@ -66,6 +66,7 @@ type Deriver struct {
 	logs     map[int64]map[string]float64 // bucket → service → error lines
 	lines    map[int64]map[string]float64 // bucket → service → lines
 	dropped  int
+	newest   time.Time // the newest span end or log time added
 }
 
 // NewDeriver returns a Deriver with buckets of the given width (0: a
@@ -96,6 +97,9 @@ func (d *Deriver) AddSpans(spans []signal.Span) {
 			d.dropped++
 			continue
 		}
+		if s.End().After(d.newest) {
+			d.newest = s.End()
+		}
 		k := d.key(s.End())
 		d.spans[k] = append(d.spans[k], s)
 		d.buffered++
@@ -111,6 +115,9 @@ func (d *Deriver) AddLogs(logs []signal.LogRecord) {
 		if svc == "" {
 			continue
 		}
+		if l.Time.After(d.newest) {
+			d.newest = l.Time
+		}
 		k := d.key(l.Time)
 		if d.lines[k] == nil {
 			d.lines[k] = map[string]float64{}
@@ -121,6 +128,14 @@ func (d *Deriver) AddLogs(logs []signal.LogRecord) {
 			d.logs[k][svc]++
 		}
 	}
+}
+
+// Newest is the newest span end or log time added: the derived series'
+// clock.
+func (d *Deriver) Newest() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.newest
 }
 
 // Dropped counts the spans left out because the buffer was full.

@@ -87,7 +87,6 @@ type Inferrer struct {
 	weights  Weights
 	der      *Deriver
 	table    *semconv.Table
-	newest   time.Time // the newest span or log time seen
 	// lastSweep is when the window was last swept; swept the series
 	// reported since.
 	lastSweep time.Time
@@ -497,7 +496,7 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 		if symptom != nil {
 			focus, metric = symptom.Entity, symptom.Metric
 		}
-		causes = rca.Investigate(rca.Investigation{At: onset, Series: i.win.Range(time.Time{}, now), Events: i.eventsFor(in),
+		causes = rca.Investigate(rca.Investigation{At: onset, Series: i.win.Range(onset.Add(-cfg.Lookback), now), Events: i.eventsFor(in),
 			Topology: topo, Focus: focus, FocusMetric: metric, Table: i.table}, cfg)
 	}
 	return i.adjust(in, nil, causes)
@@ -506,44 +505,15 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 // AddSpans derives per-minute trace series (self time, the gap in front of
 // each callee, errors that begin in a service, fan-out) for investigations.
 func (i *Inferrer) AddSpans(spans []signal.Span) {
-	if len(spans) == 0 {
-		return
-	}
 	i.der.AddSpans(spans)
-	var last time.Time
-	for _, s := range spans {
-		if s.End().After(last) {
-			last = s.End()
-		}
-	}
-	i.advance(last)
+	i.win.Add(i.der.Flush(i.der.Newest()))
 }
 
 // AddLogs derives per-minute error-line rates per service for
 // investigations.
 func (i *Inferrer) AddLogs(logs []signal.LogRecord) {
-	if len(logs) == 0 {
-		return
-	}
 	i.der.AddLogs(logs)
-	var last time.Time
-	for _, l := range logs {
-		if l.Time.After(last) {
-			last = l.Time
-		}
-	}
-	i.advance(last)
-}
-
-// advance moves the derived series' clock and keeps the buckets that closed.
-func (i *Inferrer) advance(t time.Time) {
-	i.mu.Lock()
-	if t.After(i.newest) {
-		i.newest = t
-	}
-	now := i.newest
-	i.mu.Unlock()
-	i.win.Add(i.der.Flush(now))
+	i.win.Add(i.der.Flush(i.der.Newest()))
 }
 
 // Investigate ranks the causes of trouble around at, as an alert or an
@@ -560,15 +530,7 @@ func (i *Inferrer) Investigate(at time.Time, focus string) []signal.Cause {
 // the causes are looked for in series of the same family.
 func (i *Inferrer) InvestigateMetric(at time.Time, focus, metric string) []signal.Cause {
 	cfg := i.cfg.Investigate.WithDefaults()
-	i.mu.Lock()
-	newest := i.newest
-	i.mu.Unlock()
-	if !newest.IsZero() && newest.After(at.Add(cfg.Horizon)) {
-		i.win.Add(i.der.Flush(at.Add(cfg.Horizon)))
-	}
-	// Coarse series are read over more time (see rca.Investigate): the
-	// window gives all it holds, the investigation takes what it needs.
-	series := i.win.Range(time.Time{}, at.Add(max(cfg.Horizon, time.Hour)))
+	series := i.investigated(at, cfg)
 	i.mu.Lock()
 	in := &signal.Incident{Onset: at.Add(-cfg.Lookback), Updated: at.Add(cfg.Horizon)}
 	events := slices.Clone(i.eventsFor(in))
@@ -582,7 +544,14 @@ func (i *Inferrer) InvestigateMetric(at time.Time, focus, metric string) []signa
 // around at, in either direction, over the same windows.
 func (i *Inferrer) Baseline(at time.Time) []string {
 	cfg := i.cfg.Investigate.WithDefaults()
-	return rca.Baseline(at, i.win.Range(at.Add(-cfg.Lookback), at.Add(cfg.Horizon)), cfg)
+	return rca.Baseline(at, i.investigated(at, cfg), cfg)
+}
+
+// investigated are the series an investigation at at reads: from its
+// lookback on, and past its horizon by as much as a coarse series needs to
+// show two of its own steps after the cut (rca.Investigate reads no more).
+func (i *Inferrer) investigated(at time.Time, cfg rca.InvestigateConfig) []rca.SeriesData {
+	return i.win.Range(at.Add(-cfg.Lookback), at.Add(max(cfg.Horizon, time.Hour)))
 }
 
 // Symptom is what an alarm says is wrong: where, and in which metric.

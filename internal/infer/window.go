@@ -154,33 +154,28 @@ func (w *Window) Shifts(onset, until time.Time, keep func(entity string) bool) [
 }
 
 // Range returns a copy of every series' points in [from, to], each series
-// with its entity, name and labels.
+// with its entity, name (without labels) and labels.
 func (w *Window) Range(from, to time.Time) []rca.SeriesData {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make([]rca.SeriesData, 0, len(w.series))
-	for _, k := range slices.Sorted(maps.Keys(w.series)) {
-		sr := w.series[k]
-		lo, _ := slices.BinarySearchFunc(sr.pts, from, func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
-		hi, _ := slices.BinarySearchFunc(sr.pts, to.Add(time.Nanosecond), func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
-		if hi <= lo {
-			continue
-		}
-		out = append(out, rca.SeriesData{Entity: sr.entity, Name: sr.base, Labels: sr.labels, Points: slices.Clone(sr.pts[lo:hi])})
-	}
-	return out
+	return w.collect(from, to, nil, false)
 }
 
 // Series returns the points in [from, to] of the series of entity whose
 // name, with or without its labels, is name: what an evidence plot of a
-// finding about that series shows. Only the matching series are copied.
+// finding about that series shows. Only the matching series are copied,
+// each named with its labels.
 func (w *Window) Series(entity, name string, from, to time.Time) []rca.SeriesData {
+	return w.collect(from, to, func(sr *series) bool { return sr.entity == entity && (sr.name == name || sr.base == name) }, true)
+}
+
+// collect copies the points in [from, to] of the series keep accepts (nil:
+// all), in key order; full names a series with its labels.
+func (w *Window) collect(from, to time.Time, keep func(*series) bool, full bool) []rca.SeriesData {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []rca.SeriesData
 	for _, k := range slices.Sorted(maps.Keys(w.series)) {
 		sr := w.series[k]
-		if sr.entity != entity || sr.name != name && sr.base != name {
+		if keep != nil && !keep(sr) {
 			continue
 		}
 		lo, _ := slices.BinarySearchFunc(sr.pts, from, func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
@@ -188,7 +183,11 @@ func (w *Window) Series(entity, name string, from, to time.Time) []rca.SeriesDat
 		if hi <= lo {
 			continue
 		}
-		out = append(out, rca.SeriesData{Entity: sr.entity, Name: sr.name, Labels: sr.labels, Points: slices.Clone(sr.pts[lo:hi])})
+		name := sr.base
+		if full {
+			name = sr.name
+		}
+		out = append(out, rca.SeriesData{Entity: sr.entity, Name: name, Labels: sr.labels, Points: slices.Clone(sr.pts[lo:hi])})
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package signal
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -289,17 +288,6 @@ type Placement struct {
 	Service  string `json:"service"`
 	Instance string `json:"instance,omitempty"`
 	Host     string `json:"host,omitempty"`
-}
-
-// HostsOf are the hosts the service's instances run on, each once.
-func (t Topology) HostsOf(service string) []string {
-	var out []string
-	for _, p := range t.Placements {
-		if p.Service == service && p.Host != "" && !slices.Contains(out, p.Host) {
-			out = append(out, p.Host)
-		}
-	}
-	return out
 }
 
 // Callees maps each caller to the services it calls.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seerops/seer/internal/signal"
 )
 
 func TestLoadNothing(t *testing.T) {
@@ -61,8 +63,8 @@ func TestLoadSeerGzipHostsAndErrors(t *testing.T) {
 	if len(got.Samples) != 2 || len(got.Spans) != 1 || got.Alert.Unix() != 1060 {
 		t.Errorf("samples %d spans %d alert %v", len(got.Samples), len(got.Spans), got.Alert)
 	}
-	if h := got.Topology.HostsOf("cart"); len(h) != 1 || h[0] != "host:10.0.0.1" {
-		t.Errorf("hosts of cart: %v", h)
+	if p := got.Topology.Placements; len(p) != 1 || p[0] != (signal.Placement{Service: "cart", Instance: "cart-1", Host: "host:10.0.0.1"}) {
+		t.Errorf("placements: %+v", p)
 	}
 	write("metrics.csv.gz", "time,entity,name,value\n940,cart,cpu,1\n1000,cart,cpu,lots\n")
 	if _, _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "metrics.csv:3") {
