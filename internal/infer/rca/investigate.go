@@ -188,7 +188,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		}
 		byEntity[suspect] = append(byEntity[suspect], finding{fact: f, local: local, w: w})
 	}
-	for svc, fs := range canaries(in, table, from, cut, to, cfg.Floor) {
+	for svc, fs := range canaries(in, table, from, to, cfg.Floor) {
 		byEntity[svc] = append(byEntity[svc], fs...)
 	}
 	type sus struct {
@@ -473,15 +473,7 @@ func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64
 	}
 	devs := make([]dev, len(after))
 	for i, p := range after {
-		d := p.Value - med
-		switch bad {
-		case semconv.Rise:
-		case semconv.Fall:
-			d = -d
-		default:
-			d = math.Abs(d)
-		}
-		devs[i] = dev{d, p}
+		devs[i] = dev{badward(p.Value-med, bad), p}
 	}
 	slices.SortFunc(devs, func(a, b dev) int { return cmp.Compare(b.d, a.d) })
 	pick := devs[len(devs)/4]
@@ -492,13 +484,7 @@ func change(sd *SeriesData, m semconv.Meaning, from, cut, to time.Time) (float64
 	// The change began at the first point after that went halfway there.
 	start := pick.p.Time
 	for _, p := range after {
-		d := p.Value - med
-		if bad == semconv.Fall {
-			d = -d
-		} else if bad == semconv.Either {
-			d = math.Abs(d)
-		}
-		if d >= pick.d/2 {
+		if badward(p.Value-med, bad) >= pick.d/2 {
 			start = p.Time
 			break
 		}
@@ -528,115 +514,142 @@ func seriesName(sd *SeriesData) string {
 // traffic as its old siblings, is the most specific evidence a change can
 // leave. An instance is new when its first point comes more than two minutes
 // after the service's first.
-func canaries(in Investigation, table *semconv.Table, from, cut, to time.Time, floor float64) map[string][]finding {
-	type inst struct {
-		name  string
-		first time.Time
-		sd    []*SeriesData
-	}
-	bySvc := map[string]map[string]*inst{}
-	svcFirst := map[string]time.Time{}
-	for i := range in.Series {
-		sd := &in.Series[i]
-		svc, name, ok := strings.Cut(sd.Entity, "/")
-		if !ok || strings.HasPrefix(sd.Entity, "host:") || svc == "" || name == "" {
-			continue
-		}
-		var first time.Time
-		for _, p := range sd.Points {
-			if !p.Time.Before(from) && !p.Time.After(to) {
-				first = p.Time
-				break
-			}
-		}
-		if first.IsZero() {
-			continue
-		}
-		if bySvc[svc] == nil {
-			bySvc[svc] = map[string]*inst{}
-		}
-		it := bySvc[svc][sd.Entity]
-		if it == nil {
-			it = &inst{name: sd.Entity, first: first}
-			bySvc[svc][sd.Entity] = it
-		}
-		if first.Before(it.first) {
-			it.first = first
-		}
-		it.sd = append(it.sd, sd)
-		if f, ok := svcFirst[svc]; !ok || first.Before(f) {
-			svcFirst[svc] = first
-		}
-	}
+func canaries(in Investigation, table *semconv.Table, from, to time.Time, floor float64) map[string][]finding {
 	out := map[string][]finding{}
-	for _, svc := range slices.Sorted(maps.Keys(bySvc)) {
-		var olds, news []*inst
-		for _, k := range slices.Sorted(maps.Keys(bySvc[svc])) {
-			it := bySvc[svc][k]
-			if it.first.After(svcFirst[svc].Add(2 * time.Minute)) {
-				if !it.first.After(to) {
-					news = append(news, it)
-				}
-			} else {
-				olds = append(olds, it)
+	for svc, g := range rollouts(in.Series, from, to) {
+		// The old instances' series by name, for each new one to meet.
+		old := map[string][]*SeriesData{}
+		for _, o := range g.olds {
+			for _, sd := range o.series {
+				old[seriesName(sd)] = append(old[seriesName(sd)], sd)
 			}
 		}
-		if len(olds) == 0 || len(news) == 0 {
-			continue
-		}
-		for _, nw := range news {
-			for _, sd := range nw.sd {
+		for _, nw := range g.news {
+			for _, sd := range nw.series {
 				m := table.Of(sd.Name, sd.Labels)
 				if m.Peer != "" || m.Host {
 					continue // another's telemetry: the peer's, the node's
 				}
-				var nv []float64
-				for _, p := range sd.Points {
-					if !p.Time.Before(nw.first) && !p.Time.After(to) {
-						nv = append(nv, p.Value)
-					}
+				if f, ok := canary(svc, nw, sd, old[seriesName(sd)], m, from, to, floor); ok {
+					out[svc] = append(out[svc], finding{fact: f, local: true, w: 1})
 				}
-				var ov, ob []float64 // old instances, same minutes and before
-				for _, o := range olds {
-					for _, osd := range o.sd {
-						if osd.Name != sd.Name || seriesName(osd) != seriesName(sd) {
-							continue
-						}
-						for _, p := range osd.Points {
-							switch {
-							case p.Time.Before(from) || p.Time.After(to):
-							case p.Time.Before(nw.first):
-								ob = append(ob, p.Value)
-							default:
-								ov = append(ov, p.Value)
-							}
-						}
-					}
-				}
-				if len(nv) == 0 || len(ov) == 0 || len(ob) < 3 {
-					continue
-				}
-				nm, om := median(nv), median(ov)
-				_, scale := robustScale(ob)
-				scale = max(scale, m.Floor())
-				d := nm - om
-				switch m.Bad {
-				case semconv.Fall:
-					d = -d
-				case semconv.Either:
-					d = math.Abs(d)
-				}
-				z := d / scale
-				if z <= floor {
-					continue
-				}
-				f := signal.Fact{Kind: FactCanary, Entity: svc, Peer: nw.name, Series: seriesName(sd), Quantity: string(m.Quantity),
-					Time: nw.first, Before: om, After: nm, Z: z, Score: strength(z, floor)}
-				out[svc] = append(out[svc], finding{fact: f, local: true, w: 1})
 			}
 		}
 	}
 	return out
+}
+
+// instance is one instance of a service and its series in the window.
+type instance struct {
+	name   string
+	first  time.Time // its first point in the window
+	series []*SeriesData
+}
+
+// rollout is a service's instances split into those there from the start
+// and those that appeared later.
+type rollout struct{ olds, news []*instance }
+
+// rollouts groups the series of instances ("svc/instance") per service and
+// splits each service's instances into old and new; services with no new
+// instance, or no old one, are left out.
+func rollouts(series []SeriesData, from, to time.Time) map[string]rollout {
+	bySvc := map[string]map[string]*instance{}
+	svcFirst := map[string]time.Time{}
+	for i := range series {
+		sd := &series[i]
+		svc, name, ok := strings.Cut(sd.Entity, "/")
+		if !ok || strings.HasPrefix(sd.Entity, "host:") || svc == "" || name == "" {
+			continue
+		}
+		k, _ := slices.BinarySearchFunc(sd.Points, from, func(p Point, t time.Time) int { return p.Time.Compare(t) })
+		if k == len(sd.Points) || sd.Points[k].Time.After(to) {
+			continue
+		}
+		first := sd.Points[k].Time
+		if bySvc[svc] == nil {
+			bySvc[svc] = map[string]*instance{}
+		}
+		it := bySvc[svc][sd.Entity]
+		if it == nil {
+			it = &instance{name: sd.Entity, first: first}
+			bySvc[svc][sd.Entity] = it
+		}
+		it.first = minTime(it.first, first)
+		it.series = append(it.series, sd)
+		if f, ok := svcFirst[svc]; !ok || first.Before(f) {
+			svcFirst[svc] = first
+		}
+	}
+	out := map[string]rollout{}
+	for svc, insts := range bySvc {
+		var r rollout
+		for _, k := range slices.Sorted(maps.Keys(insts)) {
+			if it := insts[k]; it.first.After(svcFirst[svc].Add(2 * time.Minute)) {
+				r.news = append(r.news, it)
+			} else {
+				r.olds = append(r.olds, it)
+			}
+		}
+		if len(r.olds) > 0 && len(r.news) > 0 {
+			out[svc] = r
+		}
+	}
+	return out
+}
+
+// canary compares one series of a new instance with the same series of the
+// old instances: the median of the new one's points against the median of
+// the old ones' over the same minutes, in the robust scale of the old ones'
+// points before the new instance came.
+func canary(svc string, nw *instance, sd *SeriesData, olds []*SeriesData, m semconv.Meaning, from, to time.Time, floor float64) (signal.Fact, bool) {
+	var nv, ov, ob []float64 // new; old over the same minutes; old before
+	for _, p := range sd.Points {
+		if !p.Time.Before(nw.first) && !p.Time.After(to) {
+			nv = append(nv, p.Value)
+		}
+	}
+	for _, o := range olds {
+		for _, p := range o.Points {
+			switch {
+			case p.Time.Before(from) || p.Time.After(to):
+			case p.Time.Before(nw.first):
+				ob = append(ob, p.Value)
+			default:
+				ov = append(ov, p.Value)
+			}
+		}
+	}
+	if len(nv) == 0 || len(ov) == 0 || len(ob) < 3 {
+		return signal.Fact{}, false
+	}
+	nm, om := median(nv), median(ov)
+	_, scale := robustScale(ob)
+	z := badward(nm-om, m.Bad) / max(scale, m.Floor())
+	if z <= floor {
+		return signal.Fact{}, false
+	}
+	return signal.Fact{Kind: FactCanary, Entity: svc, Peer: nw.name, Series: seriesName(sd), Quantity: string(m.Quantity),
+		Time: nw.first, Before: om, After: nm, Z: z, Score: strength(z, floor)}, true
+}
+
+// badward is a deviation seen in the direction that is bad: as it is for a
+// rise, negated for a fall, its size where either is.
+func badward(d float64, bad semconv.Direction) float64 {
+	switch bad {
+	case semconv.Rise:
+		return d
+	case semconv.Fall:
+		return -d
+	}
+	return math.Abs(d)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // Baseline ranks the entities of the series by the largest robust change
