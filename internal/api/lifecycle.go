@@ -1,10 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/knowledge"
@@ -29,14 +33,15 @@ func (s *Server) act(action string) func(http.ResponseWriter, *http.Request) err
 		if err != nil {
 			return err
 		}
-		if _, err := readDecision(w, r); err != nil {
+		op, err := readOperation(w, r, action)
+		if err != nil {
 			return err
 		}
 		if s.lifecycle == nil {
 			return errUnconfigured
 		}
-		by := auth.FromContext(r.Context()).Name
-		in, err := s.lifecycle(r.Context(), id, action, by)
+		op.By = auth.FromContext(r.Context()).Name
+		in, err := s.lifecycle(r.Context(), id, op)
 		switch {
 		case errors.Is(err, knowledge.ErrNotFound):
 			return &apiError{status: http.StatusNotFound, reason: "not_found",
@@ -50,8 +55,43 @@ func (s *Server) act(action string) func(http.ResponseWriter, *http.Request) err
 			Incident signal.Incident `json:"incident"`
 			Action   string          `json:"action"`
 			By       string          `json:"by"`
-		}{tidy(in), action, by})
+		}{tidy(in), action, op.By})
 	}
+}
+
+// LabelAssignee is the incident label that names who works on it, set by an
+// acknowledgement that says.
+const LabelAssignee = "assignee"
+
+// maxAssignee bounds an assignee's name.
+const maxAssignee = 128
+
+// readOperation reads a lifecycle action's optional JSON body: an
+// acknowledgement may name an assignee ({"assignee": "NAME"}); the other
+// actions take none. The Content-Type must be JSON even when the body is
+// empty, as for approvals.
+func readOperation(w http.ResponseWriter, r *http.Request, action string) (Operation, error) {
+	op := Operation{Action: action}
+	body, err := readBody(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return op, err
+	}
+	var b struct {
+		Assignee string `json:"assignee"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return op, badRequest("bad_json", `the body is not {"assignee": "NAME"}: %v`, err)
+	}
+	op.Assignee = strings.TrimSpace(b.Assignee)
+	switch {
+	case op.Assignee != "" && action != ActionAck:
+		return op, badRequest("bad_assignee", "only an acknowledgement names an assignee")
+	case len(op.Assignee) > maxAssignee || strings.IndexFunc(op.Assignee, unicode.IsControl) >= 0:
+		return op, badRequest("bad_assignee", "assignee must be at most %d characters with no control characters", maxAssignee)
+	}
+	return op, nil
 }
 
 // listEvents serves GET /api/v1/events: the stored changes and alarms

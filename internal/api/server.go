@@ -29,7 +29,15 @@ type Store interface {
 // Lifecycle takes an operator's action on an incident: ack, resolve or
 // reopen. It returns knowledge.ErrNotFound for an unknown incident and an
 // error wrapping ErrTransition for an action that does not apply.
-type Lifecycle func(ctx context.Context, id int64, action, by string) (signal.Incident, error)
+type Lifecycle func(ctx context.Context, id int64, op Operation) (signal.Incident, error)
+
+// Operation is an operator's lifecycle action on an incident: which, by
+// whom (the token's name), and for an acknowledgement who works on it.
+type Operation struct {
+	Action   string
+	By       string
+	Assignee string
+}
 
 // ErrTransition marks a lifecycle action that does not apply to the
 // incident's state; the Lifecycle wraps it.
@@ -161,7 +169,6 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/investigations", auth.Read, s.investigate)
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
-	s.handle("POST /api/v1/incidents/{id}/acknowledge", auth.Operate, d.Feedback.Acknowledge)
 	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
 	s.handle("GET /api/v1/whoami", auth.None, s.whoami)
 	// The UI's page and files are public: they hold no data, and the page
@@ -257,7 +264,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, investigations, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)

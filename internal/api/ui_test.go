@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,27 +143,37 @@ func TestStatic(t *testing.T) {
 }
 
 func TestAcknowledge(t *testing.T) {
-	fb := &fakeFeedback{in: signal.Incident{ID: 7, Entities: []string{"checkout"}}}
-	s := New(Deps{Feedback: &Feedback{Store: fb, Now: func() time.Time { return t0 }}}, nil)
-	f := func(body string, code int, want string) {
+	var got []Operation
+	s := New(Deps{Lifecycle: func(_ context.Context, id int64, op Operation) (signal.Incident, error) {
+		got = append(got, op)
+		in := signal.Incident{ID: id, Acknowledged: t0, AcknowledgedBy: op.By}
+		if op.Assignee != "" {
+			in.Labels = map[string]string{LabelAssignee: op.Assignee}
+		}
+		return in, nil
+	}}, nil)
+	f := func(route, body string, code int, want string) {
 		t.Helper()
-		req := httptest.NewRequest("POST", "/api/v1/incidents/7/acknowledge", strings.NewReader(body))
+		req := httptest.NewRequest("POST", "/api/v1/incidents/7/"+route, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, req)
 		if w.Code != code || !strings.Contains(w.Body.String(), want) {
-			t.Errorf("acknowledge %q: %d %s, want %d containing %q", body, w.Code, w.Body, code, want)
+			t.Errorf("%s %q: %d %s, want %d containing %q", route, body, w.Code, w.Body, code, want)
 		}
 	}
-	f("", 200, `"ack.at":"2025-03-01T12:00:00Z","ack.by":"anonymous"`)
-	if _, ok := fb.in.Labels[LabelAssignee]; ok {
-		t.Errorf("an acknowledgement without assignee assigned: %v", fb.in.Labels)
+	f("ack", "", 200, `"acknowledged":"2025-03-01T12:00:00Z","acknowledged_by":"anonymous"`)
+	if len(got) != 1 || got[0].Assignee != "" {
+		t.Errorf("an acknowledgement without assignee assigned: %+v", got)
 	}
-	f(`{"assignee": " alice "}`, 200, `"assignee":"alice"`)
-	f(`{"assignee": "a\nb"}`, 400, "control characters")
-	f(`{"assignee": "`+strings.Repeat("a", 129)+`"}`, 400, "at most 128")
-	f(`{"who": "x"}`, 400, "unknown field")
-	if fb.in.Labels[LabelAssignee] != "alice" || fb.in.Labels[LabelAckBy] != "anonymous" {
-		t.Errorf("stored labels %v", fb.in.Labels)
+	f("ack", `{"assignee": " alice "}`, 200, `"assignee":"alice"`)
+	f("ack", `{"assignee": "a\nb"}`, 400, "control characters")
+	f("ack", `{"assignee": "`+strings.Repeat("a", 129)+`"}`, 400, "at most 128")
+	f("ack", `{"who": "x"}`, 400, "unknown field")
+	f("resolve", `{"assignee": "alice"}`, 400, "only an acknowledgement")
+	if len(got) != 2 || got[1] != (Operation{Action: ActionAck, By: "anonymous", Assignee: "alice"}) {
+		t.Errorf("operations %+v", got)
 	}
+	// The UI's old route is gone: acknowledging is the lifecycle's.
+	f("acknowledge", "", 404, "no such path")
 }

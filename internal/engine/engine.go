@@ -208,25 +208,34 @@ func (e *Engine) series(entity, name string, from, to time.Time) []api.Series {
 }
 
 // Act takes an operator's action on a stored incident (infer.ActionAck,
-// ActionResolve, ActionReopen) and stores the result; by is who.
-func (e *Engine) Act(ctx context.Context, id int64, action, by string) (signal.Incident, error) {
+// ActionResolve, ActionReopen) and stores the result; an acknowledgement's
+// assignee is kept in the incident's labels.
+func (e *Engine) Act(ctx context.Context, id int64, op api.Operation) (signal.Incident, error) {
 	e.inferMu.Lock()
 	defer e.inferMu.Unlock()
 	in, err := e.store.Incident(ctx, id)
 	if err != nil {
 		return in, err
 	}
-	out, err := e.inferrer.Apply(in, action, by, e.clock.now(time.Now()))
+	out, err := e.inferrer.Apply(in, op.Action, op.By, e.clock.now(time.Now()))
 	if errors.Is(err, infer.ErrTransition) {
 		return in, fmt.Errorf("%w: %v", api.ErrTransition, err)
 	}
 	if err != nil {
 		return in, err
 	}
+	keepOperatorLabels(&out, in) // inference's copy lacks what operators recorded
+	if op.Assignee != "" {
+		out.Labels = maps.Clone(out.Labels)
+		if out.Labels == nil {
+			out.Labels = map[string]string{}
+		}
+		out.Labels[api.LabelAssignee] = op.Assignee
+	}
 	if err := e.store.PutIncident(ctx, &out); err != nil {
 		return in, fmt.Errorf("storing incident %d: %w", id, err)
 	}
-	e.logger.Info("incident "+action, "id", id, "by", by, "status", out.Status)
+	e.logger.Info("incident "+op.Action, "id", id, "by", op.By, "assignee", op.Assignee, "status", out.Status)
 	return out, nil
 }
 

@@ -224,8 +224,8 @@ func TestBrowser(t *testing.T) {
 	// Acknowledging, with an assignee, is stored and shown.
 	step(t, ctx, "acknowledging", chromedp.SendKeys(`#assignee`, "alice"), chromedp.Click(`button.acknowledge`),
 		waitFor(`document.querySelector('.ack').innerText.includes("acknowledged by anonymous") && document.querySelector('.ack').innerText.includes("assigned to alice")`))
-	if in, err := d.store.Incident(context.Background(), 1); err != nil || in.Labels["assignee"] != "alice" || in.Labels["ack.by"] != "anonymous" {
-		t.Errorf("stored acknowledgement: %v %v", in.Labels, err)
+	if in, err := d.store.Incident(context.Background(), 1); err != nil || in.Labels["assignee"] != "alice" || in.AcknowledgedBy != "anonymous" {
+		t.Errorf("stored acknowledgement: %v by %q %v", in.Labels, in.AcknowledgedBy, err)
 	}
 
 	// Approve runs the runbook; its output appears.

@@ -87,20 +87,20 @@ function Ack({ inc, me, reload }) {
   const ack = (e) => {
     e.preventDefault();
     setMsg('');
-    api('/api/v1/incidents/' + inc.id + '/acknowledge', { method: 'POST', body: { assignee: who.trim() } }).then(
+    api('/api/v1/incidents/' + inc.id + '/ack', { method: 'POST', body: { assignee: who.trim() } }).then(
       () => { setMsg('Acknowledged.'); reload(); },
       (err) => setMsg('Not acknowledged: ' + err.message));
   };
   return (
     <div class="ack">
-      {labels['ack.by']
-        ? <span class="tag good">acknowledged by {labels['ack.by']} at {clock(labels['ack.at'])}</span>
+      {inc.acknowledged_by
+        ? <span class="tag good">acknowledged by {inc.acknowledged_by} at {clock(inc.acknowledged)}</span>
         : <span class="tag bad">not acknowledged</span>}
       {labels.assignee && <span class="tag">assigned to {labels.assignee}</span>}
       {me && me.operate && (
         <form class="inline" onSubmit={ack}>
           <label>assignee <input id="assignee" value={who} onInput={(e) => setWho(e.target.value)} placeholder="optional" maxlength="128" /></label>
-          <button type="submit" class="acknowledge">{labels['ack.by'] ? 'acknowledge again' : 'acknowledge'}</button>
+          <button type="submit" class="acknowledge">{inc.acknowledged_by ? 'acknowledge again' : 'acknowledge'}</button>
         </form>
       )}
       {msg && <span class="note" role="status">{msg}</span>}

@@ -58,7 +58,7 @@ export function Incidents({ query }) {
                   <td class="cause">{top ? top.entity + (top.kind ? ' · ' + top.kind : '') : <span class="muted">ranking…</span>}</td>
                   <td class="ents">{i.entities.slice(0, 4).join(', ')}{i.entities.length > 4 ? ' +' + (i.entities.length - 4) : ''}</td>
                   <td><span class={'state ' + i.status}>{i.status}</span>
-                    {i.labels && i.labels['ack.by'] && <span class="tag good" title={'acknowledged by ' + i.labels['ack.by']}>ack</span>}
+                    {i.acknowledged_by && <span class="tag good" title={'acknowledged by ' + i.acknowledged_by}>ack</span>}
                     {i.labels && i.labels.assignee && <span class="tag">{i.labels.assignee}</span>}</td>
                   <td title={i.opened}>{age(i.opened, now)}</td>
                 </tr>

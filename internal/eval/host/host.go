@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/seerops/seer/internal/api"
 	"io"
 	"log/slog"
 	"net"
@@ -286,7 +287,7 @@ remote_write:
 	closeAll := func() {
 		ins, _ := e.Store().Incidents(ctx, knowledge.IncidentQuery{Status: signal.IncidentOpen})
 		for _, in := range ins {
-			e.Act(ctx, in.ID, "resolve", "eval")
+			e.Act(ctx, in.ID, api.Operation{Action: "resolve", By: "eval"})
 		}
 	}
 
