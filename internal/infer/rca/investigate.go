@@ -194,7 +194,6 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 	type sus struct {
 		name          string
 		local, spread float64
-		byFamily      map[string]float64 // spreading evidence per family
 		facts         []signal.Fact
 		explainedBy   string
 		explained     float64
@@ -203,7 +202,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 	}
 	all := map[string]*sus{}
 	for e, fs := range byEntity {
-		s := &sus{name: e, byFamily: map[string]float64{}}
+		s := &sus{name: e}
 		best := map[string]finding{} // per quantity and locality, the strongest
 		for _, f := range fs {
 			k := fmt.Sprintf("%s/%v", f.fact.Quantity, f.local)
@@ -218,8 +217,6 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 				keepL *= 1 - f.w*f.fact.Score
 			} else {
 				keepS *= 1 - f.w*f.fact.Score
-				fam := semconv.Quantity(f.fact.Quantity).Family()
-				s.byFamily[fam] = 1 - (1-s.byFamily[fam])*(1-f.w*f.fact.Score)
 			}
 			s.facts = append(s.facts, f.fact)
 		}
@@ -237,43 +234,25 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 			}
 		}
 	}
-	// A suspect's spreading symptoms are explained, family by family, by a
-	// dependency whose own trouble is as strong: a callee's local evidence
-	// (any family: a saturated CPU slows and fails its callers) or its
-	// symptoms of the same family (a caller's latency by a callee's, its
-	// errors by a callee's errors).
+	// A suspect's spreading symptoms are explained by a dependency (a callee,
+	// transitively, or its host) whose own trouble, local or spreading, is as
+	// strong.
 	for _, s := range all {
 		if s.spread == 0 || strings.HasPrefix(s.name, "host:") {
 			continue
 		}
-		deps := map[string]bool{}
-		for d := range g.Descendants(s.name, 0) {
-			deps[d] = true
-		}
+		deps := g.Descendants(s.name, 0) // a fresh map
 		for _, h := range hostOf[s.name] {
-			deps[h] = true
+			deps[h] = 1
 		}
-		keep, worst := 1.0, 0.0
-		for _, fam := range slices.Sorted(maps.Keys(s.byFamily)) {
-			v := s.byFamily[fam]
-			by, who := 0.0, ""
-			for _, d := range slices.Sorted(maps.Keys(deps)) {
-				ds := all[d]
-				if ds == nil || ds.explainedBy == s.name {
-					continue
-				}
-				if b := min(1, max(ds.local, ds.byFamily[fam])/v); b > by {
-					by, who = b, d
-				}
+		for _, d := range slices.Sorted(maps.Keys(deps)) {
+			ds := all[d]
+			if ds == nil || ds.explainedBy == s.name {
+				continue
 			}
-			keep *= 1 - v*(1-by)
-			if v*by > worst && who != "" {
-				worst, s.explainedBy = v*by, who
+			if by := min(1, max(ds.local, ds.spread)/s.spread); by > s.explained {
+				s.explained, s.explainedBy = by, d
 			}
-		}
-		s.explained = 0
-		if rest := 1 - keep; s.spread > 0 {
-			s.explained = clamp01(1 - rest/s.spread)
 		}
 	}
 	changes := map[string]*signal.Event{}
