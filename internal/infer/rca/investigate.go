@@ -111,7 +111,6 @@ const (
 type finding struct {
 	fact  signal.Fact
 	local bool
-	w     float64
 }
 
 // Investigate ranks the causes of trouble around in.At: every series is
@@ -132,10 +131,17 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 	}
 	from, cut, to := in.At.Add(-cfg.Lookback), in.At.Add(-cfg.Lead), in.At.Add(cfg.Horizon)
 	byEntity := map[string][]finding{}
-	hostOf := map[string][]string{}
+	hostOf := map[string][]string{} // service → hosts
+	instHost := map[string]string{} // "svc/instance" → host
 	for _, p := range in.Topology.Placements {
-		if p.Host != "" && !slices.Contains(hostOf[p.Service], p.Host) {
+		if p.Host == "" {
+			continue
+		}
+		if !slices.Contains(hostOf[p.Service], p.Host) {
 			hostOf[p.Service] = append(hostOf[p.Service], p.Host)
+		}
+		if p.Instance != "" {
+			instHost[p.Service+"/"+p.Instance] = p.Host
 		}
 	}
 	residents := map[string][]string{} // host → services on it
@@ -162,7 +168,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 			// The host's trouble is the host's: an instance's node
 			// metrics speak of the host it runs on (named by the
 			// placement, or else the instance's own unnamed host).
-			suspect = hostOfInstance(in.Topology, sd.Entity)
+			suspect = cmp.Or(instHost[sd.Entity], first(hostOf[Service(sd.Entity)]), "host:"+sd.Entity)
 			if svc := Service(sd.Entity); !slices.Contains(residents[suspect], svc) {
 				residents[suspect] = append(residents[suspect], svc)
 			}
@@ -178,15 +184,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		f.Entity = suspect
 		f.Quantity = string(m.Quantity)
 		f.Score = st
-		local := m.Quantity.Local() && m.Peer == ""
-		w := 1.0
-		switch {
-		case m.Quantity == semconv.Unknown:
-			w = 0.3
-		case m.Quantity == semconv.RequestRate || m.Quantity == semconv.Network:
-			w = 0.5
-		}
-		byEntity[suspect] = append(byEntity[suspect], finding{fact: f, local: local, w: w})
+		byEntity[suspect] = append(byEntity[suspect], finding{fact: f, local: m.Quantity.Local() && m.Peer == ""})
 	}
 	for svc, fs := range canaries(in, table, from, to, cfg.Floor) {
 		byEntity[svc] = append(byEntity[svc], fs...)
@@ -203,34 +201,45 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 	all := map[string]*sus{}
 	for e, fs := range byEntity {
 		s := &sus{name: e}
-		best := map[string]finding{} // per quantity and locality, the strongest
+		type kind struct {
+			quantity string
+			local    bool
+		}
+		best := map[kind]finding{} // per quantity and locality, the strongest
 		for _, f := range fs {
-			k := fmt.Sprintf("%s/%v", f.fact.Quantity, f.local)
-			if b, ok := best[k]; !ok || f.fact.Score*f.w > b.fact.Score*b.w {
+			k := kind{f.fact.Quantity, f.local}
+			if b, ok := best[k]; !ok || f.fact.Score > b.fact.Score {
 				best[k] = f
 			}
 		}
 		keepL, keepS := 1.0, 1.0
-		for _, k := range slices.Sorted(maps.Keys(best)) {
-			f := best[k]
+		for _, f := range best {
 			if f.local {
-				keepL *= 1 - f.w*f.fact.Score
+				keepL *= 1 - f.fact.Score
 			} else {
-				keepS *= 1 - f.w*f.fact.Score
+				keepS *= 1 - f.fact.Score
 			}
 			s.facts = append(s.facts, f.fact)
 		}
+		// A fixed order keeps the sums and the facts the same on every run.
+		slices.SortFunc(s.facts, func(a, b signal.Fact) int {
+			return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Quantity, b.Quantity), cmp.Compare(a.Series, b.Series))
+		})
 		s.local, s.spread = 1-keepL, 1-keepS
 		all[e] = s
 	}
 	g := NewGraph(in.Topology)
 	// A host's trouble that a service on it shows too is the service's:
 	// the service is the more specific cause.
-	for svc, hs := range hostOf {
+	for _, svc := range slices.Sorted(maps.Keys(hostOf)) {
 		s := all[svc]
-		for _, h := range hs {
-			if hh := all[h]; hh != nil && s != nil && s.local >= 0.5*hh.local && hh.local > 0 {
-				hh.explainedBy, hh.explained = svc, min(1, s.local/hh.local)
+		for _, h := range hostOf[svc] {
+			hh := all[h]
+			if hh == nil || s == nil || hh.local == 0 || s.local < 0.5*hh.local {
+				continue
+			}
+			if by := min(1, s.local/hh.local); by > hh.explained {
+				hh.explainedBy, hh.explained = svc, by
 			}
 		}
 	}
@@ -310,8 +319,7 @@ func Investigate(in Investigation, cfg InvestigateConfig) []signal.Cause {
 		if len(out) == 10 || s.score <= 0 {
 			break
 		}
-		facts := s.facts
-		slices.SortStableFunc(facts, func(a, b signal.Fact) int { return cmp.Compare(b.Score, a.Score) })
+		facts := s.facts // strongest first
 		if len(facts) > 5 {
 			facts = facts[:5]
 		}
@@ -510,7 +518,7 @@ func canaries(in Investigation, table *semconv.Table, from, to time.Time, floor 
 					continue // another's telemetry: the peer's, the node's
 				}
 				if f, ok := canary(svc, nw, sd, old[seriesName(sd)], m, from, to, floor); ok {
-					out[svc] = append(out[svc], finding{fact: f, local: true, w: 1})
+					out[svc] = append(out[svc], finding{fact: f, local: true})
 				}
 			}
 		}
@@ -691,16 +699,12 @@ func robustScale(vals []float64) (med, scale float64) {
 	return med, max(scale, 0.01*math.Abs(med), 1e-9)
 }
 
-// hostOfInstance is the host entity an instance (or service) runs on, from
-// the topology's placements; "host:" and the instance's name when unknown.
-func hostOfInstance(t signal.Topology, entity string) string {
-	svc, inst, _ := strings.Cut(entity, "/")
-	for _, p := range t.Placements {
-		if p.Host != "" && p.Service == svc && (inst == "" || p.Instance == "" || p.Instance == inst) {
-			return p.Host
-		}
+// first is the first of xs, or "".
+func first(xs []string) string {
+	if len(xs) == 0 {
+		return ""
 	}
-	return "host:" + entity
+	return xs[0]
 }
 
 // stepOf is the median gap between the points (0 with fewer than two).
