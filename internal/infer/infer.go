@@ -415,9 +415,7 @@ func (i *Inferrer) investigationFor(in *signal.Incident, onset time.Time, topo s
 	if !m.onset.Equal(onset) {
 		m = shiftMemo{onset: onset}
 	}
-	cfg := i.cfg.Investigate.WithDefaults()
-	series := i.win.Range(onset.Add(-cfg.Lookback), in.Updated)
-	inv := rca.Investigate(rca.Investigation{At: onset, Series: series, Events: i.eventsFor(in), Topology: topo, Table: i.table}, cfg)
+	inv := i.investigate(onset, in.Updated, "", "", i.eventsFor(in), topo)
 	m.inv, m.invAt = inv, in.Updated
 	i.shifts[in] = m
 	return inv
@@ -427,7 +425,7 @@ func (i *Inferrer) investigationFor(in *signal.Incident, onset time.Time, topo s
 // combined as independent evidence (noisy-or, the investigation's weighted
 // by w), and sorts the result.
 func fuse(ranked, inv []signal.Cause, w float64) []signal.Cause {
-	if len(inv) == 0 || w < 0 {
+	if len(inv) == 0 {
 		return ranked
 	}
 	w = cmp.Or(w, 0.5)
@@ -491,13 +489,11 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 	if len(causes) == 0 {
 		// Too little history for the change scores (a baseline of one
 		// point): an investigation judges what there is with wider bounds.
-		cfg := i.cfg.Investigate.WithDefaults()
 		var focus, metric string
 		if symptom != nil {
 			focus, metric = symptom.Entity, symptom.Metric
 		}
-		causes = rca.Investigate(rca.Investigation{At: onset, Series: i.win.Range(onset.Add(-cfg.Lookback), now), Events: i.eventsFor(in),
-			Topology: topo, Focus: focus, FocusMetric: metric, Table: i.table}, cfg)
+		causes = i.investigate(onset, now, focus, metric, i.eventsFor(in), topo)
 	}
 	return i.adjust(in, nil, causes)
 }
@@ -530,13 +526,22 @@ func (i *Inferrer) Investigate(at time.Time, focus string) []signal.Cause {
 // the causes are looked for in series of the same family.
 func (i *Inferrer) InvestigateMetric(at time.Time, focus, metric string) []signal.Cause {
 	cfg := i.cfg.Investigate.WithDefaults()
-	series := i.investigated(at, cfg)
 	i.mu.Lock()
 	in := &signal.Incident{Onset: at.Add(-cfg.Lookback), Updated: at.Add(cfg.Horizon)}
 	events := slices.Clone(i.eventsFor(in))
 	topo := i.topology()
 	i.mu.Unlock()
-	return rca.Investigate(rca.Investigation{At: at, Series: series, Events: events, Topology: topo, Focus: focus, FocusMetric: metric, Table: i.table}, cfg)
+	return i.investigate(at, at.Add(max(cfg.Horizon, time.Hour)), focus, metric, events, topo)
+}
+
+// investigate runs rca.Investigate at at over the window's series from the
+// lookback before at up to upto (past the horizon by as much as a coarse
+// series needs to show two of its own steps after the cut; rca.Investigate
+// reads no more), with the events and topology given.
+func (i *Inferrer) investigate(at, upto time.Time, focus, metric string, events []signal.Event, topo signal.Topology) []signal.Cause {
+	cfg := i.cfg.Investigate.WithDefaults()
+	return rca.Investigate(rca.Investigation{At: at, Series: i.win.Range(at.Add(-cfg.Lookback), upto), Events: events,
+		Topology: topo, Focus: focus, FocusMetric: metric, Table: i.table}, cfg)
 }
 
 // Baseline ranks entities the simplest honest way, for comparison with
@@ -544,14 +549,7 @@ func (i *Inferrer) InvestigateMetric(at time.Time, focus, metric string) []signa
 // around at, in either direction, over the same windows.
 func (i *Inferrer) Baseline(at time.Time) []string {
 	cfg := i.cfg.Investigate.WithDefaults()
-	return rca.Baseline(at, i.investigated(at, cfg), cfg)
-}
-
-// investigated are the series an investigation at at reads: from its
-// lookback on, and past its horizon by as much as a coarse series needs to
-// show two of its own steps after the cut (rca.Investigate reads no more).
-func (i *Inferrer) investigated(at time.Time, cfg rca.InvestigateConfig) []rca.SeriesData {
-	return i.win.Range(at.Add(-cfg.Lookback), at.Add(max(cfg.Horizon, time.Hour)))
+	return rca.Baseline(at, i.win.Range(at.Add(-cfg.Lookback), at.Add(max(cfg.Horizon, time.Hour))), cfg)
 }
 
 // Symptom is what an alarm says is wrong: where, and in which metric.
