@@ -1,10 +1,10 @@
 package infer
 
 import (
+	"cmp"
 	"maps"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -63,10 +63,11 @@ type Deriver struct {
 	max      int
 	spans    map[int64][]signal.Span // by bucket start (unix ns)
 	buffered int
-	logs     map[int64]map[string]float64 // bucket → service → error lines
-	lines    map[int64]map[string]float64 // bucket → service → lines
-	dropped  int
-	newest   time.Time // the newest span end or log time added
+	// logs counts, per bucket, the error lines of every service that
+	// logged in it (0 for one that logged no error: a baseline too).
+	logs    map[int64]map[string]float64
+	dropped int
+	newest  time.Time // the newest span end or log time added
 }
 
 // NewDeriver returns a Deriver with buckets of the given width (0: a
@@ -80,7 +81,7 @@ func NewDeriver(bucket time.Duration, max int) *Deriver {
 		max = 500000
 	}
 	return &Deriver{bucket: bucket, grace: bucket / 2, max: max, spans: map[int64][]signal.Span{},
-		logs: map[int64]map[string]float64{}, lines: map[int64]map[string]float64{}}
+		logs: map[int64]map[string]float64{}}
 }
 
 func (d *Deriver) key(t time.Time) int64 { return t.Truncate(d.bucket).UnixNano() }
@@ -119,14 +120,14 @@ func (d *Deriver) AddLogs(logs []signal.LogRecord) {
 			d.newest = l.Time
 		}
 		k := d.key(l.Time)
-		if d.lines[k] == nil {
-			d.lines[k] = map[string]float64{}
+		if d.logs[k] == nil {
 			d.logs[k] = map[string]float64{}
 		}
-		d.lines[k][svc]++
+		n := d.logs[k][svc]
 		if l.Severity.AtLeast(signal.SeverityError) {
-			d.logs[k][svc]++
+			n++
 		}
+		d.logs[k][svc] = n // present, 0 or more
 	}
 }
 
@@ -155,7 +156,7 @@ func (d *Deriver) Flush(now time.Time) []signal.Sample {
 	for k := range d.spans {
 		keys = append(keys, k)
 	}
-	for k := range d.lines {
+	for k := range d.logs {
 		if _, ok := d.spans[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -171,12 +172,11 @@ func (d *Deriver) Flush(now time.Time) []signal.Sample {
 		// A span's parent may have ended in the next bucket (it outlives
 		// its children): look it up there too.
 		out = d.traceSeries(out, t, d.spans[k], d.spans[k+int64(d.bucket)])
-		for _, svc := range slices.Sorted(maps.Keys(d.lines[k])) {
+		for _, svc := range slices.Sorted(maps.Keys(d.logs[k])) {
 			out = append(out, signal.Sample{Time: t, Entity: svc, Name: SeriesLogErrors, Value: d.logs[k][svc] / d.bucket.Seconds()})
 		}
 		d.buffered -= len(d.spans[k])
 		delete(d.spans, k)
-		delete(d.lines, k)
 		delete(d.logs, k)
 	}
 	return out
@@ -206,21 +206,14 @@ func (d *Deriver) traceSeries(out []signal.Sample, t time.Time, spans, next []si
 	// Children of next-bucket parents are in this bucket already; children
 	// of this bucket's spans that ended earlier were in the previous bucket
 	// and are gone, which only makes self time conservative there.
-	type agg struct {
-		self, dur, gaps, clients []float64
-		spans, errs, origin      int
-		calls                    int
+	type service struct {
+		self, dur            []float64 // of its server spans
+		spans, origin, calls int
 	}
-	per := map[string]*agg{}
-	gapKey := func(callee, caller string) string { return callee + "\x00" + caller }
-	get := func(k string) *agg {
-		a := per[k]
-		if a == nil {
-			a = &agg{}
-			per[k] = a
-		}
-		return a
-	}
+	type edge struct{ callee, caller string } // caller "": a callee with no span
+	type call struct{ gaps, clients []float64 }
+	services := map[string]*service{}
+	edges := map[edge]*call{}
 	isServer := func(s *signal.Span) bool {
 		if s.Kind == signal.SpanServer || s.Kind == signal.SpanConsumer {
 			return true
@@ -233,82 +226,75 @@ func (d *Deriver) traceSeries(out []signal.Sample, t time.Time, spans, next []si
 	}
 	for i := range spans {
 		s := &spans[i]
-		a := get(s.Service)
-		kids := children[ref{s.TraceID, s.SpanID}]
+		a := services[s.Service]
+		if a == nil {
+			a = &service{}
+			services[s.Service] = a
+		}
 		failedKid := false
 		var childDur time.Duration
 		var calleeServer *signal.Span
-		for _, c := range kids {
+		for _, c := range children[ref{s.TraceID, s.SpanID}] {
 			childDur += c.Duration
-			if c.Status == signal.StatusError {
-				failedKid = true
-			}
+			failedKid = failedKid || c.Status == signal.StatusError
 			if c.Service != s.Service && calleeServer == nil {
 				calleeServer = c
 			}
 		}
 		a.spans++
-		if s.Status == signal.StatusError {
-			a.errs++
-			if !failedKid {
-				a.origin++
-			}
+		if s.Status == signal.StatusError && !failedKid {
+			a.origin++
 		}
 		if isServer(s) {
 			a.dur = append(a.dur, s.Duration.Seconds())
 			a.self = append(a.self, max(0, (s.Duration-childDur).Seconds()))
 		}
-		client := s.Kind == signal.SpanClient || s.Kind == signal.SpanProducer || calleeServer != nil
-		if !client {
+		if s.Kind != signal.SpanClient && s.Kind != signal.SpanProducer && calleeServer == nil {
 			continue
 		}
 		a.calls++
+		var e edge
 		switch {
 		case calleeServer != nil:
-			g := get(gapKey(calleeServer.Service, s.Service))
-			g.gaps = append(g.gaps, max(0, (s.Duration-calleeServer.Duration).Seconds()))
+			e = edge{calleeServer.Service, s.Service}
 		case s.Attrs[signal.AttrPeerService] != "":
-			peer := s.Attrs[signal.AttrPeerService]
-			g := get(gapKey(peer, "")) // the callee wrote no span we have
-			g.clients = append(g.clients, s.Duration.Seconds())
+			e = edge{callee: s.Attrs[signal.AttrPeerService]}
+		default:
+			continue
+		}
+		c := edges[e]
+		if c == nil {
+			c = &call{}
+			edges[e] = c
+		}
+		if calleeServer != nil {
+			c.gaps = append(c.gaps, max(0, (s.Duration-calleeServer.Duration).Seconds()))
+		} else {
+			c.clients = append(c.clients, s.Duration.Seconds())
 		}
 	}
 	step := d.bucket.Seconds()
-	for _, k := range slices.Sorted(maps.Keys(per)) {
-		a := per[k]
-		callee, caller, edge := cutKey(k)
-		if edge {
-			if len(a.gaps) > 0 {
-				out = append(out, signal.Sample{Time: t, Entity: callee, Name: SeriesCallGap, Labels: map[string]string{"caller": caller}, Value: medianOf(a.gaps)})
-			}
-			if len(a.clients) > 0 {
-				out = append(out, signal.Sample{Time: t, Entity: callee, Name: SeriesClientDuration, Value: medianOf(a.clients)})
-			}
-			continue
-		}
+	for _, name := range slices.Sorted(maps.Keys(services)) {
+		a := services[name]
 		if len(a.dur) > 0 {
 			out = append(out,
-				signal.Sample{Time: t, Entity: k, Name: SeriesServerDuration, Value: medianOf(a.dur)},
-				signal.Sample{Time: t, Entity: k, Name: SeriesSelfTime, Value: meanOf(a.self)},
-				signal.Sample{Time: t, Entity: k, Name: SeriesSpanRate, Value: float64(len(a.dur)) / step},
-				signal.Sample{Time: t, Entity: k, Name: SeriesFanOut, Value: float64(a.calls) / float64(len(a.dur))})
+				signal.Sample{Time: t, Entity: name, Name: SeriesServerDuration, Value: rca.Median(a.dur)},
+				signal.Sample{Time: t, Entity: name, Name: SeriesSelfTime, Value: meanOf(a.self)},
+				signal.Sample{Time: t, Entity: name, Name: SeriesSpanRate, Value: float64(len(a.dur)) / step},
+				signal.Sample{Time: t, Entity: name, Name: SeriesFanOut, Value: float64(a.calls) / float64(len(a.dur))})
 		}
-		if a.spans > 0 {
-			out = append(out, signal.Sample{Time: t, Entity: k, Name: SeriesErrorOrigin, Value: float64(a.origin) / float64(a.spans)})
+		out = append(out, signal.Sample{Time: t, Entity: name, Name: SeriesErrorOrigin, Value: float64(a.origin) / float64(a.spans)})
+	}
+	for _, e := range slices.SortedFunc(maps.Keys(edges), func(a, b edge) int { return cmp.Or(cmp.Compare(a.callee, b.callee), cmp.Compare(a.caller, b.caller)) }) {
+		c := edges[e]
+		if len(c.gaps) > 0 {
+			out = append(out, signal.Sample{Time: t, Entity: e.callee, Name: SeriesCallGap, Labels: map[string]string{"caller": e.caller}, Value: rca.Median(c.gaps)})
+		}
+		if len(c.clients) > 0 {
+			out = append(out, signal.Sample{Time: t, Entity: e.callee, Name: SeriesClientDuration, Value: rca.Median(c.clients)})
 		}
 	}
 	return out
-}
-
-func cutKey(k string) (callee, caller string, edge bool) { return strings.Cut(k, "\x00") }
-
-func medianOf(x []float64) float64 {
-	slices.Sort(x)
-	n := len(x)
-	if n%2 == 1 {
-		return x[n/2]
-	}
-	return (x[n/2-1] + x[n/2]) / 2
 }
 
 func meanOf(x []float64) float64 {

@@ -122,6 +122,9 @@ func ShiftOf(entity, name string, pts []Point, onset time.Time) (Shift, bool) {
 	return best, true
 }
 
+// Median is the median of x (0 for none); x is not changed.
+func Median(x []float64) float64 { return median(x) }
+
 func median(x []float64) float64 {
 	s := slices.Clone(x)
 	slices.Sort(s)
