@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/seerops/seer/internal/api"
@@ -16,7 +15,7 @@ import (
 // their evidence.
 func runInvestigate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("investigate", stderr)
-	at := fs.String("at", "now", "when the trouble was seen: RFC 3339, unix seconds, now, or a time ago such as -5m")
+	at := fs.String("at", "now", "when the trouble was seen: now, a time ago such as 5m (by the server's clock), RFC 3339 or unix seconds")
 	service := fs.String("service", "", "keep the causes to this service and what it depends on")
 	server := fs.String("server", "http://127.0.0.1:7070", "the seer to ask")
 	asJSON := fs.Bool("json", false, "print the answer as JSON")
@@ -27,12 +26,11 @@ func runInvestigate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: investigate: unexpected argument %q", errUsage, pos[0])
 	}
-	t, err := whenFlag(*at, time.Now())
-	if err != nil {
-		return fmt.Errorf("%w: --at: %v", errUsage, err)
+	body := map[string]any{"entity": *service}
+	if *at != "now" && *at != "" {
+		body["at"] = *at // the server reads it, a time ago by its own clock
 	}
-	out, err := postJSON(ctx, *server, "/api/v1/investigations", "the investigation",
-		map[string]any{"at": t.Format(time.RFC3339Nano), "entity": *service})
+	out, err := postJSON(ctx, *server, "/api/v1/investigations", "the investigation", body)
 	if err != nil {
 		return err
 	}
@@ -59,24 +57,4 @@ func runInvestigate(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	return nil
-}
-
-// whenFlag reads a time flag: now, a duration ago (-5m, 5m), RFC 3339 or
-// unix seconds.
-func whenFlag(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "now" {
-		return now.UTC(), nil
-	}
-	if d, err := time.ParseDuration(strings.TrimPrefix(s, "-")); err == nil {
-		return now.Add(-d).UTC(), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	var sec float64
-	if _, err := fmt.Sscanf(s, "%g", &sec); err == nil && sec > 0 {
-		return time.Unix(0, int64(sec*1e9)).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not now, a duration ago (-5m), RFC 3339 or unix seconds", s)
 }

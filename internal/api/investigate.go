@@ -13,8 +13,9 @@ import (
 // operator asks (infer.Inferrer.Investigate).
 type Investigator func(at time.Time, entity string) []signal.Cause
 
-// investigationIn is the body of POST /api/v1/investigations: at is RFC 3339
-// or unix seconds (now when absent); entity, when given, keeps the causes to
+// investigationIn is the body of POST /api/v1/investigations: at is RFC 3339,
+// unix seconds or a time ago ("10m", "-10m", "2h": by the engine's clock,
+// which runs on the data's time), now when absent; entity, when given, keeps the causes to
 // that entity's service and what it depends on.
 type investigationIn struct {
 	At     json.RawMessage `json:"at"`
@@ -43,7 +44,7 @@ func (s *Server) investigate(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&in); err != nil {
 		return badRequest("bad_json", "the investigation is not a JSON object {\"at\": TIME, \"entity\": NAME}: %v", err)
 	}
-	at, err := eventTime(in.At, s.now().UTC())
+	at, err := s.investigationTime(in.At)
 	if err != nil {
 		return badRequest("bad_time", "at: %v", err)
 	}
@@ -58,4 +59,16 @@ func (s *Server) investigate(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.log.Info("investigation", "at", at, "entity", in.Entity, "causes", len(causes))
 	return reply(w, http.StatusOK, Investigation{At: at, Entity: in.Entity, Causes: causes})
+}
+
+// investigationTime reads an investigation's at: a time ago by the engine's
+// clock, or what an event's time may be.
+func (s *Server) investigationTime(raw json.RawMessage) (time.Time, error) {
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		if d, ok := relative(strings.TrimPrefix(str, "-")); ok {
+			return s.clock().UTC().Add(-d), nil
+		}
+	}
+	return eventTime(raw, s.clock().UTC())
 }

@@ -36,6 +36,23 @@ func TestInvestigations(t *testing.T) {
 	if gotEntity != "checkout" || !gotAt.Equal(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("investigated %s at %v", gotEntity, gotAt)
 	}
+	// A time ago is by the engine's clock (the data's time in a replay).
+	clock := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s = New(Deps{Clock: func() time.Time { return clock }, Investigate: func(at time.Time, entity string) []signal.Cause {
+		gotAt = at
+		return nil
+	}}, nil)
+	for body, want := range map[string]time.Time{
+		`{"at": "10m"}`:        clock.Add(-10 * time.Minute),
+		`{"at": "-2h"}`:        clock.Add(-2 * time.Hour),
+		`{}`:                   clock,
+		`{"at": 1700000000}`:   time.Unix(1700000000, 0).UTC(),
+		`{"at": "1700000000"}`: time.Unix(1700000000, 0).UTC(),
+	} {
+		if w := post(body, "application/json"); w.Code != http.StatusOK || !gotAt.Equal(want) {
+			t.Errorf("%s: %d, investigated at %v, want %v", body, w.Code, gotAt, want)
+		}
+	}
 	for _, c := range []struct{ body, ct string }{
 		{`{"at": "yesterday"}`, "application/json"},
 		{`{"when": 1}`, "application/json"},
