@@ -392,7 +392,6 @@ func (e *Engine) detect(ctx context.Context, b *signal.Batch) error {
 	if len(b.Spans) > 0 {
 		start := time.Now()
 		obs = append(obs, e.trace.Process(b.Spans)...)
-		e.inferrer.AddSpans(b.Spans)
 		e.m.detectorSeconds.WithLabelValues("trace").Observe(time.Since(start).Seconds())
 	}
 	if len(b.Events) > 0 {
@@ -566,6 +565,8 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 // rates of windows that closed, incidents that went quiet.
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	obs := e.trace.Tick(now)
+	// The series derived from the traces analysed feed investigations.
+	e.inferrer.AddSamples(e.trace.Series(now))
 	obs = append(obs, e.logs.Tick(now)...)
 	obs = append(obs, e.inferrer.Sweep(now)...)
 	if err := e.publishObservations(ctx, obs); err != nil {

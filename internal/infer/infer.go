@@ -128,7 +128,7 @@ func New(cfg Config, topology func() signal.Topology, logger *slog.Logger) *Infe
 		logger.Error("semantics rules ignored", "err", err)
 		table = semconv.Default
 	}
-	return &Inferrer{der: NewDeriver(time.Minute, 0), table: table, swept: map[string]swept{},
+	return &Inferrer{der: NewDeriver(time.Minute), table: table, swept: map[string]swept{},
 		cfg: cfg, topology: topology, log: logger.With("component", "infer"),
 		corr: correlate.New(cc, logger), diag: map[*signal.Incident]string{}, issued: map[*signal.Incident]*signal.Incident{},
 		win: NewWindow(cfg.Window), shifts: map[*signal.Incident]shiftMemo{},
@@ -496,13 +496,6 @@ func (i *Inferrer) Diagnose(onset, now time.Time, symptom *Symptom) []signal.Cau
 		causes = i.investigate(onset, now, focus, metric, i.eventsFor(in), topo)
 	}
 	return i.adjust(in, nil, causes)
-}
-
-// AddSpans derives per-minute trace series (self time, the gap in front of
-// each callee, errors that begin in a service, fan-out) for investigations.
-func (i *Inferrer) AddSpans(spans []signal.Span) {
-	i.der.AddSpans(spans)
-	i.win.Add(i.der.Flush(i.der.Newest()))
 }
 
 // AddLogs derives per-minute error-line rates per service for

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -52,13 +53,20 @@ func TestInvestigateFromTraces(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			inf := New(Config{}, func() signal.Topology { return topo }, nil)
+			// The trace stage derives the series, as in the engine.
+			st := trace.NewStage(trace.DefaultConfig(), nil)
 			for m := -30; m < 5; m++ {
 				gap, dbErr := 2*time.Millisecond, false
 				if m >= 0 {
 					gap, dbErr = c.gap, c.dbErr
 				}
-				inf.AddSpans(traffic(at.Add(time.Duration(m)*time.Minute), 20, gap, dbErr))
+				st.Process(traffic(at.Add(time.Duration(m)*time.Minute), 20, gap, dbErr))
+				now := at.Add(time.Duration(m+1) * time.Minute)
+				st.Tick(now)
+				inf.AddSamples(st.Series(now))
 			}
+			st.Tick(at.Add(time.Hour))
+			inf.AddSamples(st.Series(time.Time{}))
 			causes := inf.Investigate(at, "")
 			if len(causes) == 0 || causes[0].Entity != c.want {
 				t.Fatalf("want %s first, got %+v", c.want, causes)

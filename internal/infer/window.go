@@ -106,7 +106,7 @@ func (w *Window) Add(samples []signal.Sample) {
 			if len(s.Labels) > 0 {
 				name = k[len(s.Entity)+1:]
 			}
-			sr = &series{entity: s.Entity, name: name, base: s.Name, labels: maps.Clone(s.Labels), derived: isDerived(s.Name)}
+			sr = &series{entity: s.Entity, name: name, base: s.Name, labels: maps.Clone(s.Labels), derived: signal.IsDerived(s.Name)}
 			w.series[k] = sr
 		}
 		p := rca.Point{Time: s.Time, Value: s.Value}

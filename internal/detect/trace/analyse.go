@@ -89,6 +89,10 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 	s.cover = grow(s.cover, n)
 	cover := s.cover
 	clear(cover)
+	s.xkid = grow(s.xkid, n)
+	for i := range s.xkid {
+		s.xkid[i] = -1
+	}
 	w := floorDiv(t.newest, int64(s.cfg.Window))
 	for j := 0; j < len(s.links); {
 		p := s.links[j].parent
@@ -107,6 +111,9 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 			}
 			if c.service != ps.service {
 				s.call(ps.service, c.service, c, true, w, t.id)
+				if s.xkid[p] < 0 {
+					s.xkid[p] = l.child
+				}
 			}
 			st, en := max(l.start, ps.start), min(l.end, ps.end)
 			if en <= st {
@@ -143,12 +150,13 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 		s.services[sp.service] = max(s.services[sp.service], sp.end)
 		origin := sp.err && flags[i]&flagChildErr == 0
 		service := sp.service
+		unreachable := false
 		if sp.client && sp.peer != "" && sp.peer != sp.service && flags[i]&flagPeerChild == 0 {
 			// A call the peer's own span does not show: the call is the
 			// only record of it, and an error in it is the peer's.
 			s.call(sp.service, sp.peer, sp, !origin, w, t.id)
 			if origin {
-				origin = false // counted as unreachable, not as an error of the caller
+				origin, unreachable = false, true // counted as unreachable, not as an error of the caller
 				s.facts = append(s.facts, "unreachable:"+sp.service+">"+sp.peer)
 				if l := s.locOf(sp.peer); l != nil {
 					l.ring.at(w).unreach++
@@ -172,6 +180,7 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 			}
 		}
 		self := (sp.end - sp.start) - cover[i]
+		s.derive(t, par, i, service, self, origin, unreachable)
 		sr := s.getSeries(skey{kindOp, service, sp.op}, sp.end)
 		if sr == nil {
 			continue

@@ -95,6 +95,12 @@ type Config struct {
 	MaxSteps int `yaml:"max_steps"`
 	// MaxKnownFailures caps the negative fingerprints kept.
 	MaxKnownFailures int `yaml:"max_known_failures"`
+
+	// SeriesStep is the step of the series derived from the analysed
+	// traces for investigations (signal.Series*: self time, server
+	// duration, the gap in front of each callee, error origin, request rate
+	// and fan-out per service).
+	SeriesStep time.Duration `yaml:"series_step"`
 }
 
 // DefaultConfig is the configuration used for zero fields.
@@ -134,6 +140,7 @@ func DefaultConfig() Config {
 		StepBoundFactor:   2,
 		MaxSteps:          64,
 		MaxKnownFailures:  1000,
+		SeriesStep:        time.Minute,
 	}
 }
 
@@ -189,6 +196,7 @@ func (c Config) withDefaults() Config {
 	setF(&c.StepBoundFactor, d.StepBoundFactor)
 	setInt(&c.MaxSteps, d.MaxSteps)
 	setInt(&c.MaxKnownFailures, d.MaxKnownFailures)
+	setDur(&c.SeriesStep, d.SeriesStep)
 	return c
 }
 
@@ -228,7 +236,7 @@ func (c Config) Validate() error {
 		{"max_lag", c.MaxLag}, {"window", c.Window}, {"series_ttl", c.SeriesTTL},
 		{"min_latency_delta", c.MinLatencyDelta}, {"repeat", c.Repeat},
 		{"edge_ttl", c.EdgeTTL}, {"rate_window", c.RateWindow},
-		{"localize_window", c.LocalizeWindow},
+		{"localize_window", c.LocalizeWindow}, {"series_step", c.SeriesStep},
 	} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("trace: %s must be positive, got %s", d.name, d.v))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"log/slog"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -78,7 +79,15 @@ type cspan struct {
 	peer, errT  string
 	start, end  int64 // unix ns
 	client, err bool
+	kind        uint8 // kindUnset, kindServer (server or consumer) or kindOther
 }
+
+// Span kinds as the derived series need them.
+const (
+	kindUnset uint8 = iota
+	kindServer
+	kindOther
+)
 
 // trace is one buffered trace.
 type trace struct {
@@ -122,6 +131,11 @@ type Stage struct {
 	declared             map[ekey]bool
 	declaredSvcs         map[string]bool
 
+	// derived series: aggregates per step (by index), and the first step
+	// not yet returned by Series
+	steps   map[int64]*seriesStep
+	stepsTo int64
+
 	// scratch, reused across traces under mu
 	idx   map[string]int32
 	links []link
@@ -138,6 +152,7 @@ type Stage struct {
 	stack []cpItem
 	agg   []stepUse
 	facts []string
+	xkid  []int32 // per span, its first child in another service, or -1
 	done  []*trace
 	out   []signal.Observation
 }
@@ -165,6 +180,8 @@ func NewStage(cfg Config, logger *slog.Logger) *Stage {
 		callerOf: make(map[string]string),
 		warned:   make(map[string]bool),
 		idx:      make(map[string]int32),
+		steps:    make(map[int64]*seriesStep),
+		stepsTo:  math.MinInt64,
 		st: Stats{
 			Rejected: make(map[string]int64),
 			Repaired: make(map[string]int64),
@@ -230,6 +247,13 @@ func (s *Stage) add(sp *signal.Span) {
 		start: start, end: end,
 		client: sp.Kind == signal.SpanClient,
 		err:    sp.Status == signal.StatusError,
+	}
+	switch sp.Kind {
+	case "":
+	case signal.SpanServer, signal.SpanConsumer:
+		cs.kind = kindServer
+	default:
+		cs.kind = kindOther
 	}
 	if cs.parent == cs.id {
 		cs.parent = ""

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/engine"
 	"github.com/seerops/seer/internal/eval/cases"
 	"github.com/seerops/seer/internal/infer"
@@ -223,10 +224,34 @@ func loaded(c cases.Case, o Options) *infer.Inferrer {
 	inf.SetWeights(o.Weights)
 	inf.AddSamples(c.History)
 	inf.AddSamples(c.Samples)
-	inf.AddSpans(c.Spans)
+	inf.AddSamples(traceSeries(c.Spans))
 	inf.AddLogs(c.Logs)
 	inf.AddEvents(c.Events)
 	return inf
+}
+
+// traceSeries runs the spans through a trace stage in the order they
+// ended, a second at a time, as a running seer receives them, and returns
+// the series it derives (signal.Series*).
+func traceSeries(spans []signal.Span) []signal.Sample {
+	if len(spans) == 0 {
+		return nil
+	}
+	st := trace.NewStage(trace.DefaultConfig(), nil)
+	byEnd := make(map[int64][]signal.Span)
+	for _, s := range spans {
+		byEnd[s.End().Unix()] = append(byEnd[s.End().Unix()], s)
+	}
+	var out []signal.Sample
+	var last time.Time
+	for _, sec := range slices.Sorted(maps.Keys(byEnd)) {
+		st.Process(byEnd[sec])
+		last = time.Unix(sec+1, 0)
+		st.Tick(last)
+		out = append(out, st.Series(last)...)
+	}
+	st.Tick(last.Add(time.Hour)) // every trace left completes or times out
+	return append(out, st.Series(time.Time{})...)
 }
 
 // inferConfig is the options' inference configuration with the rules that
