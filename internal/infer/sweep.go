@@ -86,10 +86,10 @@ func (i *Inferrer) Sweep(now time.Time) []signal.Observation {
 		if m.Quantity == semconv.Unknown || m.Quantity == semconv.Network || m.Bad == semconv.Either && m.Quantity != semconv.RequestRate {
 			continue
 		}
-		// A series with less history than a cold start's few points opens
-		// no incident by itself: its bounds are guesses (a series born at
-		// 0 that moves at all).
-		if n, varied := baselineOf(sd.Points, from, cut); n < sweepMinBaseline || !varied && m.Floor() == 0 {
+		// A series with less history than a cold start's few points over
+		// a few minutes opens no incident by itself: its bounds are
+		// guesses (a series born at 0 that moves at all).
+		if n, span, varied := baselineOf(sd.Points, from, cut); n < sweepMinBaseline || span < sweepMinHistory || !varied && m.Floor() == 0 {
 			// A constant baseline (a series that sat at 0) gives no
 			// noise to judge a change by, unless its unit sets a floor.
 			continue
@@ -133,24 +133,29 @@ func (i *Inferrer) Sweep(now time.Time) []signal.Observation {
 	return out
 }
 
-// sweepMinBaseline is the least number of baseline points a series needs
-// to be swept.
-const sweepMinBaseline = 5
+// A series is swept once its baseline holds sweepMinBaseline points over
+// at least sweepMinHistory: three minutes of data at one point a minute,
+// two minutes of a 15-second scrape.
+const (
+	sweepMinBaseline = 3
+	sweepMinHistory  = 2 * time.Minute
+)
 
-// baselineOf counts the points in [from, to) and tells whether they took
-// more than one value.
-func baselineOf(pts []rca.Point, from, to time.Time) (n int, varied bool) {
-	var first float64
+// baselineOf counts the points in [from, to), the time from the first to
+// the last, and tells whether they took more than one value.
+func baselineOf(pts []rca.Point, from, to time.Time) (n int, span time.Duration, varied bool) {
+	var first rca.Point
 	for _, p := range pts {
 		if p.Time.Before(from) || !p.Time.Before(to) {
 			continue
 		}
 		if n == 0 {
-			first = p.Value
-		} else if p.Value != first {
+			first = p
+		} else if p.Value != first.Value {
 			varied = true
 		}
+		span = p.Time.Sub(first.Time)
 		n++
 	}
-	return n, varied
+	return n, span, varied
 }
