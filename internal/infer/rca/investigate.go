@@ -677,7 +677,7 @@ const afterPoints = 2
 // robustScale is the median of the values and their robust scale: the MAD
 // (as a standard deviation), or the upper quartile of the absolute
 // deviations where more than half the values sit at the median (a sparse
-// series), or their mean where even that is zero; never below a hundredth
+// series), or their mean where even that is zero; never below levelFloor
 // of the median's magnitude. The baseline may hold an earlier fault: a
 // scale robust to a quarter of outliers keeps it from hiding the next.
 func robustScale(vals []float64) (med, scale float64) {
@@ -696,7 +696,7 @@ func robustScale(vals []float64) (med, scale float64) {
 	if scale == 0 {
 		scale = sum / float64(len(devs))
 	}
-	return med, max(scale, 0.01*math.Abs(med), 1e-9)
+	return med, max(scale, levelFloor*math.Abs(med), 1e-9)
 }
 
 // first is the first of xs, or "".

@@ -45,6 +45,15 @@ type Point struct {
 	Value float64
 }
 
+// levelFloor is the least scale of a change score, as a share of the
+// series' level: a flat baseline (an availability that sat at 100 %) still
+// has one, so that a series that moves off it scores high but finite. A
+// thousandth: a fall of availability from 100 % to 97.8 % is a change of
+// about 20, not of 2 as with a hundredth, which hid error-returning faults
+// behind the noise floor (PetShop; changerca, which did not motivate it,
+// gained a case, nezha-ob lost one).
+const levelFloor = 1e-3
+
 // ShiftOf scores one series (points in time order) around onset: the
 // baseline is every point before the onset but the last one when that one's
 // interval covers the onset (a bucket that began before the onset and holds
@@ -83,17 +92,17 @@ func ShiftOf(entity, name string, pts []Point, onset time.Time) (Shift, bool) {
 	// of the usual size is no change at all. On dense noise the largest
 	// deviation is about 3 sigma, so this leaves the MAD in charge.
 	scale := max(1.4826*median(base), maxDev/3)
-	// A flat baseline still has a scale: a thousandth of its level, or of
+	// A flat baseline still has a scale: levelFloor of its level, or of
 	// the values seen, so that a constant series that moves scores high but
 	// finite.
-	floor := 1e-3 * math.Abs(med)
+	floor := levelFloor * math.Abs(med)
 	var best Shift
 	found := false
 	for _, p := range pts[cut:] {
 		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 			continue
 		}
-		floor = max(floor, 1e-3*math.Abs(p.Value))
+		floor = max(floor, levelFloor*math.Abs(p.Value))
 		d := p.Value - med
 		if !found || math.Abs(d) > math.Abs(best.After-med) {
 			best = Shift{Entity: entity, Name: name, Before: med, After: p.Value, At: p.Time}
