@@ -91,3 +91,16 @@ func TestIncidentTopAndSpanEnd(t *testing.T) {
 		t.Errorf("Len = %d, want 5", b.Len())
 	}
 }
+
+func TestGuessSeverity(t *testing.T) {
+	f := func(line string, want Severity) {
+		t.Helper()
+		if got := GuessSeverity(line); got != want {
+			t.Errorf("GuessSeverity(%q) = %s; want %s", line, got, want)
+		}
+	}
+	f("2024-01-01 [ERROR] boom", SeverityError)
+	f("ts=1 level=warn msg=slow", SeverityWarn)
+	f("user said error was fine yesterday at noon", SeverityInfo)
+	f("I 1 2 3 4 5 6 FATAL", SeverityInfo)
+}

@@ -69,6 +69,34 @@ func ParseSeverity(s string) Severity {
 	}
 }
 
+// levels are the words that name a level when seen among a line's first
+// words.
+var levels = map[string]bool{
+	"TRACE": true, "DEBUG": true, "INFO": true, "NOTICE": true, "WARN": true, "WARNING": true,
+	"ERROR": true, "ERR": true, "FATAL": true, "CRITICAL": true, "CRIT": true, "PANIC": true, "SEVERE": true,
+}
+
+// GuessSeverity finds a level word (in capitals, or as level=word) among the
+// first six words of a line whose level was not given apart from it (a
+// plain log file, an OTLP record without a severity); info when none.
+func GuessSeverity(line string) Severity {
+	for i, w := range strings.Fields(line) {
+		if i >= 6 {
+			break
+		}
+		w = strings.Trim(w, "[]():<>|=")
+		// A level is written in capitals or as level=...; a lower-case
+		// "error" in prose is not one.
+		if k, v, ok := strings.Cut(w, "="); ok && (strings.EqualFold(k, "level") || strings.EqualFold(k, "lvl")) {
+			w = strings.ToUpper(v)
+		}
+		if levels[w] {
+			return ParseSeverity(w)
+		}
+	}
+	return SeverityInfo
+}
+
 // AtLeast reports whether s is at least as severe as o.
 func (s Severity) AtLeast(o Severity) bool { return s.rank() >= o.rank() }
 

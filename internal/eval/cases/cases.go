@@ -436,7 +436,7 @@ func loadSeer(root, d string) (Case, error) {
 		if err := json.Unmarshal(line, &l); err != nil {
 			return err
 		}
-		c.Logs = append(c.Logs, signal.LogRecord{Time: unix(l.Time), Entity: l.Entity, Severity: signal.ParseSeverity(l.Severity), Body: l.Body, TraceID: l.TraceID})
+		c.Logs = append(c.Logs, signal.LogRecord{Time: unix(l.Time), Entity: l.Entity, Severity: severityOf(l.Severity, l.Body), Body: l.Body, TraceID: l.TraceID})
 		return nil
 	}); err != nil {
 		return c, err
@@ -591,6 +591,15 @@ func readJSONL(path string, each func(line []byte) error) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// severityOf is a record's level: its severity field, or when that is
+// empty a level word at the start of its body.
+func severityOf(field, body string) signal.Severity {
+	if field == "" {
+		return signal.GuessSeverity(body)
+	}
+	return signal.ParseSeverity(field)
 }
 
 // HostEntity is the entity name of a host: "host:<name>".

@@ -341,7 +341,7 @@ func (t *Tailer) flush(ctx context.Context) error {
 
 // record parses one line.
 func (t *Tailer) record(fl *follow, line string) signal.LogRecord {
-	rec := signal.LogRecord{Entity: fl.Entity, Body: line, Severity: guess(line)}
+	rec := signal.LogRecord{Entity: fl.Entity, Body: line, Severity: signal.GuessSeverity(line)}
 	var stamp string
 	if fl.format != nil {
 		var ok bool
@@ -410,33 +410,6 @@ func parseTime(s string, now time.Time) time.Time {
 		}
 	}
 	return now
-}
-
-// levels are the words that name a level when seen among a line's first
-// words.
-var levels = map[string]bool{
-	"TRACE": true, "DEBUG": true, "INFO": true, "NOTICE": true, "WARN": true, "WARNING": true,
-	"ERROR": true, "ERR": true, "FATAL": true, "CRITICAL": true, "CRIT": true, "PANIC": true, "SEVERE": true,
-}
-
-// guess finds a level word (in capitals, or as level=word) among the first
-// six words of line.
-func guess(line string) signal.Severity {
-	for i, w := range strings.Fields(line) {
-		if i >= 6 {
-			break
-		}
-		w = strings.Trim(w, "[]():<>|=")
-		// A level is written in capitals or as level=...; a lower-case
-		// "error" in prose is not one.
-		if k, v, ok := strings.Cut(w, "="); ok && (strings.EqualFold(k, "level") || strings.EqualFold(k, "lvl")) {
-			w = strings.ToUpper(v)
-		}
-		if levels[w] {
-			return signal.ParseSeverity(w)
-		}
-	}
-	return signal.SeverityInfo
 }
 
 type metrics struct {

@@ -146,19 +146,6 @@ func TestLongLineCut(t *testing.T) {
 	}
 }
 
-func TestGuess(t *testing.T) {
-	f := func(line string, want signal.Severity) {
-		t.Helper()
-		if got := guess(line); got != want {
-			t.Errorf("guess(%q) = %s; want %s", line, got, want)
-		}
-	}
-	f("2024-01-01 [ERROR] boom", signal.SeverityError)
-	f("ts=1 level=warn msg=slow", signal.SeverityWarn)
-	f("user said error was fine yesterday at noon", signal.SeverityInfo)
-	f("I 1 2 3 4 5 6 FATAL", signal.SeverityInfo)
-}
-
 func TestValidate(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Files = []File{{Path: "", Entity: ""}, {Path: "x", Entity: "y", Format: "<Content"}}

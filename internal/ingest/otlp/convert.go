@@ -425,9 +425,12 @@ func explicit(dp pmetric.ExponentialHistogramDataPoint) (bounds, cnt []float64, 
 	return bounds, cnt, true
 }
 
-// severity maps an OTLP severity number, else its text.
-func severity(num plog.SeverityNumber, text string) signal.Severity {
+// severity maps an OTLP severity number, else its text, else a level word
+// at the start of the body (a log line shipped as it was written).
+func severity(num plog.SeverityNumber, text, body string) signal.Severity {
 	switch {
+	case num <= 0 && text == "":
+		return signal.GuessSeverity(body)
 	case num <= 0:
 		return signal.ParseSeverity(text)
 	case num <= plog.SeverityNumberDebug4:
@@ -461,11 +464,12 @@ func (c *converter) logs(ld plog.Logs, now time.Time, out []signal.LogRecord) ([
 				if ts == 0 {
 					ts = lr.ObservedTimestamp()
 				}
+				body := lr.Body().AsString()
 				rec := signal.LogRecord{
 					Time:     stamp(ts, now),
 					Entity:   res.entity,
-					Severity: severity(lr.SeverityNumber(), lr.SeverityText()),
-					Body:     lr.Body().AsString(),
+					Severity: severity(lr.SeverityNumber(), lr.SeverityText(), body),
+					Body:     body,
 					Attrs:    res.attrMap(lr.Attributes()),
 				}
 				if tid := lr.TraceID(); !tid.IsEmpty() {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
@@ -422,4 +423,24 @@ func pcommonMap(attrs map[string]string) pcommon.Map {
 		m.PutStr(k, v)
 	}
 	return m
+}
+
+// TestSeverityFromBody: a record with neither a severity number nor a text
+// (a log line shipped as written) takes the level word at its start; one
+// with a level keeps it whatever its body says.
+func TestSeverityFromBody(t *testing.T) {
+	for _, c := range []struct {
+		num        plog.SeverityNumber
+		text, body string
+		want       signal.Severity
+	}{
+		{0, "", "2024-01-01 12:00:00 ERROR [main] payment failed", signal.SeverityError},
+		{0, "", "payment failed with error 7", signal.SeverityInfo},
+		{0, "INFO", "ERROR in the body of an info record", signal.SeverityInfo},
+		{plog.SeverityNumberWarn, "", "ERROR", signal.SeverityWarn},
+	} {
+		if got := severity(c.num, c.text, c.body); got != c.want {
+			t.Errorf("severity(%d, %q, %q) = %s, want %s", c.num, c.text, c.body, got, c.want)
+		}
+	}
 }
