@@ -119,7 +119,6 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
 	}
-	e.restoreState()
 	if err := e.setupRemedy(ctx, logger); err != nil {
 		b.Close()
 		store.Close()
@@ -127,6 +126,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	}
 	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
 	e.metrics.UseSemantics(e.inferrer.Semantics())
+	e.restoreState()
 	// What was learned before a restart: mined and written rules, and the
 	// ranking weights operators' feedback shifted.
 	rules, err := store.Rules(ctx)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -288,6 +290,61 @@ func TestDeclaredTopologyIsServed(t *testing.T) {
 	for _, want := range [][2]string{{"frontend", "cart"}, {"cart", "redis"}} {
 		if !slices.ContainsFunc(got.Edges, func(x signal.Edge) bool { return x.Caller == want[0] && x.Callee == want[1] }) {
 			t.Errorf("declared edge %s → %s missing from %+v", want[0], want[1], got.Edges)
+		}
+	}
+}
+
+// TestWarmRestart: the metric baselines and the recent window survive a
+// restart, so a step right after it is caught at once; an engine that
+// starts afresh at the same moment has not warmed up and misses it.
+func TestWarmRestart(t *testing.T) {
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	point := func(i int, v float64) *signal.Batch {
+		return &signal.Batch{Samples: []signal.Sample{{Time: at.Add(time.Duration(i) * 15 * time.Second), Entity: "cart", Name: "process_cpu_utilization", Value: v}}}
+	}
+	run := func(dir string, from, to int, step bool) (found bool) {
+		t.Helper()
+		cfg := testConfig(t, dir)
+		cfg.Bus.Sync = true
+		var mu sync.Mutex
+		e, err := New(context.Background(), cfg, quiet, Hooks{Observation: func(o signal.Observation) {
+			mu.Lock()
+			defer mu.Unlock()
+			found = found || o.Entity == "cart" && o.Kind == signal.MetricAnomaly
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := from; i < to; i++ {
+			v := 0.3 * (1 + 0.1*rng.NormFloat64())
+			if step {
+				v = 0.95
+			}
+			if err := e.Ingest(context.Background(), point(i, v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return found
+	}
+	dir := t.TempDir()
+	if run(dir, 0, 240, false) {
+		t.Fatal("a finding on the healthy hour")
+	}
+	if !run(dir, 240, 243, true) {
+		t.Error("after a restart, a step of the CPU from 30 % to 95 % went unseen for three points")
+	}
+	if run(t.TempDir(), 240, 243, true) {
+		t.Error("a fresh engine caught the step with no history: the test proves nothing")
+	}
+	for _, f := range []string{metricStateFile, windowStateFile, logsStateFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("state file: %v", err)
 		}
 	}
 }

@@ -8,46 +8,75 @@ import (
 	"path/filepath"
 )
 
-// logsStateFile holds the log stage's templates and baselines between runs,
-// so that a restart neither forgets which templates are normal nor reports
-// every one of them as new again.
-const logsStateFile = "logs.state"
+// The files that hold what the stages learned between runs, so that a
+// restart is not blind: the log stage's templates and baselines (neither
+// forgetting which templates are normal nor reporting every one as new
+// again), the metric detectors' baselines (no warm-up per series again) and
+// inference's recent window (the change sweep and investigations judge
+// against the minutes before the restart).
+const (
+	logsStateFile   = "logs.state"
+	metricStateFile = "metric.state"
+	windowStateFile = "window.state"
+)
+
+// learned is one stage's state as it is saved.
+type learned struct {
+	file, what string
+	state      interface {
+		MarshalBinary() ([]byte, error)
+		UnmarshalBinary([]byte) error
+	}
+}
+
+func (e *Engine) learned() []learned {
+	return []learned{
+		{logsStateFile, "log templates", e.logs},
+		{metricStateFile, "metric baselines", e.metrics},
+		{windowStateFile, "recent window", e.inferrer.Window()},
+	}
+}
 
 // restoreState loads the stages' saved state from the data directory. A
 // missing file is a first start; an unreadable or corrupt one is reported and
-// the stage starts afresh, because losing learned baselines is better than
+// that stage starts afresh, because losing learned baselines is better than
 // refusing to start.
 func (e *Engine) restoreState() {
-	path := filepath.Join(e.cfg.DataDir, logsStateFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return
+	for _, l := range e.learned() {
+		path := filepath.Join(e.cfg.DataDir, l.file)
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = l.state.UnmarshalBinary(data)
+		}
+		if err != nil {
+			e.logger.Warn(l.what+" not restored; learning afresh", "file", path, "err", err)
+			continue
+		}
+		e.logger.Info(l.what+" restored", "file", path, "bytes", len(data))
 	}
-	if err == nil {
-		err = e.logs.UnmarshalBinary(data)
-	}
-	if err != nil {
-		e.logger.Warn("log templates not restored; learning them afresh", "file", path, "err", err)
-		return
-	}
-	e.logger.Info("log templates restored", "file", path, "templates", e.logs.Len())
 }
 
-// saveState writes the stages' state to the data directory atomically.
+// saveState writes the stages' state to the data directory, each file
+// atomically.
 func (e *Engine) saveState() error {
-	data, err := e.logs.MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("saving the log templates: %w", err)
+	var errs []error
+	for _, l := range e.learned() {
+		data, err := l.state.MarshalBinary()
+		if err == nil {
+			path := filepath.Join(e.cfg.DataDir, l.file)
+			tmp := path + ".tmp"
+			if err = writeSynced(tmp, data); err == nil {
+				err = os.Rename(tmp, path)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("saving the %s: %w", l.what, err))
+		}
 	}
-	path := filepath.Join(e.cfg.DataDir, logsStateFile)
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, data); err != nil {
-		return fmt.Errorf("saving the log templates: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("saving the log templates: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // writeSynced writes data to a new file at path and syncs it to disk, so

@@ -1,7 +1,11 @@
 package infer
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -36,4 +40,37 @@ func TestWindowSeries(t *testing.T) {
 	f("cart", "lat|op=get", 0, time.Hour, "cart lat|op=get 10;")
 	f("cart", "cpu", time.Hour, 2*time.Hour, "")
 	f("web", "cpu", 0, time.Hour, "")
+}
+
+func TestWindowSnapshot(t *testing.T) {
+	w := NewWindow(WindowConfig{})
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		w.Add([]signal.Sample{
+			{Time: t0.Add(time.Duration(i) * time.Minute), Entity: "cart", Name: "latency_seconds", Value: float64(i)},
+			{Time: t0.Add(time.Duration(i) * time.Minute), Entity: "cart", Name: "cpu", Labels: map[string]string{"cpu": "1"}, Value: 2 * float64(i)},
+			{Time: t0.Add(time.Duration(i) * time.Minute), Entity: "cart", Name: signal.SeriesSelfTime, Value: 3},
+		})
+	}
+	data, err := w.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := NewWindow(WindowConfig{})
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	from, to := t0, t0.Add(time.Hour)
+	if a, b := w.Range(from, to), back.Range(from, to); len(a) != 3 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("restored %v, want %v", b, a)
+	}
+	if !slices.ContainsFunc(slices.Collect(maps.Values(back.series)), func(s *series) bool { return s.derived }) {
+		t.Error("a derived series lost its kind")
+	}
+	if err := back.UnmarshalBinary(data[:len(data)-5]); !errors.Is(err, ErrSnapshot) {
+		t.Errorf("truncated snapshot: %v", err)
+	}
+	if len(back.Range(from, to)) != 3 {
+		t.Error("a failed restore changed the window")
+	}
 }
