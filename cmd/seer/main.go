@@ -30,6 +30,7 @@ Usage:
   seer approve|reject INCIDENT [--reason TEXT]                 decide a runbook waiting for approval
   seer incidents [--status S] [--since 24h] | incident show ID list incidents, show one
   seer ack|resolve|reopen INCIDENT                             take an incident on, close it, open it again
+  seer silence add MATCHERS --for D | list | expire ID         keep what matches out of incidents for a while
   seer token new --role ROLE [--name NAME]                    make an API token (read, ingest, operate, admin)
   seer version
 
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runIncident(ctx, rest, stdout, stderr)
 	case "ack", "resolve", "reopen":
 		return runAct(ctx, args, stdout, stderr)
+	case "silence":
+		return runSilence(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(rest, stdout, stderr)
 	case "version":

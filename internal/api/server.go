@@ -15,6 +15,7 @@ import (
 	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/signal"
+	"github.com/seerops/seer/internal/silence"
 )
 
 // Store is what the API reads from the knowledge repository.
@@ -71,6 +72,9 @@ type Deps struct {
 	Investigate Investigator
 	// Lifecycle, when set, serves ack, resolve and reopen.
 	Lifecycle Lifecycle
+	// Silences, when set, serves the silences (GET, POST
+	// /api/v1/silences, DELETE /api/v1/silences/{id}).
+	Silences *silence.Set
 	// Auth checks the bearer tokens of the routes that need a permission;
 	// nil is authentication off.
 	Auth *auth.Authenticator
@@ -103,6 +107,7 @@ type Server struct {
 	ui           http.Handler
 	clock        func() time.Time
 	lifecycle    Lifecycle
+	silences     *silence.Set
 	m            *metrics
 }
 
@@ -128,6 +133,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		ui:           d.UI,
 		clock:        d.Clock,
 		lifecycle:    d.Lifecycle,
+		silences:     d.Silences,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -165,6 +171,9 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/incidents/{id}/reopen", auth.Operate, s.act(ActionReopen))
 	s.handle("POST /api/v1/incidents/{id}/approve", auth.Operate, s.approve)
 	s.handle("POST /api/v1/incidents/{id}/reject", auth.Operate, s.reject)
+	s.handle("GET /api/v1/silences", auth.Read, s.listSilences)
+	s.handle("POST /api/v1/silences", auth.Operate, s.addSilence)
+	s.handle("DELETE /api/v1/silences/{id}", auth.Operate, s.expireSilence)
 	s.handle("GET /api/v1/executions", auth.Read, s.listExecutions)
 	s.handle("POST /api/v1/investigations", auth.Read, s.investigate)
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)

@@ -33,6 +33,7 @@ import (
 	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/remedy"
 	"github.com/seerops/seer/internal/signal"
+	"github.com/seerops/seer/internal/silence"
 	"github.com/seerops/seer/internal/ui"
 )
 
@@ -71,6 +72,7 @@ type Engine struct {
 	services services
 	orphans  orphans             // incidents the last run left open
 	mem      *memlimit.Limiter   // nil: no memory limit
+	silences *silence.Set        // operators' silences
 	auth     *auth.Authenticator // nil: authentication off
 	clock    dataClock
 	reg      *prometheus.Registry
@@ -127,6 +129,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
 	e.metrics.UseSemantics(e.inferrer.Semantics())
 	e.restoreState()
+	if e.silences, err = loadSilences(ctx, store); err != nil {
+		e.Close()
+		return nil, err
+	}
 	// What was learned before a restart: mined and written rules, and the
 	// ranking weights operators' feedback shifted.
 	rules, err := store.Rules(ctx)
@@ -185,6 +191,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		UI:        ui.Handler(),
 		Clock:     func() time.Time { return e.clock.now(time.Now()) },
 		Lifecycle: e.Act,
+		Silences:  e.silences,
 	}, logger))
 	return e, nil
 }
@@ -480,9 +487,46 @@ func (e *Engine) infer(ctx context.Context, b *signal.Batch) error {
 			e.hooks.Observation(o)
 		}
 	}
+	// What a silence mutes stays on record but opens and joins no
+	// incident.
+	live := make([]signal.Observation, 0, len(obs))
+	for i := range obs {
+		if e.silences.Match(&obs[i]) != "" {
+			e.m.silenced.Inc()
+			continue
+		}
+		live = append(live, obs[i])
+	}
 	e.inferMu.Lock()
 	defer e.inferMu.Unlock()
-	return e.persist(ctx, e.inferrer.Add(obs), latest(obs))
+	return e.persist(ctx, e.inferrer.Add(live), latest(obs))
+}
+
+// silencesKey is the store's state document that holds the silences.
+const silencesKey = "silences"
+
+// loadSilences restores the silences from the store, which saves every
+// change before it is acknowledged; a store without state documents keeps
+// them in memory only.
+func loadSilences(ctx context.Context, store knowledge.Store) (*silence.Set, error) {
+	docs, ok := store.(interface {
+		State(ctx context.Context, key string) ([]byte, error)
+		PutState(ctx context.Context, key string, value []byte) error
+	})
+	if !ok {
+		return silence.NewSet(nil, nil)
+	}
+	data, err := docs.State(ctx, silencesKey)
+	if err != nil {
+		return nil, fmt.Errorf("loading the silences: %w", err)
+	}
+	set, err := silence.NewSet(data, func(b []byte) error {
+		return docs.PutState(context.WithoutCancel(ctx), silencesKey, b)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (the document %q of the store)", err, silencesKey)
+	}
+	return set, nil
 }
 
 func latest(obs []signal.Observation) time.Time {

@@ -14,6 +14,7 @@ type engineMetrics struct {
 	detectorSeconds *prometheus.HistogramVec
 	observations    *prometheus.CounterVec
 	incidents       prometheus.Counter
+	silenced        prometheus.Counter
 }
 
 func newEngineMetrics(reg prometheus.Registerer, e *Engine) engineMetrics {
@@ -34,8 +35,11 @@ func newEngineMetrics(reg prometheus.Registerer, e *Engine) engineMetrics {
 		incidents: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seer_incidents_total", Help: "Incidents opened.",
 		}),
+		silenced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seer_observations_silenced_total", Help: "Observations kept out of incidents by an operator's silence.",
+		}),
 	}
-	reg.MustRegister(m.ingested, m.rejected, m.detectorSeconds, m.observations, m.incidents, busCollector{e}, stageCollector{e}, newStateCollector(e))
+	reg.MustRegister(m.ingested, m.rejected, m.detectorSeconds, m.observations, m.incidents, m.silenced, busCollector{e}, stageCollector{e}, newStateCollector(e))
 	// Export every detector's series from the start, so that dashboards and
 	// alerts see zeros rather than nothing.
 	for _, d := range []string{"metric", "logs", "trace"} {
