@@ -34,8 +34,8 @@ func TestSilences(t *testing.T) {
 		{obs("cart", signal.MetricForecast, now.Add(time.Minute)), true},
 		{obs("cart", signal.LogNewTemplate, now.Add(time.Minute)), false}, // another kind
 		{obs("payment", signal.MetricAnomaly, now.Add(time.Minute)), false},
-		{obs("cart", signal.MetricAnomaly, now.Add(2 * time.Hour)), false}, // after it ended
-		{obs("cart", signal.MetricAnomaly, now.Add(-time.Minute)), false},  // before it began
+		{obs("cart", signal.MetricAnomaly, now.Add(2*time.Hour)), false},  // after it ended
+		{obs("cart", signal.MetricAnomaly, now.Add(-time.Minute)), false}, // before it began
 	} {
 		if got := set.Match(c.o) != ""; got != c.want {
 			t.Errorf("%s %s at %s: silenced %v, want %v", c.o.Entity, c.o.Kind, c.o.Time.Sub(now), got, c.want)
