@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -23,12 +24,17 @@ type WindowConfig struct {
 	// MaxSeries caps the series kept; samples of new series beyond it are
 	// counted and dropped.
 	MaxSeries int `yaml:"max_series"`
+	// Resolution is the finest step kept: samples of a series that fall in
+	// the same Resolution-aligned bucket as its newest point are averaged
+	// into it, so that MaxPoints of a dense series (a 1-s scrape) still
+	// reach back over the investigation's lookback.
+	Resolution time.Duration `yaml:"resolution"`
 }
 
 // DefaultWindowConfig keeps two days or 512 points of up to 20000 series
 // (about 160 MB at the worst).
 func DefaultWindowConfig() WindowConfig {
-	return WindowConfig{Span: 48 * time.Hour, MaxPoints: 512, MaxSeries: 20000}
+	return WindowConfig{Span: 48 * time.Hour, MaxPoints: 512, MaxSeries: 20000, Resolution: 5 * time.Second}
 }
 
 func (c WindowConfig) withDefaults() WindowConfig {
@@ -42,6 +48,9 @@ func (c WindowConfig) withDefaults() WindowConfig {
 	if c.MaxSeries == 0 {
 		c.MaxSeries = d.MaxSeries
 	}
+	if c.Resolution == 0 {
+		c.Resolution = d.Resolution
+	}
 	return c
 }
 
@@ -50,6 +59,9 @@ func (c WindowConfig) Validate() error {
 	var errs []error
 	if c.Span < 0 {
 		errs = append(errs, fmt.Errorf("window.span must not be negative, got %s", c.Span))
+	}
+	if c.Resolution < 0 {
+		errs = append(errs, fmt.Errorf("window.resolution must not be negative, got %s", c.Resolution))
 	}
 	if c.MaxPoints < 0 || c.MaxPoints == 1 {
 		errs = append(errs, fmt.Errorf("window.max_points must be 0 (default) or at least 2, got %d", c.MaxPoints))
@@ -75,6 +87,7 @@ type series struct {
 	base         string // the name without labels
 	labels       map[string]string
 	pts          []rca.Point // by time
+	merged       int         // samples averaged into the newest point
 	// derived series (from traces and logs) are for investigations; the
 	// incident ranking hears of traces and logs through observations.
 	derived bool
@@ -110,9 +123,25 @@ func (w *Window) Add(samples []signal.Sample) {
 			w.series[k] = sr
 		}
 		p := rca.Point{Time: s.Time, Value: s.Value}
-		if n := len(sr.pts); n == 0 || !s.Time.Before(sr.pts[n-1].Time) {
+		n := len(sr.pts)
+		switch {
+		case n > 0 && !s.Time.Before(sr.pts[n-1].Time) && w.bucket(s.Time) == w.bucket(sr.pts[n-1].Time):
+			// The newest point's bucket: the mean of its samples, at the
+			// first one's time.
+			last := &sr.pts[n-1]
+			switch {
+			case math.IsNaN(s.Value) || math.IsInf(s.Value, 0):
+			case math.IsNaN(last.Value) || math.IsInf(last.Value, 0):
+				last.Value, sr.merged = s.Value, 1
+			default:
+				sr.merged++
+				last.Value += (s.Value - last.Value) / float64(sr.merged)
+			}
+			continue
+		case n == 0 || !s.Time.Before(sr.pts[n-1].Time):
 			sr.pts = append(sr.pts, p)
-		} else {
+			sr.merged = 1
+		default:
 			at, _ := slices.BinarySearchFunc(sr.pts, s.Time, func(p rca.Point, t time.Time) int { return p.Time.Compare(t) })
 			sr.pts = slices.Insert(sr.pts, at, p)
 		}
@@ -126,6 +155,11 @@ func (w *Window) Add(samples []signal.Sample) {
 			sr.pts = slices.Delete(sr.pts, 0, cut)
 		}
 	}
+}
+
+// bucket is the Resolution-aligned bucket t falls in.
+func (w *Window) bucket(t time.Time) int64 {
+	return t.UnixNano() / int64(w.cfg.Resolution)
 }
 
 // Shifts scores every series whose entity keep accepts (nil: all) around

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -72,5 +73,33 @@ func TestWindowSnapshot(t *testing.T) {
 	}
 	if len(back.Range(from, to)) != 3 {
 		t.Error("a failed restore changed the window")
+	}
+}
+
+// TestWindowResolution: a series scraped every second keeps, within its
+// point cap, the half hour an investigation looks back over, its samples
+// averaged per Resolution; NaNs do not spoil a bucket.
+func TestWindowResolution(t *testing.T) {
+	w := NewWindow(WindowConfig{})
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	for i := range 40 * 60 {
+		v := float64(i % 5) // 0..4 in each 5-s bucket: mean 2
+		if i == 7 {
+			v = math.NaN()
+		}
+		w.Add([]signal.Sample{{Time: t0.Add(time.Duration(i) * time.Second), Entity: "cart", Name: "cpu", Value: v}})
+	}
+	got := w.Range(t0, t0.Add(time.Hour))
+	if len(got) != 1 {
+		t.Fatalf("%d series", len(got))
+	}
+	pts := got[0].Points
+	if span := pts[len(pts)-1].Time.Sub(pts[0].Time); span < 35*time.Minute {
+		t.Errorf("the window reaches back %s of a 1-s series, want the 35 minutes of an investigation", span)
+	}
+	for _, p := range pts {
+		if p.Value != 2 {
+			t.Fatalf("bucket at %s = %g, want the mean of its samples", p.Time.Sub(t0), p.Value)
+		}
 	}
 }
