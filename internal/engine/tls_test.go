@@ -142,6 +142,9 @@ func TestTLSConfigValidation(t *testing.T) {
 		{"otlp: {tls: {cert_file: " + ca.CertFile + ", key_file: " + ca.ClientKeyFile + "}}\n", "otlp.tls: key_file \"" + ca.ClientKeyFile + "\" does not go with cert_file"},
 		{"tls: {cert_file: " + ca.CertFile + ", key_file: " + ca.KeyFile + ", min_version: TLS99}\n", "TLS99"},
 		{"tls: {cert_file: " + ca.CertFile + ", key_file: " + ca.KeyFile + ", cert_fil: x}\n", "cert_fil"},
+		{"notify: {webhooks: [{url: https://127.0.0.1:9/h, tls_config: {ca_file: " + missing + "}}]}\n", "notify: webhooks[0]: webhook: tls_config: unable to read CA cert"},
+		{"notify: {alertmanager: {url: https://127.0.0.1:9, bearer_token_file: " + missing + "}}\n", "notify: alertmanager: bearer_token_file: open " + missing},
+		{"notify: {webhooks: [{url: https://127.0.0.1:9/h, tls_config: {ca_fil: x}}]}\n", "ca_fil"},
 	} {
 		_, err := Parse([]byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
