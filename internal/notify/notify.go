@@ -178,6 +178,7 @@ func (w *worker) close(ctx context.Context) error {
 	w.closed = true
 	close(w.queue)
 	w.mu.Unlock()
+	defer w.client.CloseIdleConnections()
 	select {
 	case <-w.done:
 		w.cancel()

@@ -95,6 +95,9 @@ func TestYAMLKeys(t *testing.T) {
 	if cfg.MinVersion != tls.VersionTLS13 {
 		t.Errorf("min_version TLS13 gave %x", cfg.MinVersion)
 	}
+	if def, err := parse(t, "cert_file: "+ca.CertFile+"\nkey_file: "+ca.KeyFile+"\n").Build(); err != nil || def.MinVersion != tls.VersionTLS12 {
+		t.Errorf("without min_version: %v; want TLS 1.2 the oldest taken", err)
+	}
 	var bad servertls.Config
 	if err := yaml.Unmarshal([]byte("min_version: TLS99\n"), &bad); err == nil {
 		t.Error("min_version TLS99 was accepted")
