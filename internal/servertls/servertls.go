@@ -39,6 +39,9 @@ func (c Config) Enabled() bool { return c.IsEnabled() }
 // key that does not belong to the certificate. A disabled c is valid.
 func (c Config) Validate() error {
 	if !c.Enabled() {
+		if c.MinVersion != 0 || c.MaxVersion != 0 || len(c.CipherSuites) > 0 || len(c.CurvePreferences) > 0 || len(c.ClientAllowedSans) > 0 {
+			return errors.New("TLS options are set but cert_file and key_file are not: TLS would be off; give both")
+		}
 		return nil
 	}
 	var errs []error

@@ -98,6 +98,9 @@ func TestYAMLKeys(t *testing.T) {
 	if def, err := parse(t, "cert_file: "+ca.CertFile+"\nkey_file: "+ca.KeyFile+"\n").Build(); err != nil || def.MinVersion != tls.VersionTLS12 {
 		t.Errorf("without min_version: %v; want TLS 1.2 the oldest taken", err)
 	}
+	if err := parse(t, "min_version: TLS13\n").Validate(); err == nil || !strings.Contains(err.Error(), "cert_file and key_file are not") {
+		t.Errorf("min_version without a certificate: %v; want an error saying TLS would be off", err)
+	}
 	var bad servertls.Config
 	if err := yaml.Unmarshal([]byte("min_version: TLS99\n"), &bad); err == nil {
 		t.Error("min_version TLS99 was accepted")
