@@ -36,7 +36,8 @@ func (c Config) Enabled() bool { return c.IsEnabled() }
 
 // Validate reports every problem with c, each naming its key and the file:
 // a file that cannot be read, one that holds no PEM certificate or key, a
-// key that does not belong to the certificate. A disabled c is valid.
+// key that does not belong to the certificate. A c that sets nothing is
+// valid; one that sets options but no certificate is not.
 func (c Config) Validate() error {
 	if !c.Enabled() {
 		if c.MinVersion != 0 || c.MaxVersion != 0 || len(c.CipherSuites) > 0 || len(c.CurvePreferences) > 0 || len(c.ClientAllowedSans) > 0 {
