@@ -25,6 +25,7 @@ import (
 	"github.com/seerops/seer/internal/memlimit"
 	"github.com/seerops/seer/internal/notify"
 	"github.com/seerops/seer/internal/remedy"
+	"github.com/seerops/seer/internal/servertls"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// HTTPAddr is where the API, /metrics and the health checks listen.
 	HTTPAddr string `yaml:"http_addr"`
+	// TLS, when it names a certificate, is served on HTTPAddr (the API,
+	// the UI and the receivers that share its port).
+	TLS servertls.Config `yaml:"tls"`
 	// Tick is how often a live engine advances its time-driven stages.
 	Tick time.Duration `yaml:"tick"`
 	// RuleMining is how often a live engine mines association rules from
@@ -176,6 +180,7 @@ func (c Config) Validate() error {
 		{"remedy", c.Remedy.Validate()},
 		{"memory", c.Memory.Validate()},
 		{"auth", c.Auth.Validate()},
+		{"tls", c.TLS.Validate()},
 	} {
 		if sec.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", sec.name, sec.err))

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,6 +79,10 @@ type Engine struct {
 	reg      *prometheus.Registry
 	m        engineMetrics
 	api      http.Handler
+
+	// apiTLS and otlpTLS are the TLS of the API's and OTLP/HTTP's
+	// listeners; nil serves plain HTTP.
+	apiTLS, otlpTLS *tls.Config
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -89,6 +94,14 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 	authn, err := cfg.authenticator()
 	if err != nil {
 		return nil, err
+	}
+	apiTLS, err := cfg.TLS.Build()
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: tls: %w", err)
+	}
+	otlpTLS, err := cfg.OTLP.TLS.Build()
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: otlp.tls: %w", err)
 	}
 	// One byte budget for the receivers and the bus.
 	mem, err := memlimit.New(cfg.Memory)
@@ -117,6 +130,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		reg:     prometheus.NewRegistry(),
 		auth:    authn,
 		mem:     mem,
+		apiTLS:  apiTLS,
+		otlpTLS: otlpTLS,
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -641,11 +656,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	return e.Serve(ctx, ln)
 }
 
-// Serve is Run on a listener the caller opened.
+// Serve is Run on a listener the caller opened; the engine adds TLS when
+// the configuration asks for it.
 func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	srv := NewHTTPServer(e.api)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- serveHTTP(srv, ln, e.apiTLS) }()
 	stopLive := e.startLive(ctx)
 	defer stopLive()
 	stopIngest, err := e.startIngest(ctx)
@@ -653,7 +669,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 		srv.Close()
 		return errors.Join(err, stopIngest(context.WithoutCancel(ctx)))
 	}
-	e.logger.Info("serving", "addr", ln.Addr().String(), "ui", "http://"+ln.Addr().String()+"/")
+	e.logger.Info("serving", "addr", ln.Addr().String(), "ui", scheme(e.apiTLS)+"://"+ln.Addr().String()+"/")
 
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()

@@ -149,9 +149,9 @@ func (e *Engine) startIngest(ctx context.Context) (stop func(context.Context) er
 			return stopAll, fmt.Errorf("starting OTLP/HTTP on %s (set otlp.http_addr, or empty to turn it off): %w", addr, err)
 		}
 		srv := NewHTTPServer(e.receiver(e.in.otlp.Handler()))
-		go srv.Serve(ln)
+		go serveHTTP(srv, ln, e.otlpTLS)
 		stops = append(stops, srv.Shutdown)
-		e.logger.Info("OTLP/HTTP listening", "addr", ln.Addr().String())
+		e.logger.Info("OTLP/HTTP listening", "addr", ln.Addr().String(), "tls", e.otlpTLS != nil)
 	}
 	if e.in.tail != nil {
 		tctx, cancel := context.WithCancel(ctx)

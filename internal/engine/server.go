@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/tls"
+	"net"
 	"net/http"
 	"time"
 )
@@ -21,4 +23,23 @@ const (
 func NewHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
 		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout}
+}
+
+// serveHTTP serves srv on ln, over TLS when conf is not nil, until srv is
+// shut down.
+func serveHTTP(srv *http.Server, ln net.Listener, conf *tls.Config) error {
+	if conf == nil {
+		return srv.Serve(ln)
+	}
+	// The certificate comes from conf.GetCertificate: no files are named.
+	srv.TLSConfig = conf
+	return srv.ServeTLS(ln, "", "")
+}
+
+// scheme is https with TLS, else http.
+func scheme(conf *tls.Config) string {
+	if conf != nil {
+		return "https"
+	}
+	return "http"
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 
 	"github.com/seerops/seer/internal/signal"
 )
@@ -25,11 +26,17 @@ type AlertmanagerConfig struct {
 	// expects of its clients; an alert not re-sent resolves after 3×Resend.
 	Resend   time.Duration `yaml:"resend"`
 	Delivery Delivery      `yaml:"delivery"`
+	// HTTPClientConfig is Prometheus' HTTP client configuration, its keys
+	// written beside url, as in Prometheus' own alertmanagers section:
+	// tls_config, authorization, basic_auth, oauth2, proxy_url…
+	HTTPClientConfig config.HTTPClientConfig `yaml:",inline"`
 }
 
-// DefaultAlertmanagerConfig re-sends every minute; URL must be set.
+// DefaultAlertmanagerConfig re-sends every minute with Prometheus' default
+// HTTP client; URL must be set.
 func DefaultAlertmanagerConfig() AlertmanagerConfig {
-	return AlertmanagerConfig{ExternalURL: "http://127.0.0.1:7070", Resend: time.Minute, Delivery: DefaultDelivery()}
+	return AlertmanagerConfig{ExternalURL: "http://127.0.0.1:7070", Resend: time.Minute, Delivery: DefaultDelivery(),
+		HTTPClientConfig: defaultHTTPClientConfig()}
 }
 
 // Validate reports every problem in c.
@@ -43,6 +50,9 @@ func (c AlertmanagerConfig) Validate() error {
 	}
 	if err := c.Delivery.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("alertmanager.delivery: %w", err))
+	}
+	if err := validateClient(c.HTTPClientConfig, nil); err != nil {
+		errs = append(errs, fmt.Errorf("alertmanager: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -67,7 +77,10 @@ func NewAlertmanager(cfg AlertmanagerConfig, logger *slog.Logger, reg prometheus
 		return nil, err
 	}
 	a := &Alertmanager{cfg: cfg, now: time.Now, open: make(map[int64]signal.Incident)}
-	a.w = newWorker("alertmanager", cfg.Delivery, logger, reg)
+	var err error
+	if a.w, err = newWorker("alertmanager", cfg.Delivery, cfg.HTTPClientConfig, logger, reg); err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
 	a.w.handle = a.handle
 	a.w.tick = cfg.Resend
 	a.w.onTick = a.resend

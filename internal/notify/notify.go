@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 
 	"github.com/seerops/seer/internal/signal"
 )
@@ -106,16 +107,22 @@ type worker struct {
 	onTick func(ctx context.Context)
 }
 
-func newWorker(name string, d Delivery, logger *slog.Logger, reg prometheus.Registerer) *worker {
+// newWorker builds a notifier's queue and its HTTP client; it fails only
+// when the client cannot be built from hc.
+func newWorker(name string, d Delivery, hc config.HTTPClientConfig, logger *slog.Logger, reg prometheus.Registerer) (*worker, error) {
+	client, err := newClient(name, hc, d)
+	if err != nil {
+		return nil, err
+	}
 	return &worker{
 		name:   name,
 		d:      d,
 		log:    logger.With("component", "notify."+name),
-		client: &http.Client{Timeout: d.Timeout},
+		client: client,
 		queue:  make(chan signal.Incident, d.QueueSize),
 		m:      newMetrics(name, reg),
 		done:   make(chan struct{}),
-	}
+	}, nil
 }
 
 // start runs the worker until close.
@@ -171,6 +178,7 @@ func (w *worker) close(ctx context.Context) error {
 	w.closed = true
 	close(w.queue)
 	w.mu.Unlock()
+	defer w.client.CloseIdleConnections()
 	select {
 	case <-w.done:
 		w.cancel()
@@ -223,7 +231,8 @@ func (w *worker) once(ctx context.Context, url string, body []byte, header http.
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return ctx.Err() == nil, err
+		retry, err := explain(err)
+		return retry && ctx.Err() == nil, err
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	resp.Body.Close()

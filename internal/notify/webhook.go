@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 
 	"github.com/seerops/seer/internal/signal"
 )
@@ -19,14 +20,29 @@ type WebhookConfig struct {
 	URL string `yaml:"url"`
 	// ExternalURL is seer's own base URL, for the link to the incident.
 	ExternalURL string `yaml:"external_url"`
-	// Headers are added to every request (an Authorization token, say).
+	// Headers are added to every request. An Authorization header here
+	// and credentials in the client configuration are not both allowed.
 	Headers  map[string]string `yaml:"headers"`
 	Delivery Delivery          `yaml:"delivery"`
+	// HTTPClientConfig is Prometheus' HTTP client configuration, its keys
+	// written beside url: tls_config, authorization, basic_auth, oauth2,
+	// bearer_token_file, proxy_url, follow_redirects, http_headers…
+	HTTPClientConfig config.HTTPClientConfig `yaml:",inline"`
 }
 
-// DefaultWebhookConfig has the default delivery; URL must be set.
+// DefaultWebhookConfig has the default delivery and HTTP client; URL must
+// be set.
 func DefaultWebhookConfig() WebhookConfig {
-	return WebhookConfig{ExternalURL: "http://127.0.0.1:7070", Delivery: DefaultDelivery()}
+	return WebhookConfig{ExternalURL: "http://127.0.0.1:7070", Delivery: DefaultDelivery(),
+		HTTPClientConfig: defaultHTTPClientConfig()}
+}
+
+// UnmarshalYAML reads a webhook over the defaults, so that an entry of a
+// list leaves out what it does not change.
+func (c *WebhookConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultWebhookConfig()
+	type plain WebhookConfig
+	return unmarshal((*plain)(c))
 }
 
 // Validate reports every problem in c.
@@ -37,6 +53,9 @@ func (c WebhookConfig) Validate() error {
 	}
 	if err := c.Delivery.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("webhook.delivery: %w", err))
+	}
+	if err := validateClient(c.HTTPClientConfig, c.Headers); err != nil {
+		errs = append(errs, fmt.Errorf("webhook: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -71,7 +90,10 @@ func NewWebhook(cfg WebhookConfig, logger *slog.Logger, reg prometheus.Registere
 	for k, v := range cfg.Headers {
 		h.header.Set(k, v)
 	}
-	h.w = newWorker("webhook", cfg.Delivery, logger, reg)
+	var err error
+	if h.w, err = newWorker("webhook", cfg.Delivery, cfg.HTTPClientConfig, logger, reg); err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
 	h.w.handle = h.handle
 	h.w.start()
 	return h, nil

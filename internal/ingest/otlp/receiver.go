@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip their requests.
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/seerops/seer/internal/ingest/delta"
 	"github.com/seerops/seer/internal/ingest/guard"
+	"github.com/seerops/seer/internal/servertls"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -46,6 +49,8 @@ type Config struct {
 	MaxDepth int          `yaml:"max_depth"`
 	Limits   guard.Config `yaml:"limits"`
 	Series   delta.Config `yaml:"series"`
+	// TLS, when it names a certificate, is served on both listeners.
+	TLS servertls.Config `yaml:"tls"`
 }
 
 // DefaultConfig listens on the standard OTLP ports of loopback and lets
@@ -75,6 +80,9 @@ func (c Config) Validate() error {
 	if err := c.Series.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("otlp.series: %w", err))
 	}
+	if err := c.TLS.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("otlp.tls: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -87,6 +95,7 @@ type Receiver struct {
 	guard *guard.Guard
 	conv  converter
 	now   func() time.Time
+	tls   *tls.Config // nil: gRPC in plain text
 
 	mu   sync.Mutex
 	srv  *grpc.Server
@@ -103,8 +112,12 @@ func New(cfg Config, sink Sink, logger *slog.Logger, reg prometheus.Registerer) 
 	if err != nil {
 		return nil, err
 	}
+	tlsCfg, err := cfg.TLS.Build()
+	if err != nil {
+		return nil, fmt.Errorf("otlp.tls: %w", err)
+	}
 	return &Receiver{cfg: cfg, sink: sink, log: logger.With("component", "ingest.otlp"), guard: g,
-		conv: converter{series: delta.New(cfg.Series)}, now: time.Now}, nil
+		conv: converter{series: delta.New(cfg.Series)}, now: time.Now, tls: tlsCfg}, nil
 }
 
 // signalKind is one of the three OTLP services.
@@ -336,8 +349,9 @@ func grpcCode(httpStatus int) codes.Code {
 }
 
 // Start serves OTLP/gRPC on addr (":0" picks a free port; see Addr) until
-// Shutdown. opts add to the server's options (an authenticating
-// interceptor, say); a unary interceptor runs before the request is read.
+// Shutdown, over TLS when the configuration names a certificate. opts add
+// to the server's options (an authenticating interceptor, say); a unary
+// interceptor runs before the request is read.
 func (r *Receiver) Start(ctx context.Context, addr string, opts ...grpc.ServerOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -348,6 +362,9 @@ func (r *Receiver) Start(ctx context.Context, addr string, opts ...grpc.ServerOp
 	if err != nil {
 		return fmt.Errorf("listening for OTLP/gRPC on %s (set otlp.grpc_addr to a free address): %w", addr, err)
 	}
+	if r.tls != nil {
+		opts = append([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(r.tls))}, opts...)
+	}
 	srv := r.newGRPCServer(opts...)
 	r.srv, r.addr, r.done = srv, ln.Addr(), make(chan struct{})
 	go func(done chan struct{}) {
@@ -356,7 +373,7 @@ func (r *Receiver) Start(ctx context.Context, addr string, opts ...grpc.ServerOp
 			r.log.Error("OTLP/gRPC server stopped", "err", err)
 		}
 	}(r.done)
-	r.log.Info("serving OTLP/gRPC", "addr", ln.Addr().String())
+	r.log.Info("serving OTLP/gRPC", "addr", ln.Addr().String(), "tls", r.tls != nil)
 	return nil
 }
 
