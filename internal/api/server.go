@@ -83,6 +83,9 @@ type Deps struct {
 	// lags the wall (a replay, the simulator); clients measure ages by it.
 	// Nil is the wall clock.
 	Clock func() time.Time
+	// Incidents streams incident changes to GET /api/v1/stream; nil leaves
+	// that route a 503 (clients poll instead).
+	Incidents *Stream
 }
 
 // Server is seer's HTTP handler.
@@ -103,6 +106,7 @@ type Server struct {
 	ui           http.Handler
 	clock        func() time.Time
 	lifecycle    Lifecycle
+	incidents    *Stream
 	m            *metrics
 }
 
@@ -128,6 +132,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		ui:           d.UI,
 		clock:        d.Clock,
 		lifecycle:    d.Lifecycle,
+		incidents:    d.Incidents,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -156,6 +161,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	}
 	s.handle("GET /api/v1/incidents", auth.Read, s.listIncidents)
 	s.handle("GET /api/v1/incidents/{id}", auth.Read, s.getIncident)
+	s.handle("GET /api/v1/stream", auth.Read, s.stream)
 	s.handle("GET /api/v1/observations", auth.Read, s.listObservations)
 	s.handle("GET /api/v1/services", auth.Read, s.services)
 	s.handle("POST /api/v1/events", auth.Ingest, s.postEvents)
@@ -264,7 +270,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, investigations, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, stream, investigations, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)

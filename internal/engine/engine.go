@@ -76,6 +76,8 @@ type Engine struct {
 	reg      *prometheus.Registry
 	m        engineMetrics
 	api      http.Handler
+	// stream carries incident changes to the API's event stream clients.
+	stream *api.Stream
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -115,6 +117,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		reg:     prometheus.NewRegistry(),
 		auth:    authn,
 		mem:     mem,
+		stream:  api.NewStream(0, 0),
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -153,6 +156,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "seer_memory_refused_total",
 			Help: "Requests refused (429, gRPC RESOURCE_EXHAUSTED) because seer was above its memory's soft limit."},
 			func() float64 { return float64(mem.Refused()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "seer_api_stream_clients",
+			Help: "Clients listening to the incident event stream (GET /api/v1/stream)."},
+			func() float64 { return float64(e.stream.Clients()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "seer_api_stream_dropped_total",
+			Help: "Event stream clients dropped because they fell too far behind."},
+			func() float64 { return float64(e.stream.Dropped()) }),
 	)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -185,6 +194,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		UI:        ui.Handler(),
 		Clock:     func() time.Time { return e.clock.now(time.Now()) },
 		Lifecycle: e.Act,
+		Incidents: e.stream,
 	}, logger))
 	return e, nil
 }
@@ -236,6 +246,7 @@ func (e *Engine) Act(ctx context.Context, id int64, op api.Operation) (signal.In
 		return in, fmt.Errorf("storing incident %d: %w", id, err)
 	}
 	e.logger.Info("incident "+op.Action, "id", id, "by", op.By, "assignee", op.Assignee, "status", out.Status)
+	e.stream.Publish(out)
 	return out, nil
 }
 
@@ -554,6 +565,7 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 				e.logger.Warn("notifying", "incident", in.ID, "err", err)
 			}
 		}
+		e.stream.Publish(*in) // never blocks: a slow client is dropped
 		if e.hooks.Incident != nil {
 			e.hooks.Incident(*in)
 		}
@@ -600,6 +612,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // Serve is Run on a listener the caller opened.
 func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	srv := NewHTTPServer(e.api)
+	srv.RegisterOnShutdown(e.stream.Close) // the event streams never end by themselves
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	stopLive := e.startLive(ctx)
@@ -669,6 +682,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the bus (draining what is queued) and closes the store.
 func (e *Engine) Close() error {
+	e.stream.Close() // the API's event streams end; a server's shutdown waits for them
 	// Runs in progress are stopped (and recorded) before the bus drains; the
 	// stages' state is saved once everything queued has gone through them.
 	errR, errB := e.remedy.Close(), e.bus.Close()

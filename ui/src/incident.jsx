@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { usePoll } from './poll.js';
 import { age, clock, num, severity } from './fmt.js';
 import { EvidencePlot } from './plot.jsx';
+import { Lifecycle } from './lifecycle.jsx';
 
 const MAX_PLOTS = 6;
 
@@ -97,13 +98,15 @@ function Ack({ inc, me, reload }) {
         ? <span class="tag good">acknowledged by {inc.acknowledged_by} at {clock(inc.acknowledged)}</span>
         : <span class="tag bad">not acknowledged</span>}
       {labels.assignee && <span class="tag">assigned to {labels.assignee}</span>}
-      {me && me.operate && (
+      {inc.status === 'resolved' && <span class="tag good">resolved {clock(inc.resolved)}</span>}
+      {me && me.operate && inc.status !== 'resolved' && (
         <form class="inline" onSubmit={ack}>
           <label>assignee <input id="assignee" value={who} onInput={(e) => setWho(e.target.value)} placeholder="optional" maxlength="128" /></label>
           <button type="submit" class="acknowledge">{inc.acknowledged_by ? 'acknowledge again' : 'acknowledge'}</button>
         </form>
       )}
       {msg && <span class="note" role="status">{msg}</span>}
+      <Lifecycle inc={inc} me={me} onDone={() => { setMsg(''); reload(); }} />
     </div>
   );
 }
