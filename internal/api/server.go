@@ -83,6 +83,10 @@ type Deps struct {
 	// lags the wall (a replay, the simulator); clients measure ages by it.
 	// Nil is the wall clock.
 	Clock func() time.Time
+	// Logs reads the log stage's counts and examples of a template for the
+	// log evidence (GET /api/v1/observations/{id}/logs); nil: only what the
+	// finding stored.
+	Logs LogHistory
 	// Incidents streams incident changes to GET /api/v1/stream; nil leaves
 	// that route a 503 (clients poll instead).
 	Incidents *Stream
@@ -107,6 +111,7 @@ type Server struct {
 	clock        func() time.Time
 	lifecycle    Lifecycle
 	incidents    *Stream
+	logs         LogHistory
 	m            *metrics
 }
 
@@ -133,6 +138,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		clock:        d.Clock,
 		lifecycle:    d.Lifecycle,
 		incidents:    d.Incidents,
+		logs:         d.Logs,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -176,6 +182,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
 	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
+	s.handle("GET /api/v1/observations/{id}/logs", auth.Read, s.observationLogs)
 	s.handle("GET /api/v1/whoami", auth.None, s.whoami)
 	// The UI's page and files are public: they hold no data, and the page
 	// asks the API (with the user's token) for everything it shows.
@@ -270,7 +277,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, stream, investigations, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, stream, investigations, executions, observations, observations/{id}/series, observations/{id}/logs, services, events, whoami); the web UI is at /"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)

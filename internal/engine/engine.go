@@ -195,6 +195,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Clock:     func() time.Time { return e.clock.now(time.Now()) },
 		Lifecycle: e.Act,
 		Incidents: e.stream,
+		Logs:      e.logHistory,
 	}, logger))
 	return e, nil
 }
@@ -215,6 +216,21 @@ func (e *Engine) series(entity, name string, from, to time.Time) []api.Series {
 		out[i] = api.Series{Entity: sd.Entity, Name: sd.Name, Labels: sd.Labels, Points: pts}
 	}
 	return out
+}
+
+// logHistory reads what the log stage keeps of a template for the UI's log
+// evidence.
+func (e *Engine) logHistory(entity string, id uint64) (api.LogTemplate, bool) {
+	h, ok := e.logs.History(entity, id)
+	if !ok {
+		return api.LogTemplate{}, false
+	}
+	out := api.LogTemplate{Template: h.Template, WindowSeconds: h.Window.Seconds(), Examples: h.Examples,
+		Windows: make([]api.LogWindow, len(h.Windows))}
+	for i, w := range h.Windows {
+		out.Windows[i] = api.LogWindow{Start: w.Start, Count: w.Count}
+	}
+	return out, true
 }
 
 // Act takes an operator's action on a stored incident (infer.ActionAck,

@@ -234,7 +234,10 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "the incident page", chromedp.Click(`tr.incident[data-id="1"] td a`),
 		chromedp.WaitVisible(`li.cause.top[data-entity="catalog"]`),
 		chromedp.WaitVisible(`figure.plot canvas`),
-		waitFor(`document.querySelector('figure.plot figcaption').innerText.includes("band")`))
+		waitFor(`document.querySelector('figure.plot figcaption').innerText.includes("band")`),
+		// The log template catalog began to write at the onset, with its
+		// lines and its counts per window before and after.
+		waitFor(`[...document.querySelectorAll('figure.logs')].some(f => f.querySelector('code.template').innerText.includes("slow request") && f.querySelectorAll('rect.bar.after').length > 0 && f.querySelector('pre.examples').innerText.includes("slow request: GET"))`))
 
 	// Acknowledging, with an assignee, is stored and shown.
 	step(t, ctx, "acknowledging", chromedp.SendKeys(`#assignee`, "alice"), chromedp.Click(`button.acknowledge`),

@@ -4,6 +4,7 @@ import { usePoll } from './poll.js';
 import { age, clock, num, severity } from './fmt.js';
 import { EvidencePlot } from './plot.jsx';
 import { Lifecycle } from './lifecycle.jsx';
+import { LogEvidence } from './logs.jsx';
 
 const MAX_PLOTS = 6;
 
@@ -189,6 +190,7 @@ export function IncidentPage({ id, me }) {
   const inc = data.incident;
   const obs = data.observations;
   const metrics = obs.filter((o) => o.kind.startsWith('metric.')).sort((a, b) => b.score - a.score).slice(0, MAX_PLOTS);
+  const logs = obs.filter((o) => o.kind.startsWith('log.')).sort((a, b) => b.score - a.score).slice(0, MAX_PLOTS);
   const sev = severity(inc);
   return (
     <article class="incident-page">
@@ -212,6 +214,8 @@ export function IncidentPage({ id, me }) {
           <h2 id="h-evidence">Evidence plots</h2>
           {metrics.length === 0 && <p class="muted">No metric findings in this incident.</p>}
           {metrics.map((o) => <EvidencePlot obs={o} key={o.id} />)}
+          {logs.length > 0 && <h2 id="h-logs">Log templates</h2>}
+          {logs.map((o) => <LogEvidence obs={o} key={o.id} />)}
           <h2>Timeline</h2>
           <Timeline obs={obs} events={(events && events.events) || []} />
         </section>
