@@ -87,6 +87,9 @@ type Deps struct {
 	// log evidence (GET /api/v1/observations/{id}/logs); nil: only what the
 	// finding stored.
 	Logs LogHistory
+	// Traces reads a kept example trace for the trace evidence (GET
+	// /api/v1/observations/{id}/trace); nil: none are kept.
+	Traces TraceExemplar
 	// Incidents streams incident changes to GET /api/v1/stream; nil leaves
 	// that route a 503 (clients poll instead).
 	Incidents *Stream
@@ -112,6 +115,7 @@ type Server struct {
 	lifecycle    Lifecycle
 	incidents    *Stream
 	logs         LogHistory
+	traces       TraceExemplar
 	m            *metrics
 }
 
@@ -139,6 +143,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		lifecycle:    d.Lifecycle,
 		incidents:    d.Incidents,
 		logs:         d.Logs,
+		traces:       d.Traces,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -183,6 +188,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
 	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
 	s.handle("GET /api/v1/observations/{id}/logs", auth.Read, s.observationLogs)
+	s.handle("GET /api/v1/observations/{id}/trace", auth.Read, s.observationTrace)
 	s.handle("GET /api/v1/whoami", auth.None, s.whoami)
 	// The UI's page and files are public: they hold no data, and the page
 	// asks the API (with the user's token) for everything it shows.
@@ -277,7 +283,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, stream, investigations, executions, observations, observations/{id}/series, observations/{id}/logs, services, events, whoami); the web UI is at /"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, stream, investigations, executions, observations, observations/{id}/series, observations/{id}/logs, observations/{id}/trace, services, events, whoami); the web UI is at /"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)

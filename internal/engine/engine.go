@@ -196,6 +196,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Lifecycle: e.Act,
 		Incidents: e.stream,
 		Logs:      e.logHistory,
+		Traces:    e.exemplar,
 	}, logger))
 	return e, nil
 }
@@ -229,6 +230,21 @@ func (e *Engine) logHistory(entity string, id uint64) (api.LogTemplate, bool) {
 		Windows: make([]api.LogWindow, len(h.Windows))}
 	for i, w := range h.Windows {
 		out.Windows[i] = api.LogWindow{Start: w.Start, Count: w.Count}
+	}
+	return out, true
+}
+
+// exemplar reads an example trace the trace stage keeps for the UI's
+// waterfall.
+func (e *Engine) exemplar(id string) ([]api.TraceSpan, bool) {
+	ex, ok := e.trace.Exemplar(id)
+	if !ok {
+		return nil, false
+	}
+	out := make([]api.TraceSpan, len(ex.Spans))
+	for i, sp := range ex.Spans {
+		out[i] = api.TraceSpan{ID: sp.ID, Parent: sp.Parent, Service: sp.Service, Operation: sp.Operation, Peer: sp.Peer,
+			Start: sp.Start, End: sp.End, Client: sp.Client, Error: sp.Error, ErrorType: sp.ErrorType}
 	}
 	return out, true
 }

@@ -237,7 +237,9 @@ func TestBrowser(t *testing.T) {
 		waitFor(`document.querySelector('figure.plot figcaption').innerText.includes("band")`),
 		// The log template catalog began to write at the onset, with its
 		// lines and its counts per window before and after.
-		waitFor(`[...document.querySelectorAll('figure.logs')].some(f => f.querySelector('code.template').innerText.includes("slow request") && f.querySelectorAll('rect.bar.after').length > 0 && f.querySelector('pre.examples').innerText.includes("slow request: GET"))`))
+		waitFor(`[...document.querySelectorAll('figure.logs')].some(f => f.querySelector('code.template').innerText.includes("slow request") && f.querySelectorAll('rect.bar.after').length > 0 && f.querySelector('pre.examples').innerText.includes("slow request: GET"))`),
+		// The example trace of catalog's latency, its slow span marked.
+		waitFor(`[...document.querySelectorAll('figure.trace')].some(f => f.querySelectorAll('tr.span').length >= 2 && f.querySelector('tr.span.marked[data-service="catalog"]'))`))
 
 	// Acknowledging, with an assignee, is stored and shown.
 	step(t, ctx, "acknowledging", chromedp.SendKeys(`#assignee`, "alice"), chromedp.Click(`button.acknowledge`),

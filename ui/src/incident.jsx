@@ -5,6 +5,7 @@ import { age, clock, num, severity } from './fmt.js';
 import { EvidencePlot } from './plot.jsx';
 import { Lifecycle } from './lifecycle.jsx';
 import { LogEvidence } from './logs.jsx';
+import { TraceWaterfall } from './trace.jsx';
 
 const MAX_PLOTS = 6;
 
@@ -191,6 +192,7 @@ export function IncidentPage({ id, me }) {
   const obs = data.observations;
   const metrics = obs.filter((o) => o.kind.startsWith('metric.')).sort((a, b) => b.score - a.score).slice(0, MAX_PLOTS);
   const logs = obs.filter((o) => o.kind.startsWith('log.')).sort((a, b) => b.score - a.score).slice(0, MAX_PLOTS);
+  const traces = obs.filter((o) => o.kind.startsWith('trace.') && o.evidence && o.evidence.trace_id).sort((a, b) => b.score - a.score).slice(0, 3);
   const sev = severity(inc);
   return (
     <article class="incident-page">
@@ -216,6 +218,8 @@ export function IncidentPage({ id, me }) {
           {metrics.map((o) => <EvidencePlot obs={o} key={o.id} />)}
           {logs.length > 0 && <h2 id="h-logs">Log templates</h2>}
           {logs.map((o) => <LogEvidence obs={o} key={o.id} />)}
+          {traces.length > 0 && <h2 id="h-traces">Example traces</h2>}
+          {traces.map((o) => <TraceWaterfall obs={o} key={o.id} />)}
           <h2>Timeline</h2>
           <Timeline obs={obs} events={(events && events.events) || []} />
         </section>
