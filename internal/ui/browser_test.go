@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -164,10 +165,21 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 
 func shoot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
+	shootAt(t, ctx, dir, name, "")
+}
+
+// shootAt is shoot with the element sel scrolled to the top ("" is the
+// page's top).
+func shootAt(t *testing.T, ctx context.Context, dir, name, sel string) {
+	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)); err != nil {
-		t.Fatalf("scrolling to the top: %v", err)
+	scroll := `window.scrollTo(0, 0), true`
+	if sel != "" {
+		scroll = `document.querySelector(` + strconv.Quote(sel) + `).scrollIntoView(), true`
+	}
+	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](scroll)); err != nil {
+		t.Fatalf("scrolling to %q: %v", sel, err)
 	}
 	buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -240,6 +252,7 @@ func TestBrowser(t *testing.T) {
 		waitFor(`[...document.querySelectorAll('figure.logs')].some(f => f.querySelector('code.template').innerText.includes("slow request") && f.querySelectorAll('rect.bar.after').length > 0 && f.querySelector('pre.examples').innerText.includes("slow request: GET"))`),
 		// The example trace of catalog's latency, its slow span marked.
 		waitFor(`[...document.querySelectorAll('figure.trace')].some(f => f.querySelectorAll('tr.span').length >= 2 && f.querySelector('tr.span.marked[data-service="catalog"]'))`))
+	shootAt(t, ctx, dir, "incident-evidence", "#h-logs")
 
 	// Acknowledging, with an assignee, is stored and shown.
 	step(t, ctx, "acknowledging", chromedp.SendKeys(`#assignee`, "alice"), chromedp.Click(`button.acknowledge`),
