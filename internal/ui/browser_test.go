@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -221,21 +222,16 @@ func TestBrowser(t *testing.T) {
 
 	// The list is empty while the shop runs normally; the incident appears
 	// without a reload once the fault hits.
-	step(t, ctx, "the incidents page", chromedp.Navigate(d.url+"/"),
+	// First paint: the budget is a second on loopback, for the first
+	// contentful paint and for the app's first render (a mark main.jsx
+	// sets). The best of three loads is held to it: a load that another
+	// build on the same cores stalls says nothing of the page.
+	firstPaint(t, ctx, d.url+"/", time.Second)
+	step(t, ctx, "the incidents page",
 		waitFor(`document.body.innerText.includes("No incidents")`),
 		// The list listens to the event stream, and polls only while it
 		// cannot: the incident below reaches it through the stream.
 		chromedp.WaitVisible(`[data-live="sse"]`))
-	// First paint: the issue's budget is a second on loopback; twice that is
-	// allowed here, where other builds share the cores.
-	fcp, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("first contentful paint %.0f ms", fcp)
-	if fcp < 0 || fcp > 2000 {
-		t.Errorf("first contentful paint %.0f ms, want under 2000 (the budget is 1000)", fcp)
-	}
 	d.release()
 	step(t, ctx, "the incident appearing live",
 		chromedp.WaitVisible(`tr.incident[data-id="1"] td.cause`),
@@ -326,6 +322,37 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(`header button[title^="Switch"]`),
 		waitFor(`document.documentElement.dataset.theme === "dark" && getComputedStyle(document.body).backgroundColor === "rgb(20, 22, 26)"`))
 	shoot(t, ctx, dir, "incident-dark")
+}
+
+// firstPaint loads url up to three times until its first contentful paint
+// and the app's first render both come within budget, and fails if none
+// did.
+func firstPaint(t *testing.T, ctx context.Context, url string, budget time.Duration) {
+	t.Helper()
+	const timing = `JSON.stringify({fcp: (performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime,
+		rendered: (performance.getEntriesByName("seer-rendered")[0] || {startTime: -1}).startTime,
+		nav: (({responseStart, responseEnd, domInteractive, domContentLoadedEventEnd}) => ({responseStart, responseEnd, domInteractive, domContentLoadedEventEnd}))(performance.getEntriesByType("navigation")[0]),
+		files: performance.getEntriesByType("resource").filter((r) => r.name.includes("/assets/")).map((r) => [r.name.replace(/.*\//, ""), Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize])})`
+	var tries []string
+	for range 3 {
+		step(t, ctx, "loading the page", chromedp.Navigate(url),
+			waitFor(`document.body.innerText.includes("Incidents") && performance.getEntriesByName("first-contentful-paint").length > 0`))
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](timing))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ FCP, Rendered float64 }
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		t.Logf("first paint: %s", js)
+		tries = append(tries, js)
+		ms := float64(budget.Milliseconds())
+		if m.FCP >= 0 && m.FCP <= ms && m.Rendered >= 0 && m.Rendered <= ms {
+			return
+		}
+	}
+	t.Errorf("no load of three painted within %v: %s", budget, strings.Join(tries, "; "))
 }
 
 // wantStatus checks incident 1's stored state.
