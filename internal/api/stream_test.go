@@ -234,3 +234,31 @@ func TestStreamBounds(t *testing.T) {
 		t.Errorf("without a stream: %d", res3.StatusCode)
 	}
 }
+
+// A stream outlives the server's write timeout, which is for whole
+// answers: each write has a deadline of its own.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	st := NewStream(0, 0)
+	srv := httptest.NewUnstartedServer(New(Deps{Incidents: st}, nil))
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	defer st.Close()
+	res, err := http.Get(srv.URL + "/api/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	evs := readEvents(bufio.NewReader(res.Body))
+	waitClients(t, st, 1)
+	time.Sleep(time.Second) // past the write timeout
+	st.Publish(signal.Incident{ID: 9, Title: "late"})
+	select {
+	case ev, ok := <-evs:
+		if !ok || ev.id != "9" {
+			t.Errorf("after the write timeout: %+v %v", ev, ok)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no event after the write timeout")
+	}
+}
