@@ -87,6 +87,16 @@ type Deps struct {
 	// lags the wall (a replay, the simulator); clients measure ages by it.
 	// Nil is the wall clock.
 	Clock func() time.Time
+	// Logs reads the log stage's counts and examples of a template for the
+	// log evidence (GET /api/v1/observations/{id}/logs); nil: only what the
+	// finding stored.
+	Logs LogHistory
+	// Traces reads a kept example trace for the trace evidence (GET
+	// /api/v1/observations/{id}/trace); nil: none are kept.
+	Traces TraceExemplar
+	// Incidents streams incident changes to GET /api/v1/stream; nil leaves
+	// that route a 503 (clients poll instead).
+	Incidents *Stream
 }
 
 // Server is seer's HTTP handler.
@@ -108,6 +118,9 @@ type Server struct {
 	clock        func() time.Time
 	lifecycle    Lifecycle
 	silences     *silence.Set
+	incidents    *Stream
+	logs         LogHistory
+	traces       TraceExemplar
 	m            *metrics
 }
 
@@ -134,6 +147,9 @@ func New(d Deps, logger *slog.Logger) *Server {
 		clock:        d.Clock,
 		lifecycle:    d.Lifecycle,
 		silences:     d.Silences,
+		incidents:    d.Incidents,
+		logs:         d.Logs,
+		traces:       d.Traces,
 	}
 	if s.store == nil {
 		s.store = noStore{}
@@ -162,6 +178,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	}
 	s.handle("GET /api/v1/incidents", auth.Read, s.listIncidents)
 	s.handle("GET /api/v1/incidents/{id}", auth.Read, s.getIncident)
+	s.handle("GET /api/v1/stream", auth.Read, s.stream)
 	s.handle("GET /api/v1/observations", auth.Read, s.listObservations)
 	s.handle("GET /api/v1/services", auth.Read, s.services)
 	s.handle("POST /api/v1/events", auth.Ingest, s.postEvents)
@@ -179,6 +196,8 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)
 	s.handle("GET /api/v1/observations/{id}/series", auth.Read, s.observationSeries)
+	s.handle("GET /api/v1/observations/{id}/logs", auth.Read, s.observationLogs)
+	s.handle("GET /api/v1/observations/{id}/trace", auth.Read, s.observationTrace)
 	s.handle("GET /api/v1/whoami", auth.None, s.whoami)
 	// The UI's page and files are public: they hold no data, and the page
 	// asks the API (with the user's token) for everything it shows.
@@ -273,7 +292,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	switch c.status {
 	case http.StatusNotFound:
 		err = &apiError{status: http.StatusNotFound, reason: "no_route",
-			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, investigations, executions, observations, observations/{id}/series, services, events, whoami); the web UI is at /"}
+			msg: "no such path " + strconv.Quote(clip(r.URL.Path)) + "; the API is under /api/v1 (incidents, incidents/{id}, incidents/{id}/approve, incidents/{id}/reject, incidents/{id}/ack, incidents/{id}/resolve, incidents/{id}/reopen, incidents/{id}/feedback, incidents/{id}/explain, stream, investigations, executions, observations, observations/{id}/series, observations/{id}/logs, observations/{id}/trace, services, events, whoami); the web UI is at /"}
 	case http.StatusMethodNotAllowed:
 		allow := c.header.Get("Allow")
 		route = s.routeOf(r, allow)

@@ -83,6 +83,8 @@ type Engine struct {
 	// apiTLS and otlpTLS are the TLS of the API's and OTLP/HTTP's
 	// listeners; nil serves plain HTTP.
 	apiTLS, otlpTLS *tls.Config
+	// stream carries incident changes to the API's event stream clients.
+	stream *api.Stream
 }
 
 // New opens the knowledge store under cfg.DataDir and assembles the pipeline.
@@ -132,6 +134,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		mem:     mem,
 		apiTLS:  apiTLS,
 		otlpTLS: otlpTLS,
+		stream:  api.NewStream(0, 0),
 	}
 	if len(cfg.Topology.Edges) > 0 || len(cfg.Topology.Services) > 0 {
 		e.trace.Declare(cfg.Topology)
@@ -174,6 +177,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "seer_memory_refused_total",
 			Help: "Requests refused (429, gRPC RESOURCE_EXHAUSTED) because seer was above its memory's soft limit."},
 			func() float64 { return float64(mem.Refused()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "seer_api_stream_clients",
+			Help: "Clients listening to the incident event stream (GET /api/v1/stream)."},
+			func() float64 { return float64(e.stream.Clients()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "seer_api_stream_dropped_total",
+			Help: "Event stream clients dropped because they fell too far behind."},
+			func() float64 { return float64(e.stream.Dropped()) }),
 	)
 	e.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -207,6 +216,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Clock:     func() time.Time { return e.clock.now(time.Now()) },
 		Lifecycle: e.Act,
 		Silences:  e.silences,
+		Incidents: e.stream,
+		Logs:      e.logHistory,
+		Traces:    e.exemplar,
 	}, logger))
 	return e, nil
 }
@@ -227,6 +239,36 @@ func (e *Engine) series(entity, name string, from, to time.Time) []api.Series {
 		out[i] = api.Series{Entity: sd.Entity, Name: sd.Name, Labels: sd.Labels, Points: pts}
 	}
 	return out
+}
+
+// logHistory reads what the log stage keeps of a template for the UI's log
+// evidence.
+func (e *Engine) logHistory(entity string, id uint64) (api.LogTemplate, bool) {
+	h, ok := e.logs.History(entity, id)
+	if !ok {
+		return api.LogTemplate{}, false
+	}
+	out := api.LogTemplate{Template: h.Template, WindowSeconds: h.Window.Seconds(), Examples: h.Examples,
+		Windows: make([]api.LogWindow, len(h.Windows))}
+	for i, w := range h.Windows {
+		out.Windows[i] = api.LogWindow{Start: w.Start, Count: w.Count}
+	}
+	return out, true
+}
+
+// exemplar reads an example trace the trace stage keeps for the UI's
+// waterfall.
+func (e *Engine) exemplar(id string) ([]api.TraceSpan, bool) {
+	ex, ok := e.trace.Exemplar(id)
+	if !ok {
+		return nil, false
+	}
+	out := make([]api.TraceSpan, len(ex.Spans))
+	for i, sp := range ex.Spans {
+		out[i] = api.TraceSpan{ID: sp.ID, Parent: sp.Parent, Service: sp.Service, Operation: sp.Operation, Peer: sp.Peer,
+			Start: sp.Start, End: sp.End, Client: sp.Client, Error: sp.Error, ErrorType: sp.ErrorType}
+	}
+	return out, true
 }
 
 // Act takes an operator's action on a stored incident (infer.ActionAck,
@@ -258,6 +300,7 @@ func (e *Engine) Act(ctx context.Context, id int64, op api.Operation) (signal.In
 		return in, fmt.Errorf("storing incident %d: %w", id, err)
 	}
 	e.logger.Info("incident "+op.Action, "id", id, "by", op.By, "assignee", op.Assignee, "status", out.Status)
+	e.stream.Publish(out)
 	return out, nil
 }
 
@@ -613,6 +656,7 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 				e.logger.Warn("notifying", "incident", in.ID, "err", err)
 			}
 		}
+		e.stream.Publish(*in) // never blocks: a slow client is dropped
 		if e.hooks.Incident != nil {
 			e.hooks.Incident(*in)
 		}
@@ -660,6 +704,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // the configuration asks for it.
 func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 	srv := NewHTTPServer(e.api)
+	srv.RegisterOnShutdown(e.stream.Close) // the event streams never end by themselves
 	served := make(chan error, 1)
 	go func() { served <- serveHTTP(srv, ln, e.apiTLS) }()
 	stopLive := e.startLive(ctx)
@@ -729,6 +774,7 @@ func (e *Engine) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close stops the bus (draining what is queued) and closes the store.
 func (e *Engine) Close() error {
+	e.stream.Close() // the API's event streams end; a server's shutdown waits for them
 	// Runs in progress are stopped (and recorded) before the bus drains; the
 	// stages' state is saved once everything queued has gone through them.
 	errR, errB := e.remedy.Close(), e.bus.Close()

@@ -2,11 +2,14 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +22,7 @@ import (
 	"github.com/seerops/seer/internal/eval/simrun"
 	"github.com/seerops/seer/internal/ingest/binarytest"
 	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/signal"
 )
 
 // approveRunbook outranks the built-in latency runbook and waits for an
@@ -60,6 +64,12 @@ type demo struct {
 
 func startDemo(t *testing.T, configure func(*engine.Config)) *demo {
 	t.Helper()
+	return startDemoBehind(t, configure, nil)
+}
+
+// startDemoBehind is startDemo served through wrap (a proxy, say).
+func startDemoBehind(t *testing.T, configure func(*engine.Config), wrap func(http.Handler) http.Handler) *demo {
+	t.Helper()
 	rbDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(rbDir, "e2e.yaml"), []byte(approveRunbook), 0o600); err != nil {
 		t.Fatal(err)
@@ -80,7 +90,11 @@ func startDemo(t *testing.T, configure func(*engine.Config)) *demo {
 	o := simrun.Options{
 		Seed: 1, Fault: "latency", After: 3 * time.Minute, DataDir: t.TempDir(), Engine: &cfg,
 		OnEngine: func(e *engine.Engine) {
-			srv = httptest.NewServer(e.Handler())
+			h := e.Handler()
+			if wrap != nil {
+				h = wrap(h)
+			}
+			srv = httptest.NewServer(h)
 			d.url, d.store = srv.URL, e.Store()
 			ready <- d
 		},
@@ -152,10 +166,21 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 
 func shoot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
+	shootAt(t, ctx, dir, name, "")
+}
+
+// shootAt is shoot with the element sel scrolled to the top ("" is the
+// page's top).
+func shootAt(t *testing.T, ctx context.Context, dir, name, sel string) {
+	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)); err != nil {
-		t.Fatalf("scrolling to the top: %v", err)
+	scroll := `window.scrollTo(0, 0), true`
+	if sel != "" {
+		scroll = `document.querySelector(` + strconv.Quote(sel) + `).scrollIntoView(), true`
+	}
+	if _, err := chromedp.Run(sctx, chromedp.Evaluate[bool](scroll)); err != nil {
+		t.Fatalf("scrolling to %q: %v", sel, err)
 	}
 	buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -197,18 +222,16 @@ func TestBrowser(t *testing.T) {
 
 	// The list is empty while the shop runs normally; the incident appears
 	// without a reload once the fault hits.
-	step(t, ctx, "the incidents page", chromedp.Navigate(d.url+"/"),
-		waitFor(`document.body.innerText.includes("No incidents")`))
-	// First paint: the issue's budget is a second on loopback; twice that is
-	// allowed here, where other builds share the cores.
-	fcp, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("first contentful paint %.0f ms", fcp)
-	if fcp < 0 || fcp > 2000 {
-		t.Errorf("first contentful paint %.0f ms, want under 2000 (the budget is 1000)", fcp)
-	}
+	// First paint: the budget is a second on loopback, for the first
+	// contentful paint and for the app's first render (a mark main.jsx
+	// sets). The best of three loads is held to it: a load that another
+	// build on the same cores stalls says nothing of the page.
+	firstPaint(t, ctx, d.url+"/", time.Second)
+	step(t, ctx, "the incidents page",
+		waitFor(`document.body.innerText.includes("No incidents")`),
+		// The list listens to the event stream, and polls only while it
+		// cannot: the incident below reaches it through the stream.
+		chromedp.WaitVisible(`[data-live="sse"]`))
 	d.release()
 	step(t, ctx, "the incident appearing live",
 		chromedp.WaitVisible(`tr.incident[data-id="1"] td.cause`),
@@ -219,7 +242,13 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "the incident page", chromedp.Click(`tr.incident[data-id="1"] td a`),
 		chromedp.WaitVisible(`li.cause.top[data-entity="catalog"]`),
 		chromedp.WaitVisible(`figure.plot canvas`),
-		waitFor(`document.querySelector('figure.plot figcaption').innerText.includes("band")`))
+		waitFor(`document.querySelector('figure.plot figcaption').innerText.includes("band")`),
+		// The log template catalog began to write at the onset, with its
+		// lines and its counts per window before and after.
+		waitFor(`[...document.querySelectorAll('figure.logs')].some(f => f.querySelector('code.template').innerText.includes("slow request") && f.querySelectorAll('rect.bar.after').length > 0 && f.querySelector('pre.examples').innerText.includes("slow request: GET"))`),
+		// The example trace of catalog's latency, its slow span marked.
+		waitFor(`[...document.querySelectorAll('figure.trace')].some(f => f.querySelectorAll('tr.span').length >= 2 && f.querySelector('tr.span.marked[data-service="catalog"]'))`))
+	shootAt(t, ctx, dir, "incident-evidence", "#h-logs")
 
 	// Acknowledging, with an assignee, is stored and shown.
 	step(t, ctx, "acknowledging", chromedp.SendKeys(`#assignee`, "alice"), chromedp.Click(`button.acknowledge`),
@@ -260,6 +289,23 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
+	// Resolve and reopen on the incident page change the stored state.
+	step(t, ctx, "resolving on the incident page", chromedp.Navigate(d.url+"/#/incidents/1"),
+		chromedp.WaitVisible(`.ack button.resolve`), chromedp.Click(`.ack button.resolve`),
+		waitFor(`document.querySelector('.ack').innerText.includes("resolved") && !!document.querySelector('.ack button.reopen')`))
+	wantStatus(t, d, signal.IncidentResolved)
+	step(t, ctx, "reopening on the incident page", chromedp.Click(`.ack button.reopen`),
+		waitFor(`!!document.querySelector('.ack button.resolve') && !!document.querySelector('button.acknowledge')`))
+	wantStatus(t, d, signal.IncidentOpen)
+	// And in the list, where the row changes by itself.
+	step(t, ctx, "resolving in the list", chromedp.Navigate(d.url+"/"),
+		chromedp.WaitVisible(`tr.incident[data-id="1"] button.resolve`), chromedp.Click(`tr.incident[data-id="1"] button.resolve`),
+		waitFor(`document.querySelector('tr.incident[data-id="1"] .state').innerText === "resolved"`))
+	wantStatus(t, d, signal.IncidentResolved)
+	step(t, ctx, "reopening in the list", chromedp.Click(`tr.incident[data-id="1"] button.reopen`),
+		waitFor(`document.querySelector('tr.incident[data-id="1"] .state').innerText === "open"`))
+	wantStatus(t, d, signal.IncidentOpen)
+
 	// The service map renders the topology, the cause marked.
 	step(t, ctx, "the service map", chromedp.Navigate(d.url+"/#/map"),
 		chromedp.WaitVisible(`svg.map a.node.bad[data-service="catalog"]`),
@@ -278,18 +324,72 @@ func TestBrowser(t *testing.T) {
 	shoot(t, ctx, dir, "incident-dark")
 }
 
-// TestBrowserToken runs the UI against seer with authentication on: the
-// page asks for a token and keeps it for the tab; a read token sees the
-// incident but no approve or confirm buttons, an operate token sees them.
+// firstPaint loads url up to three times until its first contentful paint
+// and the app's first render both come within budget, and fails if none
+// did.
+func firstPaint(t *testing.T, ctx context.Context, url string, budget time.Duration) {
+	t.Helper()
+	const timing = `JSON.stringify({fcp: (performance.getEntriesByName("first-contentful-paint")[0] || {startTime: -1}).startTime,
+		rendered: (performance.getEntriesByName("seer-rendered")[0] || {startTime: -1}).startTime,
+		nav: (({responseStart, responseEnd, domInteractive, domContentLoadedEventEnd}) => ({responseStart, responseEnd, domInteractive, domContentLoadedEventEnd}))(performance.getEntriesByType("navigation")[0]),
+		files: performance.getEntriesByType("resource").filter((r) => r.name.includes("/assets/")).map((r) => [r.name.replace(/.*\//, ""), Math.round(r.startTime), Math.round(r.responseEnd), r.transferSize])})`
+	var tries []string
+	for range 3 {
+		step(t, ctx, "loading the page", chromedp.Navigate(url),
+			waitFor(`document.body.innerText.includes("Incidents") && performance.getEntriesByName("first-contentful-paint").length > 0`))
+		js, err := chromedp.Run(ctx, chromedp.Evaluate[string](timing))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ FCP, Rendered float64 }
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		t.Logf("first paint: %s", js)
+		tries = append(tries, js)
+		ms := float64(budget.Milliseconds())
+		if m.FCP >= 0 && m.FCP <= ms && m.Rendered >= 0 && m.Rendered <= ms {
+			return
+		}
+	}
+	t.Errorf("no load of three painted within %v: %s", budget, strings.Join(tries, "; "))
+}
+
+// wantStatus checks incident 1's stored state.
+func wantStatus(t *testing.T, d *demo, want signal.IncidentStatus) {
+	t.Helper()
+	in, err := d.store.Incident(context.Background(), 1)
+	if err != nil || in.Status != want {
+		t.Errorf("stored incident 1 is %q (%v), want %q", in.Status, err, want)
+	}
+}
+
+// noStream answers the event stream 503, as a proxy that cannot pass it
+// might; the list then polls.
+func noStream(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/stream" {
+			http.Error(w, "no streams here", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TestBrowserToken runs the UI against seer with authentication on, behind
+// a proxy that refuses the event stream: the page asks for a token and
+// keeps it for the tab; the list falls back to polling, and the incident,
+// made after the page loaded, appears in it; a read token sees the
+// incident but no approve, confirm, acknowledge or resolve buttons, an
+// operate token sees them.
 func TestBrowserToken(t *testing.T) {
 	ctx := browser(t)
 	read, readHash := auth.NewToken()
 	operate, opHash := auth.NewToken()
-	d := startDemo(t, func(c *engine.Config) {
+	d := startDemoBehind(t, func(c *engine.Config) {
 		c.Auth = auth.Config{Mode: auth.ModeOn, Tokens: []auth.Token{
 			{Name: "bob", Role: auth.RoleRead, SHA256: readHash}, {Name: "alice", Role: auth.RoleOperate, SHA256: opHash}}}
-	})
-	d.release()
+	}, noStream)
 	give := func(token string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(chromedp.WaitVisible(`#token`), chromedp.SendKeys(`#token`, token),
 			chromedp.Click(`form.token button[type=submit]`))
@@ -298,16 +398,21 @@ func TestBrowserToken(t *testing.T) {
 		waitFor(`document.body.innerText.includes("This seer wants a token")`))
 	step(t, ctx, "a read token", give(read),
 		waitFor(`document.body.innerText.includes("bob (read)")`),
+		chromedp.WaitVisible(`[data-live="polling"]`),
+		waitFor(`document.body.innerText.includes("No incidents")`))
+	d.release()
+	step(t, ctx, "the incident appearing by polling",
 		chromedp.WaitVisible(`tr.incident[data-id="1"] td.cause`),
 		waitFor(`sessionStorage.getItem("seer.token") !== null`))
 	step(t, ctx, "the incident as a reader", chromedp.Navigate(d.url+"/#/incidents/1"),
 		chromedp.WaitVisible(`li.cause.top`),
 		chromedp.WaitVisible(`table.executions`),
-		waitFor(`document.querySelector('button.confirm') === null && document.querySelector('button.approve') === null && document.querySelector('button.acknowledge') === null`),
+		waitFor(`document.querySelector('button.confirm') === null && document.querySelector('button.approve') === null && document.querySelector('button.acknowledge') === null && document.querySelector('button.resolve') === null`),
 		waitFor(`document.body.innerText.includes("Waiting for approval by someone with the operate role")`))
 	step(t, ctx, "an operate token", chromedp.Click(`header button.ghost`), give(operate),
 		waitFor(`document.body.innerText.includes("alice (operate)")`),
 		chromedp.WaitVisible(`li.cause.top button.confirm`),
 		chromedp.WaitVisible(`button.approve`),
-		chromedp.WaitVisible(`button.acknowledge`))
+		chromedp.WaitVisible(`button.acknowledge`),
+		chromedp.WaitVisible(`.ack button.resolve`))
 }

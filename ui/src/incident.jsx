@@ -3,6 +3,9 @@ import { api } from './api.js';
 import { usePoll } from './poll.js';
 import { age, clock, num, severity } from './fmt.js';
 import { EvidencePlot } from './plot.jsx';
+import { Lifecycle } from './lifecycle.jsx';
+import { LogEvidence } from './logs.jsx';
+import { TraceWaterfall } from './trace.jsx';
 
 const MAX_PLOTS = 6;
 
@@ -97,13 +100,15 @@ function Ack({ inc, me, reload }) {
         ? <span class="tag good">acknowledged by {inc.acknowledged_by} at {clock(inc.acknowledged)}</span>
         : <span class="tag bad">not acknowledged</span>}
       {labels.assignee && <span class="tag">assigned to {labels.assignee}</span>}
-      {me && me.operate && (
+      {inc.status === 'resolved' && <span class="tag good">resolved {clock(inc.resolved)}</span>}
+      {me && me.operate && inc.status !== 'resolved' && (
         <form class="inline" onSubmit={ack}>
           <label>assignee <input id="assignee" value={who} onInput={(e) => setWho(e.target.value)} placeholder="optional" maxlength="128" /></label>
           <button type="submit" class="acknowledge">{inc.acknowledged_by ? 'acknowledge again' : 'acknowledge'}</button>
         </form>
       )}
       {msg && <span class="note" role="status">{msg}</span>}
+      <Lifecycle inc={inc} me={me} onDone={() => { setMsg(''); reload(); }} />
     </div>
   );
 }
@@ -186,6 +191,8 @@ export function IncidentPage({ id, me }) {
   const inc = data.incident;
   const obs = data.observations;
   const metrics = obs.filter((o) => o.kind.startsWith('metric.')).sort((a, b) => b.score - a.score).slice(0, MAX_PLOTS);
+  const logs = obs.filter((o) => o.kind.startsWith('log.')).sort((a, b) => b.score - a.score).slice(0, MAX_PLOTS);
+  const traces = obs.filter((o) => o.kind.startsWith('trace.') && o.evidence && o.evidence.trace_id).sort((a, b) => b.score - a.score).slice(0, 3);
   const sev = severity(inc);
   return (
     <article class="incident-page">
@@ -209,6 +216,10 @@ export function IncidentPage({ id, me }) {
           <h2 id="h-evidence">Evidence plots</h2>
           {metrics.length === 0 && <p class="muted">No metric findings in this incident.</p>}
           {metrics.map((o) => <EvidencePlot obs={o} key={o.id} />)}
+          {logs.length > 0 && <h2 id="h-logs">Log templates</h2>}
+          {logs.map((o) => <LogEvidence obs={o} key={o.id} />)}
+          {traces.length > 0 && <h2 id="h-traces">Example traces</h2>}
+          {traces.map((o) => <TraceWaterfall obs={o} key={o.id} />)}
           <h2>Timeline</h2>
           <Timeline obs={obs} events={(events && events.events) || []} />
         </section>

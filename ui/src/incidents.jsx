@@ -1,21 +1,41 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { usePoll } from './poll.js';
+import { useIncidentStream } from './live.js';
+import { Lifecycle } from './lifecycle.jsx';
 import { age, serverNow, severity } from './fmt.js';
+
+// merge puts the incident in as it is now: in place of the one with its ID,
+// or first when it is new; one the state filter no longer shows goes.
+function merge(data, inc, status) {
+  if (!data) return data;
+  const list = data.incidents.filter((i) => i.id !== inc.id);
+  if (!status || inc.status === status) {
+    const at = data.incidents.findIndex((i) => i.id === inc.id);
+    list.splice(at < 0 ? 0 : at, 0, inc);
+  }
+  return { ...data, incidents: list };
+}
 
 const RANGES = { '': 'any time', 3600: 'last hour', 21600: 'last 6 h', 86400: 'last day', 604800: 'last week' };
 
-export function Incidents({ query }) {
+export function Incidents({ query, me }) {
   const [status, setStatus] = useState(query.get('status') || '');
   const [service, setService] = useState(query.get('service') || '');
   const [text, setText] = useState(query.get('q') || '');
   const [range, setRange] = useState('');
-  const [data, err] = usePoll(() => {
+  // The list is loaded once and kept current by the event stream; while
+  // the stream is not open it is polled every 2 s instead.
+  let streamOpen = { current: false };
+  const [data, err, reload, setData] = usePoll(() => {
     const q = new URLSearchParams({ limit: '500' });
     if (status) q.set('status', status);
     if (range) q.set('since', range + 's'); // the API reads times ago
     return api('/api/v1/incidents?' + q);
-  }, [status, range], 2000);
+  }, [status, range], 2000, () => !streamOpen.current);
+  const [mode, open] = useIncidentStream((inc) => setData((d) => merge(d, inc, status)), () => reload(), me ? me.name : '');
+  streamOpen = open;
+  const update = (inc) => setData((d) => merge(d, inc, status));
   const list = (data && data.incidents) || [];
   const services = useMemo(() => [...new Set(list.flatMap((i) => i.entities))].sort(), [data]);
   const t = text.trim().toLowerCase();
@@ -45,7 +65,7 @@ export function Incidents({ query }) {
       {data && shown.length === 0 && <p class="muted">No incidents{list.length ? ' match these filters' : ' yet: seer has seen nothing wrong'}.</p>}
       {shown.length > 0 && (
         <table class="list" aria-label="incidents">
-          <thead><tr><th>#</th><th>severity</th><th>what</th><th>likely cause</th><th>services</th><th>state</th><th>age</th></tr></thead>
+          <thead><tr><th>#</th><th>severity</th><th>what</th><th>likely cause</th><th>services</th><th>state</th><th>age</th>{me && me.operate && <th>action</th>}</tr></thead>
           <tbody>
             {shown.map((i) => {
               const sev = severity(i);
@@ -61,13 +81,17 @@ export function Incidents({ query }) {
                     {i.acknowledged_by && <span class="tag good" title={'acknowledged by ' + i.acknowledged_by}>ack</span>}
                     {i.labels && i.labels.assignee && <span class="tag">{i.labels.assignee}</span>}</td>
                   <td title={i.opened}>{age(i.opened, now)}</td>
+                  {me && me.operate && <td><Lifecycle inc={i} me={me} onDone={update} compact /></td>}
                 </tr>
               );
             })}
           </tbody>
         </table>
       )}
-      <p class="muted small">Updated every 2 s. Severity grades the top cause's score (critical ≥ 0.6, warning ≥ 0.3).</p>
+      <p class="muted small">
+        <span class={'live ' + mode} data-live={mode === 'live' ? 'sse' : mode}>
+          {mode === 'live' ? 'live: changes appear as seer makes them' : mode === 'polling' ? 'the live stream is unavailable: updated every 2 s' : 'connecting…'}
+        </span>. Severity grades the top cause's score (critical ≥ 0.6, warning ≥ 0.3).</p>
     </section>
   );
 }

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 // usePoll loads with fn now and again every interval ms while the page is
-// visible; it returns [data, error, reload]. A slow answer never overwrites
-// a newer one.
-export function usePoll(fn, deps, interval = 2000) {
+// visible (and active(), when given, says so); it returns [data, error,
+// reload, set]. A slow answer never overwrites a newer one.
+export function usePoll(fn, deps, interval = 2000, active = null) {
   const [state, setState] = useState({ data: null, err: null });
   const seq = useRef(0);
   const load = () => {
@@ -17,8 +17,9 @@ export function usePoll(fn, deps, interval = 2000) {
     setState({ data: null, err: null });
     load();
     if (!interval) return undefined;
-    const t = setInterval(() => { if (!document.hidden) load(); }, interval);
+    const t = setInterval(() => { if (!document.hidden && (!active || active())) load(); }, interval);
     return () => { clearInterval(t); seq.current++; };
   }, deps);
-  return [state.data, state.err, load];
+  const set = (f) => setState((s) => ({ data: f(s.data), err: s.err }));
+  return [state.data, state.err, load, set];
 }

@@ -78,6 +78,20 @@ type counter struct {
 	closed  int
 	firing  bool
 	held    time.Time
+	// hist holds the counts of the last HistoryWindows closed windows,
+	// oldest first (saturating at 65535), for showing a finding's counts
+	// before and after its onset.
+	hist [HistoryWindows]uint16
+}
+
+// HistoryWindows is how many closed windows' counts a template keeps (at
+// the default 30-s window, the last 20 minutes); 80 bytes a template.
+const HistoryWindows = 40
+
+// push records a closed window's count.
+func (c *counter) push(n int) {
+	copy(c.hist[:], c.hist[1:])
+	c.hist[HistoryWindows-1] = uint16(min(n, math.MaxUint16))
 }
 
 // NewStage returns a stage; fields of cfg out of range take their defaults
@@ -220,6 +234,65 @@ func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.O
 	return obs
 }
 
+// History is what the stage keeps of one template of an entity, for
+// showing a log finding: its text, the counts of its recent windows and
+// example lines.
+type History struct {
+	Template string
+	// Window is the counting window's length.
+	Window time.Duration
+	// Windows are the template's recent windows, oldest first: the closed
+	// ones it keeps (HistoryWindows at most, since it was first seen) and
+	// the current one.
+	Windows []WindowCount
+	// Examples are the first line of the current window and the last line
+	// seen (one when they are the same).
+	Examples []string
+}
+
+// WindowCount is how many records of a template came in the window that
+// began at Start.
+type WindowCount struct {
+	Start time.Time
+	Count int
+}
+
+// History returns what the stage keeps of template id in entity, or false
+// when it keeps nothing of it (never seen there, or forgotten as idle).
+func (s *Stage) History(entity string, id uint64) (History, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.ents[entity]
+	if e == nil {
+		return History{}, false
+	}
+	ts := e.tmpls[id]
+	if ts == nil {
+		return History{}, false
+	}
+	h := History{Window: s.cfg.Window}
+	if t, ok := s.miner.Template(id); ok {
+		h.Template = t.Text
+	}
+	c := &ts.c
+	w := int64(s.cfg.Window)
+	first := windowOf(ts.first, s.cfg.Window)
+	for k := range HistoryWindows {
+		idx := c.win - int64(HistoryWindows-k)
+		if idx < first {
+			continue
+		}
+		h.Windows = append(h.Windows, WindowCount{Start: time.Unix(0, idx*w).UTC(), Count: int(c.hist[k])})
+	}
+	h.Windows = append(h.Windows, WindowCount{Start: time.Unix(0, c.win*w).UTC(), Count: c.n})
+	for _, ex := range []string{c.example, ts.example} {
+		if ex != "" && !slices.Contains(h.Examples, ex) {
+			h.Examples = append(h.Examples, ex)
+		}
+	}
+	return h, true
+}
+
 // topError names the commonest error template of the current window.
 func (s *Stage) topError(e *entity) (uint64, string) {
 	var id uint64
@@ -286,6 +359,10 @@ func (c *counter) advance(idx int64, alpha float64) bool {
 		c.ewma = float64(c.n)
 	} else {
 		c.ewma += a * (float64(c.n) - c.ewma)
+	}
+	c.push(c.n)
+	for range min(idx-c.win-1, HistoryWindows) {
+		c.push(0)
 	}
 	if gap := idx - c.win - 1; gap > 0 {
 		c.ewma *= math.Pow(1-alpha, float64(min(gap, 10000)))

@@ -53,7 +53,8 @@ func (c *counter) state() counterState {
 }
 
 func (cs counterState) counter() counter {
-	return counter{cs.Win, cs.N, cs.Start, cs.Example, cs.EWMA, cs.Closed, cs.Firing, cs.Held}
+	// The counts of closed windows (hist) are not kept: they are for showing.
+	return counter{win: cs.Win, n: cs.N, start: cs.Start, example: cs.Example, ewma: cs.EWMA, closed: cs.Closed, firing: cs.Firing, held: cs.Held}
 }
 
 // MarshalBinary saves the whole stage, the miner's templates and every

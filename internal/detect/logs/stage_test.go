@@ -353,3 +353,57 @@ func FuzzStageUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// History keeps a template's counts per window, the closed ones and the
+// current, and example lines, for showing a burst before and after.
+func TestStageHistory(t *testing.T) {
+	s := NewStage(Config{}, nil)
+	s.Process(steady("cart", 0, 10*time.Minute)) // 6 a 30-s window
+	var burst []signal.LogRecord
+	for i := range 40 {
+		burst = append(burst, rec("cart", 10*time.Minute+time.Duration(i)*500*time.Millisecond, signal.SeverityInfo,
+			fmt.Sprintf("GET /api/cart/%d 200 %dms", 9000+i, i)))
+	}
+	obs := s.Process(burst)
+	var id uint64
+	for _, o := range obs {
+		if o.Kind == signal.LogBurst {
+			fmt.Sscan(o.Name, &id)
+		}
+	}
+	if id == 0 {
+		t.Fatalf("no burst: %v", obs)
+	}
+	s.Tick(t0.Add(11 * time.Minute)) // closes the burst's windows
+	h, ok := s.History("cart", id)
+	if !ok {
+		t.Fatal("no history")
+	}
+	// Since the template was first seen: 20 windows of 6, the burst's 40,
+	// one empty, and the current (empty) one.
+	if h.Window != DefaultWindow || !strings.HasPrefix(h.Template, "GET ") || len(h.Windows) != 23 {
+		t.Fatalf("history %+v", h)
+	}
+	last := len(h.Windows) - 1
+	if h.Windows[last].Count != 0 || h.Windows[last-1].Count != 0 || h.Windows[last-2].Count != 40 || h.Windows[last-3].Count != 6 || h.Windows[0].Count != 6 {
+		t.Errorf("counts %+v", h.Windows)
+	}
+	if !h.Windows[last].Start.Equal(t0.Add(11*time.Minute)) || !h.Windows[0].Start.Equal(t0) {
+		t.Errorf("windows from %v to %v", h.Windows[0].Start, h.Windows[last].Start)
+	}
+	if len(h.Examples) == 0 || !strings.HasPrefix(h.Examples[len(h.Examples)-1], "GET /api/cart/9039") {
+		t.Errorf("examples %q", h.Examples)
+	}
+	// Later, only the last HistoryWindows closed ones are kept.
+	s.Process([]signal.LogRecord{rec("cart", 40*time.Minute, signal.SeverityInfo, "GET /api/cart/1 200 1ms")})
+	h, _ = s.History("cart", id)
+	if len(h.Windows) != HistoryWindows+1 || !h.Windows[0].Start.Equal(t0.Add(20*time.Minute)) || h.Windows[HistoryWindows].Count != 1 {
+		t.Errorf("after 40 minutes: %d windows from %v, current %+v", len(h.Windows), h.Windows[0].Start, h.Windows[len(h.Windows)-1])
+	}
+	if _, ok := s.History("cart", id+12345); ok {
+		t.Error("a template never seen has a history")
+	}
+	if _, ok := s.History("nobody", id); ok {
+		t.Error("an entity never seen has a history")
+	}
+}

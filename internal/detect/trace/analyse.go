@@ -189,6 +189,7 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 		s.advance(sr, w, now)
 		x := math.Log(float64(max(self, 0))/1e6 + logFloorMs)
 		sr.b.add(x, origin, t.id, sp.errT)
+		s.exKeep = s.exKeep || sr.b.worstTrace == t.id || sr.b.errTrace == t.id
 		if origin {
 			s.facts = append(s.facts, "error:"+service+"/"+sp.op)
 		}
@@ -203,8 +204,10 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 		if sr := s.getSeries(skey{kindTimeout, s.origin(t, par, earliest), ""}, t.newest); sr != nil {
 			s.advance(sr, w, now)
 			sr.b.addRatio(incomplete, t.id, "")
+			s.exKeep = s.exKeep || sr.b.errTrace == t.id
 		}
 	}
+	s.keepExemplar(t)
 	clear(t.spans) // drop string references early; the trace is gone
 	return true
 }

@@ -204,6 +204,24 @@ func TestShop(t *testing.T) {
 		if first.Evidence["trace_id"] == "" || first.Evidence["direction"] != "up" {
 			t.Errorf("%s: evidence %v", fault, first.Evidence)
 		}
+		// The example trace is kept, with the span the finding is about
+		// (for a callee that is down, the caller's client span to it).
+		ex, ok := s.Exemplar(first.Evidence["trace_id"])
+		if !ok || ex.TraceID != first.Evidence["trace_id"] || len(ex.Spans) < 2 {
+			t.Errorf("%s: example trace %s kept: %v %+v", fault, first.Evidence["trace_id"], ok, ex)
+		}
+		about := slices.IndexFunc(ex.Spans, func(sp ExemplarSpan) bool {
+			switch kind {
+			case signal.TraceLatency:
+				return sp.Service == "db" && sp.Operation == "query" && sp.End.Sub(sp.Start) > 0
+			case signal.TraceErrors:
+				return sp.Service == "db" && sp.Error
+			}
+			return sp.Service == "orders" && sp.Client
+		})
+		if about < 0 || !slices.IsSortedFunc(ex.Spans, func(a, b ExemplarSpan) int { return a.Start.Compare(b.Start) }) {
+			t.Errorf("%s: example trace %+v lacks the span of the finding, or is out of order", fault, ex.Spans)
+		}
 		// Once on onset, then at most once a minute while it lasts.
 		if n := len(obs); n > 3*2 {
 			t.Errorf("%s: %d observations in 2 minutes, want at most a few: %v", fault, n, obs)

@@ -111,8 +111,13 @@ type Stage struct {
 
 	traces   map[string]*trace
 	buffered int
-	lastNow  int64 // latest Tick, 0 before the first
-	newest   int64 // newest time seen, span end or Tick
+
+	// example traces of findings (exemplar.go); exKeep is set while a
+	// trace is analysed when it becomes an example of something
+	exCand, exPinned *exemplarRing
+	exKeep           bool
+	lastNow          int64 // latest Tick, 0 before the first
+	newest           int64 // newest time seen, span end or Tick
 
 	series   map[skey]*series
 	edges    map[ekey]*edge
@@ -174,6 +179,8 @@ func NewStage(cfg Config, logger *slog.Logger) *Stage {
 		cfg:      cfg.withDefaults(),
 		log:      logger,
 		traces:   make(map[string]*trace),
+		exCand:   newExemplarRing(ExemplarCandidates),
+		exPinned: newExemplarRing(ExemplarsPinned),
 		series:   make(map[skey]*series),
 		edges:    make(map[ekey]*edge),
 		services: make(map[string]int64),
@@ -376,6 +383,7 @@ func (s *Stage) Tick(now time.Time) []signal.Observation {
 		sr := s.series[skey{kindOp, o.Entity, o.Name}]
 		return sr != nil && sr.alerts[alertLatency].active
 	})
+	s.pinExemplars(s.out)
 	if len(s.out) == 0 {
 		return nil
 	}

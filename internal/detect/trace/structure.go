@@ -275,6 +275,7 @@ func (s *Stage) repeatRare(st *step, count int) bool {
 // deviate records one deviation of an execution: in the window's tally of
 // its operation and in the trace's facts.
 func (s *Stage) deviate(sr *series, d deviation) {
+	s.exKeep = true
 	s.facts = append(s.facts, d.fact())
 	if sr.devs == nil {
 		sr.devs = make(map[string]*deviation)
@@ -492,6 +493,7 @@ func (s *Stage) matchKnown(t *trace, now int64) {
 			a.active, a.onset = true, t.oldest
 		}
 		a.last = now
+		s.exKeep = true
 		s.out = append(s.out, signal.Observation{
 			Time: time.Unix(0, now).UTC(), Start: time.Unix(0, a.onset).UTC(),
 			Entity: k.kf.Entity, Kind: signal.TraceStructure, Name: k.kf.Name, Score: 1,

@@ -39,6 +39,7 @@ func (s *Stage) call(caller, callee string, c *cspan, reached bool, w int64, tra
 	if sr := s.getSeries(skey{kindUnreach, callee, caller}, c.end); sr != nil {
 		s.advance(sr, w, s.lastNow)
 		sr.b.addRatio(!reached, traceID, c.errT)
+		s.exKeep = s.exKeep || sr.b.errTrace == traceID
 	}
 	if s.callerOf[callee] != caller && len(s.callerOf) < s.cfg.MaxSeries {
 		s.callerOf[callee] = caller
