@@ -35,17 +35,7 @@ func TestIncidentCommands(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	f := func(args []string, wantOut, wantErr string) {
-		t.Helper()
-		var out, errb bytes.Buffer
-		err := run(context.Background(), append(args, "--server", srv.URL), nil, &out, &errb)
-		if (err == nil) != (wantErr == "") || err != nil && !strings.Contains(err.Error(), wantErr) {
-			t.Errorf("%q: err %v, want %q", args, err, wantErr)
-		}
-		if !strings.Contains(out.String(), wantOut) {
-			t.Errorf("%q: out %q, want %q", args, out.String(), wantOut)
-		}
-	}
+	f := against(t, srv.URL)
 	f([]string{"incidents", "--status", "open", "--since", "24h"}, "7   open    -    2026-01-05T10:00:00Z  payment  payment errors", "")
 	f([]string{"incident", "show", "7"}, "cause 1: payment (errors) 0.90\n    - HighErrorRate firing", "")
 	f([]string{"ack", "7"}, "incident 7: open (ack by alice)", "")
@@ -53,5 +43,21 @@ func TestIncidentCommands(t *testing.T) {
 	f([]string{"ack", "x"}, "", "not a positive whole number")
 	if want := "GET /api/v1/incidents?since=24h&status=open"; got[0] != want {
 		t.Errorf("asked %q, want %q", got[0], want)
+	}
+}
+
+// against returns a check that runs a seer command against the server at
+// url and compares its output and error with what they should contain.
+func against(t *testing.T, url string) func(args []string, wantOut, wantErr string) {
+	return func(args []string, wantOut, wantErr string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append(args, "--server", url), nil, &out, &errb)
+		if (err == nil) != (wantErr == "") || err != nil && !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: err %v, want %q", args, err, wantErr)
+		}
+		if !strings.Contains(out.String(), wantOut) {
+			t.Errorf("%q: out %q, want %q", args, out.String(), wantOut)
+		}
 	}
 }
