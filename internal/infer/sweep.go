@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/seerops/seer/internal/infer/rca"
-	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -83,7 +82,7 @@ func (i *Inferrer) Sweep(now time.Time) []signal.Observation {
 	var out []signal.Observation
 	for _, sd := range i.win.Range(from, now) {
 		m := i.table.Of(sd.Name, sd.Labels)
-		if m.Quantity == semconv.Unknown || m.Quantity == semconv.Network || m.Bad == semconv.Either && m.Quantity != semconv.RequestRate {
+		if !m.Judged() {
 			continue
 		}
 		// A series with less history than a cold start's few points over

@@ -100,6 +100,16 @@ func (m Meaning) Floor() float64 {
 	return 0
 }
 
+// Judged tells whether a change of the series is news by itself: its
+// quantity is known, is no mere throughput (network bytes and packets move
+// with the work a host is given), and has a direction that is bad, or is
+// the request rate, whose fall and surge both are. Anomalies of other series
+// (counters of unknown meaning, runtime internals) are learned and read by
+// investigations but open no incident.
+func (m Meaning) Judged() bool {
+	return m.Quantity != Unknown && m.Quantity != Network && (m.Bad != Either || m.Quantity == RequestRate)
+}
+
 // Local tells whether trouble in the quantity stays where the fault is: a
 // caller waiting on a slow callee does not burn its own CPU, fill its own
 // disk or log its callee's exceptions as its own origin, but it does slow

@@ -180,7 +180,7 @@ func TestTimeFloor(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d findings of millisecond blips", n)
 	}
-	// The same blips in a series of no known unit are findings.
+	// The same blips in a series of no time unit are findings.
 	st = NewStage(DefaultConfig(), nil)
 	n = 0
 	for i := range 400 {
@@ -188,7 +188,7 @@ func TestTimeFloor(t *testing.T) {
 		if i%97 == 96 {
 			v = 0.002
 		}
-		n += len(st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_widget_level", Value: v}}))
+		n += len(st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_load1", Value: v}}))
 	}
 	if n == 0 {
 		t.Error("the control series made no finding: the test does not test the floor")
@@ -209,5 +209,31 @@ func TestBudgetSparesUp(t *testing.T) {
 		if got := st.spend(ser, 0); got != c.want {
 			t.Errorf("%s: reported %v with no token and no new level, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestUnjudgedSeriesMakeNoFinding: a step in a series whose meaning tells
+// no trouble (a counter of unknown meaning, network throughput) is learned
+// and counted, not reported; the same step in the CPU is a finding.
+func TestUnjudgedSeriesMakeNoFinding(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	st := NewStage(DefaultConfig(), nil)
+	got := map[string]int{}
+	for i := range 400 {
+		v := 10 * (1 + 0.05*rng.NormFloat64())
+		if i >= 380 {
+			v = 100
+		}
+		for _, name := range []string{"node_netstat_Tcp_ActiveOpens_rate", "node_network_receive_bytes_rate", "node_cpu_seconds_rate"} {
+			for _, o := range st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: name, Value: v}}) {
+				got[o.Name]++
+			}
+		}
+	}
+	if got["node_cpu_seconds_rate"] == 0 || len(got) != 1 {
+		t.Errorf("findings %v, want the CPU's alone", got)
+	}
+	if st.Stats().Unjudged != 2 {
+		t.Errorf("unjudged runs %d, want 2", st.Stats().Unjudged)
 	}
 }

@@ -31,6 +31,9 @@ type Stats struct {
 	LabelsCut uint64 `json:"labels_cut"`
 	// OverBudget counts findings a series had no token for (Config.Budget).
 	OverBudget uint64 `json:"over_budget"`
+	// Unjudged counts the anomalous runs of series whose meaning tells no
+	// trouble (semconv.Meaning.Judged), learned and not reported.
+	Unjudged uint64 `json:"unjudged"`
 	// Derived counts the saturation samples derived from their parts.
 	Derived uint64 `json:"derived"`
 }
@@ -59,6 +62,9 @@ type series struct {
 	// free is set for series the budget does not apply to: up and
 	// restarts, where every fall or crash is news however often it came.
 	free bool
+	// judged is set for series whose anomalies are findings (see
+	// semconv.Meaning.Judged); the others are learned, not reported.
+	judged bool
 }
 
 // partKey identifies the parts of one derived saturation: the entity, the
@@ -257,7 +263,7 @@ func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
 		return nil
 	}
 	s.perEntity[k.entity]++
-	return &series{d: d, tokens: s.cfg.Budget, free: m.Quantity == semconv.Up || m.Quantity == semconv.Restarts}
+	return &series{d: d, tokens: s.cfg.Budget, free: m.Quantity == semconv.Up || m.Quantity == semconv.Restarts, judged: m.Judged()}
 }
 
 func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.Observation {
@@ -299,7 +305,10 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 	// beyond what was reported (ReportGain times its score): a disk
 	// filling fast first leaves its range faintly, and the correlator
 	// must hear of it when it is beyond doubt, not a minute later.
-	if r.Anomalous && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
+	if r.Anomalous && !ser.judged && r.New {
+		s.stats.Unjudged++
+	}
+	if r.Anomalous && ser.judged && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
 		if s.spend(ser, smp.Value) {
 			ser.emitted, ser.lastEmit, ser.peak = true, smp.Time, max(ser.peak, r.Score)
 			s.stats.Anomalies++
