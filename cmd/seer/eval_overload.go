@@ -46,7 +46,7 @@ func evalOverload(ctx context.Context, args, env []string, stdout, stderr io.Wri
 	dur := fs.Duration("for", 0, "how long the overload lasts (default 10m, --short 20s)")
 	factor := fs.Float64("rate-factor", 0, "the multiple of the sustainable rate offered (default 5)")
 	limit := fs.String("limit", "", "seer's memory.limit_bytes (default 1GiB, --short 384MiB)")
-	conns := fs.Int("conns", 0, "connections per class of request, 8 classes (default 12, --short 6)")
+	conns := fs.Int("conns", 0, "connections per class of request, 8 classes (default 32, --short 24)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "log the stages to stderr")
 	dir := fs.String("dir", "", "keep seer's configuration and data here instead of a temporary directory")

@@ -47,6 +47,23 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// RuntimeLimit is the Go runtime's memory limit (debug.SetMemoryLimit) for
+// a process limited by cfg, or 0 when cfg sets no limit. The runtime lets
+// the memory it manages grow up to its limit before it collects hard, but
+// the resident set also holds what it does not manage: the pages of the
+// executable (exe is its size, a bound on them) and SQLite's allocations,
+// which are made outside the Go heap. So the runtime gets LimitBytes less
+// exe and less 1/16 of LimitBytes (SQLite, and the runtime's overshoot of
+// its own limit), but never less than the soft limit, where seer refuses
+// new data: below it the collector would run flat out while data is
+// still let in.
+func RuntimeLimit(cfg Config, exe int64) int64 {
+	if cfg.LimitBytes <= 0 {
+		return 0
+	}
+	return max(cfg.LimitBytes-exe-cfg.LimitBytes/16, cfg.LimitBytes-cfg.SpikeBytes)
+}
+
 // ErrFull is what Check wraps when seer is above its soft limit.
 var ErrFull = errors.New("seer is at its memory limit")
 
@@ -91,6 +108,28 @@ func (l *Limiter) Done(n int64) {
 	}
 }
 
+// Reserve counts n more bytes held, as Add does, unless that takes what is
+// held above the soft limit while something else is held: then it refuses
+// (an error wrapping ErrFull) and counts nothing. A receiver reserves what
+// decoding a request will take before it decodes it, so that requests
+// admitted together cannot together decode past the limit; own is what
+// the request holds already (its body), so that a request alone is let in
+// whatever its size (its body is capped). The caller releases the n bytes
+// with Done.
+func (l *Limiter) Reserve(n, own int64) error {
+	if l == nil || n <= 0 {
+		return nil
+	}
+	q := l.queued.Add(n)
+	if held := max(q-n, l.lastHp.Load()); held+n > l.soft && q-n-own > 0 {
+		l.queued.Add(-n)
+		l.refused.Add(1)
+		return fmt.Errorf("%w: %d MiB held and %d MiB more to decode a request, above the soft limit of %d MiB; retry later",
+			ErrFull, held>>20, n>>20, l.soft>>20)
+	}
+	return nil
+}
+
 // Queued is the bytes held now.
 func (l *Limiter) Queued() int64 {
 	if l == nil {
@@ -129,9 +168,15 @@ func (l *Limiter) Check() error {
 	return nil
 }
 
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+var heapSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 
-// goHeap is the bytes of heap objects, live or not yet swept.
+// goHeap is the bytes of the heap found live by the last collection: what
+// seer holds, not the garbage the collector has not yet had to reclaim
+// (with the runtime's memory limit set near memory.limit_bytes, garbage
+// fills the heap up to it between collections; counting it would refuse
+// data that a collection would make room for). Under memory pressure the
+// collector runs often, so the figure is recent; what arrives between
+// collections is counted by Add and Reserve.
 func goHeap() int64 {
 	s := make([]metrics.Sample, 1)
 	copy(s, heapSample)

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -42,8 +43,9 @@ type Config struct {
 	// Baseline is how long the probe's latency is measured before the load.
 	Baseline time.Duration
 	// Calibrate is how long the sustainable rate is measured, closed loop,
-	// one connection per class (the first third is warm-up).
-	Calibrate time.Duration
+	// CalibConns connections per class (the first third is warm-up).
+	Calibrate  time.Duration
+	CalibConns int
 	// Duration is how long the overload lasts.
 	Duration time.Duration
 	// Factor is the multiple of the sustainable rate offered.
@@ -68,9 +70,10 @@ func DefaultConfig() Config {
 		Limit:         1 << 30,
 		Baseline:      5 * time.Second,
 		Calibrate:     30 * time.Second,
+		CalibConns:    2,
 		Duration:      10 * time.Minute,
 		Factor:        5,
-		Conns:         12,
+		Conns:         32,
 		Small:         500,
 		Big:           100_000,
 		Sample:        100 * time.Millisecond,
@@ -84,7 +87,7 @@ func ShortConfig() Config {
 	c := DefaultConfig()
 	c.Limit = 384 << 20
 	c.Baseline, c.Calibrate, c.Duration = 3*time.Second, 6*time.Second, 20*time.Second
-	c.Conns = 6
+	c.Conns = 24
 	c.Big = 50_000
 	c.RecoverWait = 35 * time.Second
 	return c
@@ -194,6 +197,14 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	defer seer.stop()
 	pid := seer.cmd.Process.Pid
 	mem := startSampler(pid, cfg.Sample)
+	var phase atomic.Pointer[string]
+	setPhase := func(p string) { phase.Store(&p) }
+	setPhase("baseline")
+	if cfg.Log != nil {
+		pctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go progress(pctx, cfg.Log, pid, seer.api, &phase)
+	}
 	probe := newProber(seer.otlpHTTP)
 	defer probe.close()
 
@@ -207,7 +218,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.BaselineP50 = round(baseP50).String()
 	logf("baseline", "probe_p50", baseP50)
 
-	// The sustainable rate: one connection per class, back to back.
+	// The sustainable rate: a few connections per class, back to back.
+	setPhase("calibration")
 	sources := &sourcePool{}
 	calib := make([]*tally, len(cs))
 	for i := range calib {
@@ -226,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			warm = append(warm, items)
 		}
 	})
-	err = drive(cctx, cs, 1, nil, sources, seer.otlpHTTP, seer.api, seer.otlpGRPC, calib)
+	err = drive(cctx, cs, cfg.CalibConns, nil, sources, seer.otlpHTTP, seer.api, seer.otlpGRPC, calib)
 	cancel()
 	warmed.Wait()
 	if err != nil {
@@ -262,15 +274,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		mem.result()
 		return rep, fmt.Errorf("seer exited during calibration: %s\n%s", seer.cmd.ProcessState, seer.out.String())
 	}
+	setPhase("overload")
 	cpu0, gen0 := cpuOf(pid), selfCPU()
 	start := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	var during probeResult
 	var wg sync.WaitGroup
 	wg.Go(func() { during = probe.run(lctx, cfg.Duration, 250*time.Millisecond) })
-	if cfg.Log != nil {
-		wg.Go(func() { progress(lctx, cfg.Log, pid, seer.api, load) })
-	}
 	logf("overload", "duration", cfg.Duration, "offered_items_per_s", int(sum(offered)), "conns", cfg.Conns*len(cs))
 	err = drive(lctx, cs, cfg.Conns, offered, sources, seer.otlpHTTP, seer.api, seer.otlpGRPC, load)
 	cancel()
@@ -306,6 +316,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	logf("overload done", "offered_items_per_s", int(rep.Offered), "accepted_items_per_s", int(rep.Accepted), "requests", rep.Requests)
 
+	setPhase("recovery")
 	// Recovery: windows of a second of probes, until three in a row are
 	// all answered 2xx with a median within twice the baseline's.
 	recovered, in := probe.recovery(ctx, 2*baseP50, cfg.RecoverWait, stopped)
@@ -341,10 +352,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, nil
 }
 
-// progress logs seer's memory, as the kernel and as the Go runtime see it,
-// and the requests so far, every 5 s until ctx ends.
-func progress(ctx context.Context, log *slog.Logger, pid int, api string, load []*tally) {
-	t := time.NewTicker(5 * time.Second)
+// progress logs the phase and seer's memory, as the kernel and as the Go
+// runtime see it, every second until ctx ends.
+func progress(ctx context.Context, log *slog.Logger, pid int, api string, phase *atomic.Pointer[string]) {
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
@@ -353,13 +364,8 @@ func progress(ctx context.Context, log *slog.Logger, pid int, api string, load [
 			return
 		}
 		m, _ := readMemory(pid)
-		var acc, ref int64
-		for _, l := range load {
-			reqs, _ := l.snapshot()
-			acc, ref = acc+reqs[accepted], ref+reqs[refused]+reqs[shed]
-		}
-		args := []any{"rss_mib", m.rss >> 20, "hwm_mib", m.hwm >> 20, "anon_mib", m.anon >> 20, "file_mib", m.file >> 20, "accepted", acc, "refused", ref}
-		for _, f := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes", "go_memstats_sys_bytes", "go_memstats_next_gc_bytes", "go_memstats_heap_released_bytes", "go_memstats_stack_sys_bytes", "seer_memory_queued_bytes"} {
+		args := []any{"phase", *phase.Load(), "rss_mib", m.rss >> 20, "hwm_mib", m.hwm >> 20, "anon_mib", m.anon >> 20, "file_mib", m.file >> 20}
+		for _, f := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes", "go_memstats_next_gc_bytes", "seer_memory_queued_bytes"} {
 			if v, err := scrapeCounters(api, f, ""); err == nil {
 				args = append(args, strings.TrimPrefix(strings.TrimSuffix(f, "_bytes"), "go_memstats_")+"_mib", int64(v[""])>>20)
 			}
