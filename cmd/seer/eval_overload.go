@@ -28,7 +28,7 @@ samples seer's VmRSS every 100 ms and, after the load, times how long a small
 OTLP request takes to be answered 2xx within twice its pre-load median.
 Prints the accepted and refused requests and a table of checks (--json: one
 object); fails when a check fails. Linux only (/proc).
---short is the CI version: 20 s under a 384 MiB limit.
+--short is the CI version: 20 s under a 512 MiB limit.
 `
 
 // runEvalOverload runs ` + "`seer eval overload ...`" + `; args start after "overload".
@@ -42,10 +42,10 @@ func evalOverload(ctx context.Context, args, env []string, stdout, stderr io.Wri
 	fs := flag.NewFlagSet("seer eval overload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, evalOverloadUsage); fs.PrintDefaults() }
-	short := fs.Bool("short", false, "the CI version: 20 s under a 384 MiB limit")
+	short := fs.Bool("short", false, "the CI version: 20 s under a 512 MiB limit")
 	dur := fs.Duration("for", 0, "how long the overload lasts (default 10m, --short 20s)")
 	factor := fs.Float64("rate-factor", 0, "the multiple of the sustainable rate offered (default 5)")
-	limit := fs.String("limit", "", "seer's memory.limit_bytes (default 1GiB, --short 384MiB)")
+	limit := fs.String("limit", "", "seer's memory.limit_bytes (default 1GiB, --short 512MiB)")
 	conns := fs.Int("conns", 0, "connections per class of request, 8 classes (default 32, --short 24)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	verbose := fs.Bool("v", false, "log the stages to stderr")

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 // TestEvalOverloadShort runs `seer eval overload --short`: a real `seer
-// run` under a 384 MiB limit, offered five times the rate it sustains for
+// run` under a 512 MiB limit, offered five times the rate it sustains for
 // 20 s over OTLP/HTTP, OTLP/gRPC and remote_write. Its checks are the
 // test's: RSS below the limit, seer up, refusals rather than growth, and
 // the probe's latency back to its baseline within 30 s.

@@ -116,8 +116,8 @@ func TestRuntimeLimitLeavesRoomForTheExecutable(t *testing.T) {
 		cfg       Config
 		exe, want int64
 	}{
-		{DefaultConfig(), 40 << 20, 1024<<20 - 40<<20 - 64<<20},
-		{Config{LimitBytes: 384 << 20, SpikeBytes: 96 << 20}, 40 << 20, 384<<20 - 40<<20 - 24<<20},
+		{DefaultConfig(), 40 << 20, 1024<<20 - 40<<20 - 128<<20},
+		{Config{LimitBytes: 512 << 20, SpikeBytes: 192 << 20}, 40 << 20, 512<<20 - 40<<20 - 64<<20},
 		// A large binary under a small limit: no lower than the soft limit.
 		{Config{LimitBytes: 128 << 20, SpikeBytes: 32 << 20}, 60 << 20, 96 << 20},
 		{Config{}, 40 << 20, 0},

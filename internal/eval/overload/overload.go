@@ -38,7 +38,7 @@ type Config struct {
 	// directory, removed afterwards, when empty.
 	Dir string
 	// Limit and Spike are the child's memory.limit_bytes and
-	// memory.spike_bytes; Spike 0 is a quarter of Limit.
+	// memory.spike_bytes; Spike 0 is 3/8 of Limit, as in seer's default.
 	Limit, Spike int64
 	// Baseline is how long the probe's latency is measured before the load.
 	Baseline time.Duration
@@ -82,10 +82,10 @@ func DefaultConfig() Config {
 	}
 }
 
-// ShortConfig is the CI run: 20 s at 5× under 384 MiB.
+// ShortConfig is the CI run: 20 s at 5× under 512 MiB.
 func ShortConfig() Config {
 	c := DefaultConfig()
-	c.Limit = 384 << 20
+	c.Limit = 512 << 20
 	c.Baseline, c.Calibrate, c.Duration = 3*time.Second, 6*time.Second, 20*time.Second
 	c.Conns = 24
 	c.Big = 50_000
@@ -169,7 +169,7 @@ func (r *Report) add(name, want, got string, pass bool) {
 // did not start, say); a run whose checks fail returns its report.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Spike == 0 {
-		cfg.Spike = cfg.Limit / 4
+		cfg.Spike = cfg.Limit * 3 / 8
 	}
 	logf := func(msg string, args ...any) {
 		if cfg.Log != nil {
@@ -197,6 +197,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	defer seer.stop()
 	pid := seer.cmd.Process.Pid
 	mem := startSampler(pid, cfg.Sample)
+	defer mem.result()
 	var phase atomic.Pointer[string]
 	setPhase := func(p string) { phase.Store(&p) }
 	setPhase("baseline")
@@ -211,7 +212,6 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	// The probe's latency on an idle seer.
 	base := probe.run(ctx, cfg.Baseline, 50*time.Millisecond)
 	if base.failed > 0 || len(base.lat) == 0 {
-		mem.result()
 		return rep, fmt.Errorf("%d of %d probe requests failed before any load:\n%s", base.failed, base.failed+len(base.lat), seer.out.String())
 	}
 	baseP50 := median(base.lat)
@@ -242,11 +242,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	cancel()
 	warmed.Wait()
 	if err != nil {
-		mem.result()
 		return rep, err
 	}
 	if ctx.Err() != nil {
-		mem.result()
 		return rep, ctx.Err()
 	}
 	window := (cfg.Calibrate - cfg.Calibrate/3).Seconds()
@@ -271,7 +269,6 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		load[i] = &tally{}
 	}
 	if !seer.alive() {
-		mem.result()
 		return rep, fmt.Errorf("seer exited during calibration: %s\n%s", seer.cmd.ProcessState, seer.out.String())
 	}
 	setPhase("overload")
@@ -289,11 +286,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	elapsed := stopped.Sub(start).Seconds()
 	rep.SeerCPU, rep.GenCPU = cpuOf(pid)-cpu0, selfCPU()-gen0
 	if err != nil {
-		mem.result()
 		return rep, err
 	}
 	if ctx.Err() != nil {
-		mem.result()
 		return rep, ctx.Err()
 	}
 	rep.Requests = make(map[string]int64)

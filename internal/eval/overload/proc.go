@@ -178,6 +178,7 @@ type sampler struct {
 	err     error
 	stop    chan struct{}
 	done    chan struct{}
+	once    sync.Once
 }
 
 func startSampler(pid int, every time.Duration) *sampler {
@@ -211,9 +212,10 @@ func startSampler(pid int, every time.Duration) *sampler {
 	return s
 }
 
-// result stops the sampler and returns the peaks seen.
+// result stops the sampler (once; it may be called again) and returns the
+// peaks seen.
 func (s *sampler) result() (memory, time.Time, int) {
-	close(s.stop)
+	s.once.Do(func() { close(s.stop) })
 	<-s.done
 	s.mu.Lock()
 	defer s.mu.Unlock()
