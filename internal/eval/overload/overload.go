@@ -42,8 +42,9 @@ type Config struct {
 	Limit, Spike int64
 	// Baseline is how long the probe's latency is measured before the load.
 	Baseline time.Duration
-	// Calibrate is how long the sustainable rate is measured, closed loop,
-	// CalibConns connections per class (the first third is warm-up).
+	// Calibrate is how long the sustainable rate is measured: the rate
+	// seer accepts from CalibConns connections per class sending back to
+	// back, enough to saturate it (the first third is warm-up).
 	Calibrate  time.Duration
 	CalibConns int
 	// Duration is how long the overload lasts.
@@ -70,7 +71,7 @@ func DefaultConfig() Config {
 		Limit:         1 << 30,
 		Baseline:      5 * time.Second,
 		Calibrate:     30 * time.Second,
-		CalibConns:    2,
+		CalibConns:    6,
 		Duration:      10 * time.Minute,
 		Factor:        5,
 		Conns:         32,
@@ -218,7 +219,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.BaselineP50 = round(baseP50).String()
 	logf("baseline", "probe_p50", baseP50)
 
-	// The sustainable rate: a few connections per class, back to back.
+	// The sustainable rate: what seer accepts, saturated by connections
+	// sending back to back.
 	setPhase("calibration")
 	sources := &sourcePool{}
 	calib := make([]*tally, len(cs))
@@ -257,12 +259,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	logf("sustainable", "items_per_s", int(rep.Sustainable))
 
-	// The overload: Factor × the sustainable rate of each class, a tenth
-	// more so that what is offered is at least Factor × even when a
-	// worker misses its slot.
+	// The overload: Factor × the sustainable rate of each class, a
+	// quarter more so that what is offered is at least Factor × even when
+	// a worker misses its slot.
 	offered := make([]float64, len(cs))
 	for i := range rates {
-		offered[i] = rates[i] * cfg.Factor * 1.1
+		offered[i] = rates[i] * cfg.Factor * 1.25
 	}
 	load := make([]*tally, len(cs))
 	for i := range load {
