@@ -198,7 +198,6 @@ var outcomeNames = [numOutcomes]string{"accepted", "refused", "shed", "other", "
 type tally struct {
 	reqs  [numOutcomes]atomic.Int64
 	items [numOutcomes]atomic.Int64
-	other atomic.Value // the last other answer, for the report
 }
 
 func (t *tally) add(o outcome, items int) {

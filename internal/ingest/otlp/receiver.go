@@ -183,11 +183,12 @@ type response interface {
 
 // decodeFactor is how many times its encoded size a request of a kind
 // takes in memory while it is decoded and converted: pdata's objects and
-// seer's batch, both live until the batch is queued. Measured on 50,000
-// points of 20 series each (one attribute) in 1.8 MB of protobuf: pdata
-// 5.9×, the batch 6.9×; 50,000 log records in 3.1 MB: 3.0× and 2.3×.
-// Spans carry attributes like points. JSON takes about half as much
-// for its size.
+// seer's batch, both live until the batch is queued. Measured on the
+// benchmark's requests (bench_test.go): 50,000 points of one attribute in
+// 1.8 MB of protobuf, pdata 5.9× and the batch 6.9×; 50,000 log records in
+// 3.1 MB, 3.0× and 2.3×. Spans, which carry attributes as points do, are
+// given the metrics' factor, and JSON, larger for what it holds, half;
+// neither is measured.
 func decodeFactor(kind signalKind, json bool) int64 {
 	f := int64(13)
 	if kind == kindLogs {
