@@ -343,13 +343,23 @@ func (s *sender) send(ctx context.Context) (outcome, error) {
 // Slots that no worker was free to take are not made up later: what the
 // generator offers is what it sent.
 type pacer struct {
+	items int // per request
 	mu    sync.Mutex
 	every time.Duration
 	next  time.Time
 }
 
 func newPacer(itemsPerSec float64, items int) *pacer {
-	return &pacer{every: time.Duration(float64(items) / itemsPerSec * float64(time.Second))}
+	p := &pacer{items: items}
+	p.set(itemsPerSec)
+	return p
+}
+
+// set changes the rate to itemsPerSec.
+func (p *pacer) set(itemsPerSec float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.every = time.Duration(float64(p.items) / itemsPerSec * float64(time.Second))
 }
 
 // wait blocks until the next slot, or ctx ends.
@@ -374,10 +384,10 @@ func (p *pacer) wait(ctx context.Context) error {
 	return nil
 }
 
-// drive runs workers senders of each class until ctx ends: paced at rate
-// items/s per class when rates is not nil, else back to back (closed
-// loop). It counts every answer in tallies (one per class).
-func drive(ctx context.Context, cs []*class, workers int, rates []float64, sources *sourcePool,
+// drive runs workers senders of each class until ctx ends: paced by the
+// class's pacer when pacers is not nil, else back to back (closed loop).
+// It counts every answer in tallies (one per class).
+func drive(ctx context.Context, cs []*class, workers int, pacers []*pacer, sources *sourcePool,
 	httpBase, apiBase, grpcAddr string, tallies []*tally) error {
 	var senders []*sender
 	defer func() {
@@ -388,8 +398,8 @@ func drive(ctx context.Context, cs []*class, workers int, rates []float64, sourc
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		var p *pacer
-		if rates != nil {
-			p = newPacer(rates[i], c.items)
+		if pacers != nil {
+			p = pacers[i]
 		}
 		for range workers {
 			s, err := newSender(c, sources.next(), httpBase, apiBase, grpcAddr)
