@@ -355,7 +355,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 // follow sets each class's pacer, every second, to factor × the larger of
 // its sustainable rate and what seer accepted of it over the last 3 s.
 func follow(ctx context.Context, pacers []*pacer, load []*tally, sustainable []float64, factor float64) {
-	const window = 3 // seconds
+	const window = 3   // seconds
 	var past [][]int64 // per second, the accepted items of each class
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
