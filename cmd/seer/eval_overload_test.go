@@ -32,6 +32,9 @@ func TestEvalOverloadShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("about 35 s of load on a real seer; not under -short")
 	}
+	if raceEnabled {
+		t.Skip("seer would run race-instrumented (memory and speed not its own); CI runs this test without -race")
+	}
 	var out, stderr bytes.Buffer
 	err := evalOverload(t.Context(), []string{"--short", "--json"}, []string{asSeerEnv + "=1"}, &out, &stderr)
 	var rep overload.Report
