@@ -25,6 +25,7 @@ Usage:
   seer runbook check FILE|DIR...                               validate runbooks
   seer eval  nab|loghub|rca|tsad --data DIR [--json]          score seer on a public benchmark
   seer eval  host [--short] [--json]                           this host's Prometheus stack, healthy, then real faults
+  seer eval  overload [--for 10m] [--short] [--json]           seer under 5× its sustainable ingest: memory, recovery
   seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
   seer feedback INCIDENT --confirm|--reject ENTITY             tell seer whether it was right
   seer approve|reject INCIDENT [--reason TEXT]                 decide a runbook waiting for approval

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/seerops/seer/internal/engine"
+	"github.com/seerops/seer/internal/memlimit"
 )
 
 func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
@@ -49,9 +50,10 @@ func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	if cfg.Memory.LimitBytes > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		// The runtime collects harder as the heap nears the limit the
-		// receivers refuse data at; GOMEMLIMIT, when set, wins.
-		debug.SetMemoryLimit(cfg.Memory.LimitBytes)
+		// The runtime collects harder as its memory nears the limit,
+		// which leaves room in memory.limit_bytes for the pages of the
+		// binary; GOMEMLIMIT, when set, wins.
+		debug.SetMemoryLimit(memlimit.RuntimeLimit(cfg.Memory, executableSize()))
 	}
 	e, err := engine.New(ctx, cfg, logger, engine.Hooks{})
 	if err != nil {
@@ -63,6 +65,20 @@ func runEngine(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("closing: %w", err)
 	}
 	return runErr
+}
+
+// executableSize is the size of this binary, or 0 when it cannot be
+// found: a bound on the resident pages it takes.
+func executableSize() int64 {
+	p, err := os.Executable()
+	if err != nil {
+		return 0
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -227,11 +227,17 @@ func (b *Batch) Len() int {
 // queued batch, an estimate (strings shared between items are counted
 // for each), not an exact figure.
 func (b *Batch) Bytes() int64 {
-	const mapEntry = 48 // a map entry's share of buckets and headers
 	attrs := func(m map[string]string) int64 {
-		var n int64
+		if m == nil {
+			return 0
+		}
+		// A map of strings is a header and groups of 8 slots of 32 bytes
+		// (and 8 control bytes), at most 7/8 full: even a map of one
+		// label takes a whole group.
+		const header, group = 48, 8 + 8*32
+		n := int64(header + group*((len(m)*8/7+7)/8))
 		for k, v := range m {
-			n += mapEntry + int64(len(k)+len(v))
+			n += int64(len(k) + len(v))
 		}
 		return n
 	}

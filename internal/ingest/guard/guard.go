@@ -174,6 +174,19 @@ func (g *Guard) MemoryFull() *Problem {
 	return nil
 }
 
+// Reserve counts n bytes against the memory limit for what decoding a
+// request will take, or refuses with a 429 (for the caller to count, as
+// its other failures) when that would take seer above its soft limit;
+// own is what the request holds already (its Body's bytes), so that a
+// request alone is never refused. release gives the n bytes back; call it
+// once the request's batch is handed on.
+func (g *Guard) Reserve(n, own int64) (release func(), err error) {
+	if err := g.cfg.Memory.Reserve(n, own); err != nil {
+		return nil, Errorf(http.StatusTooManyRequests, "memory", "%v", err)
+	}
+	return func() { g.cfg.Memory.Done(n) }, nil
+}
+
 // Saturated reports whether every in-flight slot is taken, without taking
 // one: a receiver that must read a request before Admit (gRPC) refuses it
 // early, before reading it.
@@ -203,6 +216,9 @@ type Body struct {
 	g     *Guard
 	held  int64 // bytes counted against the memory limit
 }
+
+// Held is the bytes of the body counted against the memory limit.
+func (b *Body) Held() int64 { return b.held }
 
 // Release hands the buffer back for reuse; Bytes must not be used after.
 func (b *Body) Release() {

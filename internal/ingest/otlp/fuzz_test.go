@@ -28,6 +28,6 @@ func FuzzExport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
 		kind := signalKind(sel % 3)
 		json := sel/3%2 == 1
-		_, _ = r.export(context.Background(), kind, data, json)
+		_, _ = r.export(context.Background(), kind, data, json, 0)
 	})
 }

@@ -117,7 +117,7 @@ func (r *Receiver) grpcExport(ctx context.Context, kind signalKind, dec func(any
 	if err := dec(&req); err != nil {
 		return nil, err
 	}
-	resp, err := r.export(ctx, kind, req.data, false)
+	resp, err := r.export(ctx, kind, req.data, false, 0)
 	if err == nil {
 		var out []byte
 		if out, err = resp.MarshalProto(); err == nil {
