@@ -213,8 +213,9 @@ func TestBudgetSparesUp(t *testing.T) {
 }
 
 // TestUnjudgedSeriesMakeNoFinding: a step in a series whose meaning tells
-// no trouble (a counter of unknown meaning, network throughput) is learned
-// and counted, not reported; the same step in the CPU is a finding.
+// no trouble (a counter of unknown meaning, network throughput) or in the
+// direction that is none (a load that falls) is learned and counted, not
+// reported; the same step up in the CPU is a finding.
 func TestUnjudgedSeriesMakeNoFinding(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	st := NewStage(DefaultConfig(), nil)
@@ -229,11 +230,15 @@ func TestUnjudgedSeriesMakeNoFinding(t *testing.T) {
 				got[o.Name]++
 			}
 		}
+		// A load that falls is no trouble.
+		for _, o := range st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_load1", Value: 1000 / v}}) {
+			got[o.Name]++
+		}
 	}
 	if got["node_cpu_seconds_rate"] == 0 || len(got) != 1 {
 		t.Errorf("findings %v, want the CPU's alone", got)
 	}
-	if st.Stats().Unjudged != 2 {
-		t.Errorf("unjudged runs %d, want 2", st.Stats().Unjudged)
+	if st.Stats().Unjudged != 3 {
+		t.Errorf("unjudged runs %d, want 3", st.Stats().Unjudged)
 	}
 }

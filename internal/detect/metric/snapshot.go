@@ -15,7 +15,7 @@ var ErrSnapshot = errors.New("metric stage snapshot")
 
 // snapshotMagic starts every stage snapshot; the last byte is the format
 // version, raised whenever a visit method below changes.
-const snapshotMagic = "SEERMET\x02"
+const snapshotMagic = "SEERMET\x03"
 
 // codec reads or writes a snapshot field by field: each type lists its
 // fields once (visit), for both directions, so that saving and restoring
@@ -297,6 +297,7 @@ func (s *series) visit(c *codec) {
 	c.bool(&s.seenHi)
 	c.bool(&s.free)
 	c.bool(&s.judged)
+	c.string(&s.mute)
 }
 
 func (c *codec) string(p *string) {

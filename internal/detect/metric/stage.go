@@ -63,8 +63,11 @@ type series struct {
 	// restarts, where every fall or crash is news however often it came.
 	free bool
 	// judged is set for series whose anomalies are findings (see
-	// semconv.Meaning.Judged); the others are learned, not reported.
+	// semconv.Meaning.Judged); the others are learned, not reported. Nor
+	// are the anomalies in mute, the direction that is no trouble (Down
+	// for a quantity bad when it rises: memory freed, a CPU idle).
 	judged bool
+	mute   string
 }
 
 // partKey identifies the parts of one derived saturation: the entity, the
@@ -263,7 +266,14 @@ func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
 		return nil
 	}
 	s.perEntity[k.entity]++
-	return &series{d: d, tokens: s.cfg.Budget, free: m.Quantity == semconv.Up || m.Quantity == semconv.Restarts, judged: m.Judged()}
+	ser := &series{d: d, tokens: s.cfg.Budget, free: m.Quantity == semconv.Up || m.Quantity == semconv.Restarts, judged: m.Judged()}
+	switch m.Bad {
+	case semconv.Rise:
+		ser.mute = Down
+	case semconv.Fall:
+		ser.mute = Up
+	}
+	return ser
 }
 
 func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.Observation {
@@ -305,10 +315,11 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 	// beyond what was reported (ReportGain times its score): a disk
 	// filling fast first leaves its range faintly, and the correlator
 	// must hear of it when it is beyond doubt, not a minute later.
-	if r.Anomalous && !ser.judged && r.New {
+	judged := ser.judged && r.Direction != ser.mute
+	if r.Anomalous && !judged && r.New {
 		s.stats.Unjudged++
 	}
-	if r.Anomalous && ser.judged && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
+	if r.Anomalous && judged && (!ser.emitted || smp.Time.Sub(ser.lastEmit) >= s.cfg.Repeat || r.Score >= s.cfg.ReportGain*ser.peak) {
 		if s.spend(ser, smp.Value) {
 			ser.emitted, ser.lastEmit, ser.peak = true, smp.Time, max(ser.peak, r.Score)
 			s.stats.Anomalies++
