@@ -17,6 +17,7 @@ import (
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
 	"github.com/seerops/seer/internal/ingest/alertmanager"
+	"github.com/seerops/seer/internal/ingest/guard"
 	"github.com/seerops/seer/internal/ingest/logfile"
 	"github.com/seerops/seer/internal/ingest/otlp"
 	"github.com/seerops/seer/internal/ingest/probe"
@@ -63,8 +64,12 @@ type Config struct {
 	OTLP         otlp.Config         `yaml:"otlp"`
 	RemoteWrite  promrw.Config       `yaml:"remote_write"`
 	Alertmanager alertmanager.Config `yaml:"alertmanager"`
-	Tail         logfile.Config      `yaml:"tail"`
-	Notify       NotifyConfig        `yaml:"notify"`
+	// APILimits are the API routes' limits: requests in flight and per
+	// client address, as the receivers have (the body cap and the memory
+	// budget stay the routes' own).
+	APILimits guard.Config   `yaml:"api_limits"`
+	Tail      logfile.Config `yaml:"tail"`
+	Notify    NotifyConfig   `yaml:"notify"`
 
 	Bus    bus.MemoryConfig `yaml:"bus"`
 	Metric metric.Config    `yaml:"metric"`
@@ -99,6 +104,7 @@ func Default() Config {
 		OTLP:         otlp.DefaultConfig(),
 		RemoteWrite:  promrw.DefaultConfig(),
 		Alertmanager: alertmanager.DefaultConfig(),
+		APILimits:    DefaultAPILimits(),
 		Tail:         logfile.DefaultConfig(),
 		Notify:       NotifyConfig{Alertmanager: notify.DefaultAlertmanagerConfig()},
 		Metric:       metric.DefaultConfig(),
@@ -169,6 +175,7 @@ func (c Config) Validate() error {
 		{"otlp", c.OTLP.Validate()},
 		{"remote_write", c.RemoteWrite.Validate()},
 		{"alertmanager", c.Alertmanager.Validate()},
+		{"api_limits", c.APILimits.Validate()},
 		{"tail", c.Tail.Validate()},
 		{"notify", c.Notify.Validate()},
 		{"metric", c.Metric.Validate()},
@@ -225,4 +232,13 @@ func (c Config) authenticator() (*auth.Authenticator, error) {
 			"and put the line it prints under auth.tokens in the config (or in auth.tokens_file)", why)
 	}
 	return auth.New(tokens), nil
+}
+
+// DefaultAPILimits are the receivers' limits (1000 requests a second per
+// client address, burst 2000) with 64 requests at once (a page of the UI
+// asks for several).
+func DefaultAPILimits() guard.Config {
+	c := guard.DefaultConfig()
+	c.MaxInFlight = 64
+	return c
 }

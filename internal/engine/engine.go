@@ -27,6 +27,7 @@ import (
 	"github.com/seerops/seer/internal/detect/trace"
 	"github.com/seerops/seer/internal/infer"
 	"github.com/seerops/seer/internal/ingest/alertmanager"
+	"github.com/seerops/seer/internal/ingest/guard"
 	"github.com/seerops/seer/internal/ingest/probe"
 	"github.com/seerops/seer/internal/ingest/scrape"
 	"github.com/seerops/seer/internal/knowledge"
@@ -197,6 +198,11 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		e.Close()
 		return nil, err
 	}
+	apiLimits, err := guard.New("api", cfg.APILimits, e.reg)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("api_limits: %w", err)
+	}
 	e.api = e.routes(api.New(api.Deps{
 		Store:      store,
 		Topology:   e.Topology,
@@ -219,7 +225,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		Incidents: e.stream,
 		Logs:      e.logHistory,
 		Traces:    e.exemplar,
-	}, logger))
+	}, logger), apiLimits)
 	return e, nil
 }
 

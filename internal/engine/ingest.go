@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/ingest/alertmanager"
+	"github.com/seerops/seer/internal/ingest/guard"
 	"github.com/seerops/seer/internal/ingest/logfile"
 	"github.com/seerops/seer/internal/ingest/otlp"
 	"github.com/seerops/seer/internal/ingest/promrw"
@@ -108,12 +110,34 @@ func (e *Engine) setupIngest(logger *slog.Logger) error {
 // routes puts the receivers that share the API's port in front of it. They
 // need a token granting ingest when authentication is on, and refuse a
 // browser's cross-site request as the API does.
-func (e *Engine) routes(apiHandler http.Handler) http.Handler {
+func (e *Engine) routes(apiHandler http.Handler, limits *guard.Guard) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/write", e.receiver(e.in.rw.Handler()))
 	mux.Handle("POST /api/v1/alerts/alertmanager", e.receiver(e.in.am.Handler()))
+	mux.Handle("/api/", limited(limits, apiHandler))
+	mux.Handle("GET /api/v1/stream", apiHandler) // long-lived: the stream bounds its clients itself
 	mux.Handle("/", apiHandler)
 	return mux
+}
+
+// limited admits an API request through the guard's in-flight and
+// per-client limits, answering 503 or 429 (JSON, with Retry-After) past
+// them.
+func limited(g *guard.Guard, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := g.Admit(guard.Source(r))
+		if err != nil {
+			p := guard.AsProblem(err)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(p.Status)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": p.Msg, "reason": p.Reason})
+			return
+		}
+		defer release()
+		g.Accept()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // receiver guards a receiver's handler: cross-site requests refused, then

@@ -101,3 +101,37 @@ func TestSilenceKeepsObservationsOutOfIncidents(t *testing.T) {
 		t.Errorf("DELETE of an unknown silence = %d", rec.Code)
 	}
 }
+
+// TestAPILimits: the API routes take the receivers' per-client rate limit
+// (here 2 requests at once, then one a second): a client past it gets a 429
+// in JSON with Retry-After; the health checks are not limited.
+func TestAPILimits(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.APILimits.RatePerSource, cfg.APILimits.Burst = 1, 2
+	e, err := New(context.Background(), cfg, quiet, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	codes := map[int]int{}
+	var last *httptest.ResponseRecorder
+	for range 5 {
+		rec := httptest.NewRecorder()
+		e.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/incidents", nil))
+		codes[rec.Code]++
+		if rec.Code == http.StatusTooManyRequests {
+			last = rec
+		}
+	}
+	if codes[http.StatusOK] != 2 || codes[http.StatusTooManyRequests] != 3 {
+		t.Fatalf("answers %v, want 2 × 200 then 429s", codes)
+	}
+	if last.Header().Get("Retry-After") == "" || !strings.Contains(last.Body.String(), `"reason":"rate_limited"`) {
+		t.Errorf("429 without Retry-After or JSON reason: %v %s", last.Header(), last.Body)
+	}
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("/healthz = %d past the API's limit", rec.Code)
+	}
+}
