@@ -33,7 +33,7 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) error {
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	p := parseParams(r, "status", "since", "limit")
-	q := knowledge.IncidentQuery{Status: p.status(), Since: p.time("since"), Limit: p.limit()}
+	q := knowledge.IncidentQuery{Status: p.status(), Since: p.time("since", s.clock()), Limit: p.limit()}
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -90,8 +90,8 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) error 
 	q := knowledge.ObservationQuery{
 		Entity: p.str("entity"),
 		Kinds:  p.kinds(),
-		Since:  p.time("since"),
-		Until:  p.time("until"),
+		Since:  p.time("since", s.clock()),
+		Until:  p.time("until", s.clock()),
 		Limit:  p.limit(),
 	}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {

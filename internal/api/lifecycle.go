@@ -99,7 +99,7 @@ func readOperation(w http.ResponseWriter, r *http.Request, action string) (Opera
 // seconds or a time ago (since=1h).
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	p := parseParams(r, "entity", "since", "until", "limit")
-	q := knowledge.EventQuery{Entity: p.str("entity"), Since: p.time("since"), Until: p.time("until"), Limit: p.limit()}
+	q := knowledge.EventQuery{Entity: p.str("entity"), Since: p.time("since", s.clock()), Until: p.time("until", s.clock()), Limit: p.limit()}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		p.add(badRequest("bad_time", "until (%s) must be after since (%s)", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano)))
 	}

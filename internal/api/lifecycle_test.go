@@ -38,3 +38,18 @@ func TestLifecycleUnconfigured(t *testing.T) {
 		t.Errorf("resolve of a bad id = %d", w.Code)
 	}
 }
+
+// A time ago is counted from the engine's clock, which runs on the data's
+// time in a replay or the demo, not from the wall's.
+func TestSinceByEngineClock(t *testing.T) {
+	r := newRig(t)
+	r.s.clock = func() time.Time { return t0 }
+	if w := r.do("GET", "/api/v1/events?since=1h", "", ""); w.Code != http.StatusOK {
+		t.Fatalf("GET = %d %s", w.Code, w.Body)
+	}
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	if q := r.store.evQ[0]; !q.Since.Equal(t0.Add(-time.Hour)) {
+		t.Errorf("since=1h by a clock at %s gave %s", t0, q.Since)
+	}
+}

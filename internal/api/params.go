@@ -58,14 +58,15 @@ func (p *params) add(e *apiError) { p.problems = append(p.problems, e) }
 func (p *params) str(name string) string { return p.v.Get(name) }
 
 // time parses a time parameter; absent is the zero time. Besides the forms
-// of parseTime it takes a time relative to now: 90s, 15m, 1h30m, 7d (ago).
-func (p *params) time(name string) time.Time {
+// of parseTime it takes a time ago: 90s, 15m, 1h30m, 7d before now, the
+// engine's clock (which runs on the data's time in a replay or the demo).
+func (p *params) time(name string, now time.Time) time.Time {
 	s := p.v.Get(name)
 	if s == "" {
 		return time.Time{}
 	}
 	if d, ok := relative(s); ok {
-		return time.Now().UTC().Add(-d)
+		return now.UTC().Add(-d)
 	}
 	t, err := parseTime(s)
 	if err != nil {
