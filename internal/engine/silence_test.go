@@ -103,11 +103,12 @@ func TestSilenceKeepsObservationsOutOfIncidents(t *testing.T) {
 }
 
 // TestAPILimits: the API routes take the receivers' per-client rate limit
-// (here 2 requests at once, then one a second): a client past it gets a 429
-// in JSON with Retry-After; the health checks are not limited.
+// (here a burst of 2, refilled one request in 1,000 s, so that a slow run
+// earns no token back): a client past it gets a 429 in JSON with
+// Retry-After; the health checks are not limited.
 func TestAPILimits(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
-	cfg.APILimits.RatePerSource, cfg.APILimits.Burst = 1, 2
+	cfg.APILimits.RatePerSource, cfg.APILimits.Burst = 0.001, 2
 	e, err := New(context.Background(), cfg, quiet, Hooks{})
 	if err != nil {
 		t.Fatal(err)
