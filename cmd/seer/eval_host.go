@@ -58,22 +58,36 @@ func runEvalHost(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("eval host: %w", err)
 	}
-	if *asJSON {
+	return report(stdout, "eval host", *asJSON, rep, func(out io.Writer) {
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "CHECK\tWANT\tGOT\tPASS")
+		for _, c := range rep.Checks {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\n", c.Name, c.Want, c.Got, c.Pass)
+		}
+		w.Flush()
+	})
+}
+
+// checked is an evaluation's report of checks: eval host's, eval overload's.
+type checked interface {
+	JSON() ([]byte, error)
+	Pass() bool
+}
+
+// report prints rep as JSON or as table prints it, and fails when a check
+// did.
+func report(stdout io.Writer, what string, asJSON bool, rep checked, table func(io.Writer)) error {
+	if asJSON {
 		b, err := rep.JSON()
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, string(b))
 	} else {
-		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "CHECK\tWANT\tGOT\tPASS")
-		for _, c := range rep.Checks {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%v\n", c.Name, c.Want, c.Got, c.Pass)
-		}
-		w.Flush()
+		table(stdout)
 	}
 	if !rep.Pass() {
-		return errors.New("eval host: a check failed")
+		return errors.New(what + ": a check failed")
 	}
 	return nil
 }

@@ -94,19 +94,7 @@ func evalOverload(ctx context.Context, args, env []string, stdout, stderr io.Wri
 	if err != nil {
 		return fmt.Errorf("eval overload: %w", err)
 	}
-	if *asJSON {
-		b, err := rep.JSON()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, string(b))
-	} else {
-		printOverload(stdout, rep)
-	}
-	if !rep.Pass() {
-		return errors.New("eval overload: a check failed")
-	}
-	return nil
+	return report(stdout, "eval overload", *asJSON, rep, func(out io.Writer) { printOverload(out, rep) })
 }
 
 func printOverload(out io.Writer, rep overload.Report) {
