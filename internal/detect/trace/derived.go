@@ -35,11 +35,11 @@ const maxOpenSteps = 64
 
 // stepOf is the aggregates of the step holding t (unix ns), made on first
 // use; nil for a step Series has already returned (its span is counted in
-// LateSamples).
+// LateSeriesSpans).
 func (s *Stage) stepOf(t int64) *seriesStep {
 	k := floorDiv(t, int64(s.cfg.SeriesStep))
 	if k < s.stepsTo {
-		s.st.LateSamples++
+		s.st.LateSeriesSpans++
 		return nil
 	}
 	st := s.steps[k]
@@ -140,7 +140,7 @@ func (s *Stage) derive(t *trace, par []int32, i int, service string, self int64,
 // it has had its completion timeout and grace to be analysed. A zero now
 // closes every step. Samples are stamped at their step's start; the steps
 // returned are forgotten, and spans analysed later in them are counted in
-// LateSamples.
+// LateSeriesSpans.
 func (s *Stage) Series(now time.Time) []signal.Sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()

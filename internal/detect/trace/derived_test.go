@@ -64,7 +64,7 @@ func TestDerivedSeries(t *testing.T) {
 	// A span of a step already returned is late: counted, not re-opened.
 	s.Process([]signal.Span{{TraceID: "late", SpanID: "1", Service: "front", Kind: signal.SpanServer, Start: t0, Duration: time.Millisecond}})
 	s.Tick(t0.Add(3 * time.Minute))
-	if n := len(s.Series(time.Time{})); n != 0 || s.Stats().LateSamples == 0 {
-		t.Errorf("late span: %d samples, %d late", n, s.Stats().LateSamples)
+	if n := len(s.Series(time.Time{})); n != 0 || s.Stats().LateSeriesSpans == 0 {
+		t.Errorf("late span: %d samples, %d late", n, s.Stats().LateSeriesSpans)
 	}
 }

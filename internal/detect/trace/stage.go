@@ -53,6 +53,9 @@ type Stats struct {
 	// LateSamples were analysed after their window had been judged and
 	// were counted in the current one instead.
 	LateSamples int64 `json:"late_samples"`
+	// LateSeriesSpans were analysed after their step of the derived series
+	// had been returned (Series) and are left out of it.
+	LateSeriesSpans int64 `json:"late_series_spans"`
 	SeriesShed  int64 `json:"series_shed"`
 	// StructureSkipped counts executions with more distinct calls than
 	// MaxSteps, whose structure was not checked.
