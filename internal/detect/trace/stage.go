@@ -56,7 +56,7 @@ type Stats struct {
 	// LateSeriesSpans were analysed after their step of the derived series
 	// had been returned (Series) and are left out of it.
 	LateSeriesSpans int64 `json:"late_series_spans"`
-	SeriesShed  int64 `json:"series_shed"`
+	SeriesShed      int64 `json:"series_shed"`
 	// StructureSkipped counts executions with more distinct calls than
 	// MaxSteps, whose structure was not checked.
 	StructureSkipped int64 `json:"structure_skipped"`
