@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -491,16 +492,19 @@ func (e *Engine) events(ctx context.Context, evs []signal.Event) ([]signal.Obser
 			return nil, err
 		}
 		ev := evs[i]
-		kind, score := signal.Change, 0.3
+		kind, score, name := signal.Change, 0.3, string(ev.Kind)
 		if ev.Kind == signal.EventAlarm {
 			if ev.Attrs["status"] == "resolved" || ev.Attrs[alertmanager.AttrHeartbeat] == "true" {
 				// Kept in the repository as history; not a symptom.
 				continue
 			}
-			kind, score = signal.Alarm, alarmScore(ev.Attrs["severity"])
+			// An alarm is named by its rule: two different alerts on one
+			// service are two symptoms, and only the same one returning
+			// reopens an incident.
+			kind, score, name = signal.Alarm, alarmScore(ev.Attrs["severity"]), cmp.Or(ev.Attrs["alertname"], name)
 		}
 		obs = append(obs, signal.Observation{
-			Time: ev.Time, Start: ev.Time, Entity: ev.Entity, Kind: kind, Name: string(ev.Kind),
+			Time: ev.Time, Start: ev.Time, Entity: ev.Entity, Kind: kind, Name: name,
 			Score: score, Summary: fmt.Sprintf("%s on %s: %s", ev.Kind, ev.Entity, ev.Text),
 			Evidence: map[string]string{"event_id": fmt.Sprint(ev.ID), "source": ev.Source},
 		})

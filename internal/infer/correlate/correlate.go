@@ -70,6 +70,9 @@ type group struct {
 	due     map[string]time.Time
 	roots   []string // services no other service of the group explains
 	rootsOf *pass
+	// closedByOperator is set when an operator resolved the incident: their
+	// judgement stands, and trouble that returns opens a new incident.
+	closedByOperator bool
 }
 
 // pass holds what one Add or Tick computes from the topology, so that it is
@@ -202,6 +205,7 @@ func (c *Correlator) Resolve(in *signal.Incident, now time.Time) bool {
 	}
 	c.open = slices.Delete(c.open, i, i+1)
 	g.inc.Status, g.inc.Resolved, g.inc.Updated = signal.IncidentResolved, now, now
+	g.closedByOperator = true
 	c.resolved = append(c.resolved, g)
 	return true
 }
@@ -216,6 +220,7 @@ func (c *Correlator) Reopen(in *signal.Incident, now time.Time) bool {
 		return false
 	}
 	c.reopen(g, &signal.Observation{Summary: "an operator"})
+	g.closedByOperator = false
 	g.inc.Updated = now
 	// Nothing may join it for ResolveAfter yet: it is open from now.
 	g.newest = now
@@ -289,12 +294,13 @@ func (c *Correlator) match(p *pass, o *signal.Observation, gs []*group, reopenin
 	for _, g := range gs {
 		var d int
 		if reopening {
-			if o.Kind == signal.Change || o.Score < c.cfg.MinScore || o.Time.Sub(g.inc.Resolved) > c.cfg.Reopen {
+			if g.closedByOperator || o.Kind == signal.Change || o.Score < c.cfg.MinScore || o.Time.Sub(g.inc.Resolved) > c.cfg.Reopen {
 				continue
 			}
-			// Reopening needs the same symptom to return (the same kind on
-			// the same entity), not just something nearby: a new problem a
-			// few hops away is a new incident.
+			// Reopening needs the same symptom to return (the same series
+			// or pattern on the same entity), not just something nearby: a
+			// new problem a few hops away, or another resource of the same
+			// host, is a new incident.
 			if !g.hasSymptom(o) {
 				continue
 			}
@@ -480,13 +486,13 @@ func (c *Correlator) prunePending(before time.Time) {
 	}
 }
 
-// hasSymptom reports whether the group holds an observation of o's kind on
-// o's entity that was about as strong (returnRatio of o's score): a faint
+// hasSymptom reports whether the group holds o's symptom (its kind and name
+// on its entity) about as strong (returnRatio of o's score): a faint
 // blip that happened to join an incident is not the problem that comes
 // back as a full-blown fault minutes later.
 func (g *group) hasSymptom(o *signal.Observation) bool {
 	for k, e := range g.entries {
-		if k.entity == o.Entity && k.kind == o.Kind && e.obs.Score >= returnRatio*o.Score {
+		if k.entity == o.Entity && k.kind == o.Kind && k.name == o.Name && e.obs.Score >= returnRatio*o.Score {
 			return true
 		}
 	}

@@ -215,6 +215,43 @@ func TestOnlyTheSameSymptomReopens(t *testing.T) {
 	}
 }
 
+// Another resource of the same host going wrong after its incident resolved
+// is a new problem: only the same series returning reopens.
+func TestAnotherSeriesOfTheEntityDoesNotReopen(t *testing.T) {
+	c := New(Config{}, nil) // no graph: a host off any call graph
+	load := c.Add([]signal.Observation{ob(0, "node", signal.MetricAnomaly, "node_load1", 0.9)})
+	if len(load) != 1 {
+		t.Fatalf("want the load incident, got %v", titles(load))
+	}
+	in := load[0]
+	c.Tick(t0.Add(6 * time.Minute))
+	if in.Status != signal.IncidentResolved {
+		t.Fatalf("status %s, want resolved", in.Status)
+	}
+	disk := c.Add([]signal.Observation{ob(8*time.Minute, "node", signal.MetricAnomaly, "node_filesystem_avail_bytes", 0.9)})
+	if in.Status != signal.IncidentResolved || len(disk) != 1 || disk[0] == in {
+		t.Fatalf("the disk reopened the load incident (%s), got %v", in.Status, titles(disk))
+	}
+}
+
+// An operator's resolve stands: the same trouble returning opens a new
+// incident rather than reopening the one they closed.
+func TestOperatorResolveStands(t *testing.T) {
+	c := newShop(Config{})
+	in := c.Add(dbFault(0))[0]
+	if !c.Resolve(in, t0.Add(time.Minute)) {
+		t.Fatal("Resolve refused an open incident")
+	}
+	back := c.Add([]signal.Observation{ob(3*time.Minute, "catalog", signal.MetricAnomaly, "latency_p99_ms", 0.95)})
+	if in.Status != signal.IncidentResolved || len(back) != 1 || back[0] == in {
+		t.Fatalf("a resolved-by-operator incident reopened (%s): %v", in.Status, titles(back))
+	}
+	// The operator may still reopen it, and then it behaves as any open one.
+	if !c.Reopen(in, t0.Add(4*time.Minute)) || in.Status != signal.IncidentOpen {
+		t.Fatalf("operator reopen failed: %s", in.Status)
+	}
+}
+
 // One log template that is both new and rare is one piece of evidence.
 func TestOnePatternDoesNotCorroborateItself(t *testing.T) {
 	c := newShop(Config{})
