@@ -100,6 +100,7 @@ type shiftMemo struct {
 	shifts    []rca.Shift
 	inv       []signal.Cause
 	invAt     time.Time
+	invFocus  string
 }
 
 // New returns an Inferrer; zero fields of cfg take their defaults and a nil
@@ -219,7 +220,7 @@ func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 		return o.Time.Before(onset.Add(-i.window()))
 	})
 	in.Causes = rca.Rank(rca.Input{Observations: recent, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, onset, topo), Onset: onset, Table: i.table}, i.cfg.RCA)
-	in.Causes = fuse(in.Causes, i.investigationFor(in, onset, topo), i.cfg.InvestigationWeight)
+	in.Causes = fuse(in.Causes, i.investigationFor(in, onset, alertFocus(recent, topo), topo), i.cfg.InvestigationWeight)
 	in.Causes = i.adjust(in, obs, in.Causes)
 	services := map[string]bool{}
 	for _, e := range in.Entities {
@@ -403,22 +404,46 @@ func (i *Inferrer) shiftsFor(in *signal.Incident, onset time.Time, topo signal.T
 
 // investigationFor is the investigation of the incident's trouble around its
 // onset, with what is known by its last update, made afresh every
-// ShiftEvery.
-func (i *Inferrer) investigationFor(in *signal.Incident, onset time.Time, topo signal.Topology) []signal.Cause {
+// ShiftEvery; focus, when set, is the entity a firing alert named.
+func (i *Inferrer) investigationFor(in *signal.Incident, onset time.Time, focus string, topo signal.Topology) []signal.Cause {
 	if i.cfg.InvestigationWeight < 0 {
 		return nil
 	}
 	m := i.shifts[in]
-	if !m.invAt.IsZero() && m.onset.Equal(onset) && in.Updated.Sub(m.invAt) < i.cfg.ShiftEvery {
+	if !m.invAt.IsZero() && m.onset.Equal(onset) && m.invFocus == focus && in.Updated.Sub(m.invAt) < i.cfg.ShiftEvery {
 		return m.inv
 	}
 	if !m.onset.Equal(onset) {
 		m = shiftMemo{onset: onset}
 	}
-	inv := i.investigate(onset, in.Updated, "", "", i.eventsFor(in), topo)
-	m.inv, m.invAt = inv, in.Updated
+	inv := i.investigate(onset, in.Updated, focus, "", i.eventsFor(in), topo)
+	m.inv, m.invAt, m.invFocus = inv, in.Updated, focus
 	i.shifts[in] = m
 	return inv
+}
+
+// alertFocus is where the incident's first firing alarm says the trouble
+// shows, when that entity is on the call graph: an alert is a rule an
+// operator wrote for a symptom, so the incident's investigation looks at
+// that service and what it depends on (as an investigation opened by the
+// alert would), not at every service that happened to change meanwhile.
+// It is "" when no alarm of the current trouble names a service of the
+// graph.
+func alertFocus(obs []signal.Observation, topo signal.Topology) string {
+	var first *signal.Observation
+	for k := range obs {
+		o := &obs[k]
+		if o.Kind != signal.Alarm {
+			continue
+		}
+		if first == nil || o.Start.Before(first.Start) || o.Start.Equal(first.Start) && o.Score > first.Score {
+			first = o
+		}
+	}
+	if first == nil || !rca.NewGraph(topo).Has(rca.Service(first.Entity)) {
+		return ""
+	}
+	return first.Entity
 }
 
 // fuse adds an investigation's causes to a ranking, each entity's scores

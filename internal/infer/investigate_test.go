@@ -2,10 +2,12 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/seerops/seer/internal/detect/trace"
+	"github.com/seerops/seer/internal/infer/rca"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -72,5 +74,54 @@ func TestInvestigateFromTraces(t *testing.T) {
 				t.Fatalf("want %s first, got %+v", c.want, causes)
 			}
 		})
+	}
+}
+
+// An incident opened by a firing alert is investigated where the alert
+// says the trouble shows: the alerted service and what it depends on. A
+// larger change elsewhere (a batch job's service, off the alerted path) is
+// not blamed for it.
+func TestAlertFocusesTheInvestigation(t *testing.T) {
+	topo := signal.Topology{Edges: []signal.Edge{
+		{Caller: "checkout", Callee: "payment"}, {Caller: "payment", Callee: "postgres"},
+		{Caller: "frontend", Callee: "checkout"}, {Caller: "frontend", Callee: "reports"},
+	}}
+	at := time.Unix(1_700_000_000, 0).UTC().Truncate(time.Minute)
+	inf := New(Config{}, func() signal.Topology { return topo }, nil)
+	var samples []signal.Sample
+	for m := -30; m < 6; m++ {
+		ts := at.Add(time.Duration(m) * time.Minute)
+		wiggle := 0.002 * float64(m%3)
+		pay, rep := 0.100+wiggle, 0.050+wiggle
+		if m >= 0 {
+			pay, rep = 0.400+wiggle, 5.0+wiggle // reports' jump is far larger
+		}
+		for _, s := range []struct {
+			entity string
+			v      float64
+		}{{"payment", pay}, {"reports", rep}, {"checkout", 0.2 + wiggle}, {"postgres", 0.01 + wiggle/10}} {
+			samples = append(samples, signal.Sample{Name: "http_server_request_duration_seconds", Labels: map[string]string{"service": s.entity}, Entity: s.entity, Time: ts, Value: s.v})
+		}
+	}
+	inf.AddSamples(samples)
+	if c := inf.Investigate(at, ""); len(c) == 0 || c[0].Entity != "reports" {
+		t.Fatalf("unfocused, the larger change should lead (the test's premise): %+v", c)
+	}
+	// The alert fires a minute in, on checkout; seer's own detector has
+	// flagged payment's latency meanwhile.
+	alarm := signal.Observation{Time: at.Add(time.Minute), Start: at.Add(time.Minute), Entity: "checkout", Kind: signal.Alarm, Name: "HighLatency", Score: 0.95}
+	slow := signal.Observation{Time: at.Add(time.Minute), Start: at, Entity: "payment", Kind: signal.MetricAnomaly, Name: "http_server_request_duration_seconds", Score: 0.7}
+	ins := inf.Add([]signal.Observation{alarm, slow})
+	if len(ins) != 1 || len(ins[0].Causes) == 0 {
+		t.Fatalf("the alert opened no diagnosed incident: %+v", ins)
+	}
+	for _, c := range ins[0].Causes {
+		if c.Entity == "reports" {
+			t.Fatalf("reports, off the alerted path, is a cause: %+v", ins[0].Causes)
+		}
+	}
+	top := ins[0].Causes[0]
+	if top.Entity != "payment" || !slices.ContainsFunc(top.Facts, func(f signal.Fact) bool { return f.Kind == rca.FactChange }) {
+		t.Fatalf("want payment first with its investigated change, got %+v", ins[0].Causes)
 	}
 }
