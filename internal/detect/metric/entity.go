@@ -150,6 +150,20 @@ type EntityResult struct {
 	Metric int
 }
 
+// Mean is metric j's running mean.
+func (e *Entity) Mean(j int) float64 { return e.mean[j] }
+
+// Low and High are the range metric j has shown.
+func (e *Entity) Low(j int) float64 { return e.lo[j] }
+
+// High is the top of the range metric j has shown.
+func (e *Entity) High(j int) float64 { return e.hi[j] }
+
+// Contribution is metric j's contribution to the last row's raw score: its
+// residual off the subspace and its departure from its recent level, each
+// against its usual one, squared and summed.
+func (e *Entity) Contribution(j int) float64 { return e.contrib[j] }
+
 // Rows is the number of rows learned from.
 func (e *Entity) Rows() int { return e.rows }
 
@@ -335,7 +349,12 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	if warm {
 		learn = max(0, 1-res.Score/cfg.LearnUntil)
 	}
-	e.cal.Add(sm)
+	if e.rows > 2*cfg.Refit {
+		// The scores of a model still finding its scales are no sample
+		// of its scores to come: the calibration learns from the second
+		// refit on (until then every score is 0).
+		e.cal.Add(sm)
+	}
 	a := max(1/float64(e.rows), 1/float64(cfg.MemoryRows)) * learn
 	for j := range n {
 		v := row[j]
