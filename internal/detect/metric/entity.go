@@ -136,6 +136,10 @@ func (c EntityConfig) Validate() error {
 
 const maxSmooth = 16
 
+// calibrationReset is the refit at which the calibration forgets the
+// scores of the cold start.
+const calibrationReset = 8
+
 // EntityResult is the verdict on one row of an entity.
 type EntityResult struct {
 	// Score is the calibrated score in [0,1]: log10(1/p)/Decades, where p
@@ -349,12 +353,13 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	if warm {
 		learn = max(0, 1-res.Score/cfg.LearnUntil)
 	}
-	if e.rows > 2*cfg.Refit {
-		// The scores of a model still finding its scales are no sample
-		// of its scores to come: the calibration learns from the second
-		// refit on (until then every score is 0).
-		e.cal.Add(sm)
+	if e.rows == calibrationReset*cfg.Refit {
+		// The scores of a model still finding its scales are no sample of
+		// its scores to come: they are forgotten once it has refitted a
+		// few times.
+		e.cal = NewCalibrator(cfg.CalibrationRows)
 	}
+	e.cal.Add(sm)
 	a := max(1/float64(e.rows), 1/float64(cfg.MemoryRows)) * learn
 	for j := range n {
 		v := row[j]
