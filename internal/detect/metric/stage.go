@@ -199,10 +199,12 @@ func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 	var out []signal.Observation
 	for i := range samples {
 		smp := &samples[i]
-		out = s.process(out, smp)
+		out = s.process(out, smp, true)
 		if d, ok := s.derive(smp); ok {
 			s.stats.Derived++
-			out = s.process(out, &d)
+			// A derived saturation is a function of its parts, which are
+			// members of the entity's joint model already.
+			out = s.process(out, &d, false)
 		}
 	}
 	// A row still open keeps no finding past the call: what its members
@@ -296,7 +298,9 @@ func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
 	return ser
 }
 
-func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.Observation {
+// process scores one sample; member tells whether its series may be a
+// member of its entity's joint model.
+func (s *Stage) process(out []signal.Observation, smp *signal.Sample, member bool) []signal.Observation {
 	s.stats.Samples++
 	k := key{entity: smp.Entity, name: smp.Name}
 	if len(smp.Labels) > 0 {
@@ -325,7 +329,11 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 	}
 	ser.lastSeen = smp.Time
 	ser.negative = ser.negative || smp.Value < 0
-	j, col := s.jointOf(k, ser, smp)
+	var j *joint
+	col := -1
+	if member {
+		j, col = s.jointOf(k, ser, smp)
+	}
 	if col >= 0 {
 		out = s.openRow(out, j, col, smp.Entity)
 	}
