@@ -3,6 +3,7 @@ package metric
 import (
 	"math/rand"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/seerops/seer/internal/signal"
@@ -89,5 +90,69 @@ func TestStateBytes(t *testing.T) {
 	t.Logf("%.0f bytes per series", got)
 	if got > 4096 {
 		t.Errorf("%.0f bytes of state per series, want <= 4096", got)
+	}
+}
+
+// BenchmarkStageJoint is the cost per sample through the Stage of hosts of
+// 32 series each scored jointly too (Config.EntityMetrics), and the heap a
+// host's joint model holds; BenchmarkStageProcess is the same Stage on
+// entities of 4 series.
+func BenchmarkStageJoint(b *testing.B) {
+	for _, on := range []bool{true, false} {
+		name := "joint"
+		if !on {
+			name = "alone"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			if !on {
+				cfg.EntityMetrics = 0
+			}
+			st := NewStage(cfg, nil)
+			rng := rand.New(rand.NewSource(1))
+			const hosts, per = 4, 32
+			batch := make([]signal.Sample, hosts*per)
+			for i := range batch {
+				batch[i] = signal.Sample{Entity: "host" + strconv.Itoa(i/per), Name: "node_cpu_seconds_rate",
+					Labels: map[string]string{"cpu": strconv.Itoa(i % per), "mode": "user"}}
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				for j := range batch {
+					batch[j].Time = at(i)
+					batch[j].Value = 0.3 + 0.05*rng.NormFloat64()
+				}
+				st.Process(batch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
+		})
+	}
+}
+
+// TestJointStateBytes bounds the heap a 32-series joint model holds: 4n²
+// numbers and the calibration.
+func TestJointStateBytes(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 50
+	es := make([]*Entity, n)
+	row := make([]float64, 32)
+	for i := range es {
+		es[i], _ = NewEntity(DefaultEntityConfig(), 32)
+		for r := range 300 {
+			for j := range row {
+				row[j] = float64((r + j) % 7)
+			}
+			es[i].Observe(row)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(es)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f bytes a 32-series entity, %.0f a series", per, per/32)
+	if per/32 > 1536 {
+		t.Errorf("%.0f bytes of joint state a series, want <= 1536", per/32)
 	}
 }

@@ -162,6 +162,20 @@ type Config struct {
 	// BudgetRefill is how long a series must stay in range to earn one
 	// finding back.
 	BudgetRefill time.Duration `yaml:"budget_refill"`
+
+	// EntityMetrics is the most series of one entity the Stage scores
+	// jointly with an entity detector (Entity): the first judged series
+	// the entity shows, up to this many. It costs 4n² numbers an entity
+	// (32 series: 32 KiB, 1 KiB a series). 0 turns joint scoring off.
+	EntityMetrics int `yaml:"entity_metrics"`
+	// EntityReport is the entity score at which a joint anomaly that no
+	// series' own detector reported is a finding of its own (0.8: a row
+	// as unusual as one in about 3,000 of the entity's own). A joint
+	// anomaly that a member's detector reported too, at Entity.Threshold,
+	// becomes one finding naming every member that moved.
+	EntityReport float64 `yaml:"entity_report"`
+	// Entity configures the entity detector.
+	Entity EntityConfig `yaml:"entity"`
 }
 
 // Limits of the fixed-size scratch arrays used on the hot path.
@@ -217,6 +231,9 @@ func DefaultConfig() Config {
 		MaxLabels:          8,
 		Budget:             3,
 		BudgetRefill:       20 * time.Minute,
+		EntityMetrics:      32,
+		EntityReport:       0.8,
+		Entity:             DefaultEntityConfig(),
 	}
 }
 
@@ -351,6 +368,17 @@ func (c Config) Validate() error {
 	}
 	if c.Budget > 0 && c.BudgetRefill <= 0 {
 		bad("BudgetRefill", c.BudgetRefill, "> 0 when Budget is set")
+	}
+	if c.EntityMetrics < 0 || c.EntityMetrics > maxEntityMetrics {
+		bad("EntityMetrics", c.EntityMetrics, fmt.Sprintf("in [0,%d] (0: off)", maxEntityMetrics))
+	}
+	if c.EntityMetrics > 0 {
+		if !(c.EntityReport > 0 && c.EntityReport <= 1) {
+			bad("EntityReport", c.EntityReport, "in (0,1]")
+		}
+		if err := c.Entity.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

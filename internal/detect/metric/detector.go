@@ -12,6 +12,9 @@ const (
 	FeatureSeasonal = "seasonal"
 	FeatureTrend    = "trend"
 	FeatureRange    = "range"
+	// FeatureJoint marks a finding of the entity detector: a series that
+	// left its usual relation to its entity's other series.
+	FeatureJoint = "joint"
 )
 
 // Directions of a deviation.

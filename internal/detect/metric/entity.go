@@ -136,6 +136,10 @@ func (c EntityConfig) Validate() error {
 
 const maxSmooth = 16
 
+// calibrationReset is the refit at which the calibration forgets the
+// scores of the cold start.
+const calibrationReset = 8
+
 // EntityResult is the verdict on one row of an entity.
 type EntityResult struct {
 	// Score is the calibrated score in [0,1]: log10(1/p)/Decades, where p
@@ -149,6 +153,20 @@ type EntityResult struct {
 	// Metric is the index of the metric that deviated most.
 	Metric int
 }
+
+// Mean is metric j's running mean.
+func (e *Entity) Mean(j int) float64 { return e.mean[j] }
+
+// Low and High are the range metric j has shown.
+func (e *Entity) Low(j int) float64 { return e.lo[j] }
+
+// High is the top of the range metric j has shown.
+func (e *Entity) High(j int) float64 { return e.hi[j] }
+
+// Contribution is metric j's contribution to the last row's raw score: its
+// residual off the subspace and its departure from its recent level, each
+// against its usual one, squared and summed.
+func (e *Entity) Contribution(j int) float64 { return e.contrib[j] }
 
 // Rows is the number of rows learned from.
 func (e *Entity) Rows() int { return e.rows }
@@ -334,6 +352,12 @@ func (e *Entity) Observe(row []float64) EntityResult {
 	learn := 1.0
 	if warm {
 		learn = max(0, 1-res.Score/cfg.LearnUntil)
+	}
+	if e.rows == calibrationReset*cfg.Refit {
+		// The scores of a model still finding its scales are no sample of
+		// its scores to come: they are forgotten once it has refitted a
+		// few times.
+		e.cal = NewCalibrator(cfg.CalibrationRows)
 	}
 	e.cal.Add(sm)
 	a := max(1/float64(e.rows), 1/float64(cfg.MemoryRows)) * learn

@@ -422,6 +422,7 @@ func (s *Stage) UnmarshalBinary(data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.series, s.perEntity = restored, perEntity
+	s.joints = make(map[string]*joint) // gathered again from the restored series
 	s.full = false
 	return nil
 }

@@ -36,6 +36,12 @@ type Stats struct {
 	Unjudged uint64 `json:"unjudged"`
 	// Derived counts the saturation samples derived from their parts.
 	Derived uint64 `json:"derived"`
+	// EntityRows counts the rows the entity detectors scored (one per
+	// entity and scrape), EntityFindings the joint findings, and
+	// EntityFolded the members' own findings folded into them.
+	EntityRows     uint64 `json:"entity_rows"`
+	EntityFindings uint64 `json:"entity_findings"`
+	EntityFolded   uint64 `json:"entity_folded"`
 }
 
 // key identifies a series as Sample.SeriesKey does, without building a
@@ -93,6 +99,8 @@ type Stage struct {
 	series    map[key]*series
 	perEntity map[string]int
 	parts     map[partKey]*parts
+	joints    map[string]*joint // by entity (Config.EntityMetrics)
+	held      []*joint          // joints holding findings until Process returns
 	stats     Stats
 	full      bool // MaxSeries was reached and logged
 }
@@ -109,7 +117,7 @@ func NewStage(cfg Config, logger *slog.Logger) *Stage {
 		cfg = DefaultConfig()
 	}
 	return &Stage{cfg: cfg, log: logger, table: semconv.Default, series: make(map[key]*series),
-		perEntity: make(map[string]int), parts: make(map[partKey]*parts)}
+		perEntity: make(map[string]int), parts: make(map[partKey]*parts), joints: make(map[string]*joint)}
 }
 
 // UseSemantics makes the stage read series by t (the one semantics table
@@ -156,6 +164,11 @@ func (s *Stage) Forget(before time.Time) int {
 	n := 0
 	for k, ser := range s.series {
 		if ser.lastSeen.Before(before) {
+			if j := s.joints[k.entity]; j != nil {
+				if _, member := j.members[k]; member {
+					delete(s.joints, k.entity) // gathered again from what remains
+				}
+			}
 			delete(s.series, k)
 			if s.perEntity[k.entity]--; s.perEntity[k.entity] <= 0 {
 				delete(s.perEntity, k.entity)
@@ -186,12 +199,21 @@ func (s *Stage) Process(samples []signal.Sample) []signal.Observation {
 	var out []signal.Observation
 	for i := range samples {
 		smp := &samples[i]
-		out = s.process(out, smp)
+		out = s.process(out, smp, true)
 		if d, ok := s.derive(smp); ok {
 			s.stats.Derived++
-			out = s.process(out, &d)
+			// A derived saturation is a function of its parts, which are
+			// members of the entity's joint model already.
+			out = s.process(out, &d, false)
 		}
 	}
+	// A row still open keeps no finding past the call: what its members
+	// reported goes out now, unfolded.
+	for _, j := range s.held {
+		out = s.release(out, j)
+	}
+	clear(s.held)
+	s.held = s.held[:0]
 	return out
 }
 
@@ -276,7 +298,9 @@ func (s *Stage) newSeries(k key, smp *signal.Sample) *series {
 	return ser
 }
 
-func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.Observation {
+// process scores one sample; member tells whether its series may be a
+// member of its entity's joint model.
+func (s *Stage) process(out []signal.Observation, smp *signal.Sample, member bool) []signal.Observation {
 	s.stats.Samples++
 	k := key{entity: smp.Entity, name: smp.Name}
 	if len(smp.Labels) > 0 {
@@ -305,6 +329,14 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 	}
 	ser.lastSeen = smp.Time
 	ser.negative = ser.negative || smp.Value < 0
+	var j *joint
+	col := -1
+	if member {
+		j, col = s.jointOf(k, ser, smp)
+	}
+	if col >= 0 {
+		out = s.openRow(out, j, col, smp.Entity)
+	}
 	if !r.Anomalous && s.cfg.Budget > 0 {
 		ser.tokens = min(s.cfg.Budget, ser.tokens+quiet.Seconds()/s.cfg.BudgetRefill.Seconds())
 	}
@@ -325,7 +357,11 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 			s.stats.Anomalies++
 			o := anomaly(smp, r, !ser.negative)
 			s.labels(&o, smp.Labels)
-			out = append(out, o)
+			if col >= 0 {
+				s.hold(j, col, o)
+			} else {
+				out = append(out, o)
+			}
 		} else {
 			s.stats.OverBudget++
 		}
@@ -341,6 +377,9 @@ func (s *Stage) process(out []signal.Observation, smp *signal.Sample) []signal.O
 		o := s.forecast(smp, r.Forecast, ser.d.cfg.ForecastLimit)
 		s.labels(&o, smp.Labels)
 		out = append(out, o)
+	}
+	if col >= 0 {
+		out = s.fillRow(out, j, col, smp)
 	}
 	return out
 }
