@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		store.Close()
 		return nil, err
 	}
-	e.inferrer = infer.New(cfg.Infer, e.trace.Topology, logger)
+	e.inferrer = infer.New(cfg.Infer, e.inferTopology, logger)
 	e.metrics.UseSemantics(e.inferrer.Semantics())
 	e.restoreState()
 	if e.silences, err = loadSilences(ctx, store); err != nil {
@@ -361,6 +361,15 @@ func (e *Engine) SetWeights(w infer.Weights) { e.inferrer.SetWeights(w) }
 // Topology is the service graph discovered from traces and declared, with
 // the services seen only in metrics, logs or events among its services.
 func (e *Engine) Topology() signal.Topology { return e.services.merge(e.trace.Topology()) }
+
+// inferTopology is what inference reads: the call graph of the traces and
+// the declared topology, and every placement of an instance on a host,
+// declared or learned from the signals.
+func (e *Engine) inferTopology() signal.Topology {
+	t := e.trace.Topology()
+	t.Placements = e.services.merge(signal.Topology{Placements: e.cfg.Topology.Placements}).Placements
+	return t
+}
 
 // Ingest hands a batch of telemetry and events to the pipeline. Signals are
 // published per entity (spans per trace), so that a partitioned bus keeps

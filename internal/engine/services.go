@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"cmp"
+	"maps"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -8,24 +11,34 @@ import (
 	"github.com/seerops/seer/internal/signal"
 )
 
-// maxServices bounds the services remembered from metrics, logs and events.
-const maxServices = 10000
+// maxServices bounds the services remembered from metrics, logs and events,
+// and maxPlacements the instances placed on hosts.
+const (
+	maxServices   = 10000
+	maxPlacements = 20000
+)
 
 // services are the services seen in any signal, not only in traces: a
 // service that sends only metrics or only logs (a node_exporter job, an
-// OpenTelemetry SDK with traces off) is a service all the same.
+// OpenTelemetry SDK with traces off) is a service all the same. Where a
+// signal says which instance of a service sent it and on which host that
+// instance runs, the placement service → instance → host is remembered too.
 type services struct {
-	mu   sync.Mutex
-	seen map[string]struct{}
+	mu     sync.Mutex
+	seen   map[string]struct{}
+	placed map[signal.Placement]struct{}
+	cut    int // placements not remembered for maxPlacements
 }
 
-// observe remembers the services of a batch's samples, logs and events.
-// An entity "svc/instance" is the service svc.
+// observe remembers the services of a batch's samples, logs, spans and
+// events, and their placements. An entity "svc/instance" is the service
+// svc.
 func (s *services) observe(b *signal.Batch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen == nil {
 		s.seen = make(map[string]struct{})
+		s.placed = make(map[signal.Placement]struct{})
 	}
 	add := func(entity string) {
 		svc, _, _ := strings.Cut(entity, "/")
@@ -35,24 +48,68 @@ func (s *services) observe(b *signal.Batch) {
 		s.seen[svc] = struct{}{}
 	}
 	last := ""
+	var lastPlaced signal.Placement
+	place := func(entity string, attrs map[string]string) {
+		p, ok := placementOf(entity, attrs)
+		if !ok || p == lastPlaced {
+			return
+		}
+		lastPlaced = p
+		if _, known := s.placed[p]; known {
+			return
+		}
+		if len(s.placed) >= maxPlacements {
+			s.cut++
+			return
+		}
+		s.placed[p] = struct{}{}
+	}
 	for i := range b.Samples {
 		if e := b.Samples[i].Entity; e != last {
 			add(e)
 			last = e
 		}
+		place(b.Samples[i].Entity, b.Samples[i].Labels)
 	}
 	for i := range b.Logs {
 		if e := b.Logs[i].Entity; e != last {
 			add(e)
 			last = e
 		}
+		place(b.Logs[i].Entity, b.Logs[i].Attrs)
+	}
+	for i := range b.Spans {
+		place(b.Spans[i].Service, b.Spans[i].Attrs)
 	}
 	for i := range b.Events {
 		add(b.Events[i].Entity)
 	}
 }
 
-// merge adds the services seen to t's, sorted, each once.
+// placementOf reads where a signal's instance runs: the instance from the
+// entity ("svc/instance") or its instance label, the host from its
+// host.name label, else from a Prometheus instance "host:port". A host's
+// own signals, and signals that name no host, place nothing.
+func placementOf(entity string, attrs map[string]string) (signal.Placement, bool) {
+	if entity == "" || strings.HasPrefix(entity, "host:") {
+		return signal.Placement{}, false
+	}
+	svc, inst, _ := strings.Cut(entity, "/")
+	inst = cmp.Or(inst, attrs["instance"])
+	host := attrs[signal.AttrHostName]
+	if host == "" && inst != "" {
+		if h, _, err := net.SplitHostPort(inst); err == nil {
+			host = h
+		}
+	}
+	if svc == "unknown" || host == "" || signal.CheckEntity(signal.HostEntity(host)) != nil {
+		return signal.Placement{}, false
+	}
+	return signal.Placement{Service: svc, Instance: inst, Host: signal.HostEntity(host)}, true
+}
+
+// merge adds the services seen and the placements learned to t's, sorted,
+// each once.
 func (s *services) merge(t signal.Topology) signal.Topology {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -64,5 +121,12 @@ func (s *services) merge(t signal.Topology) signal.Topology {
 	}
 	slices.Sort(out)
 	t.Services = slices.Compact(out)
+	if len(s.placed) > 0 {
+		ps := append(slices.Clone(t.Placements), slices.Collect(maps.Keys(s.placed))...)
+		slices.SortFunc(ps, func(a, b signal.Placement) int {
+			return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Instance, b.Instance), cmp.Compare(a.Host, b.Host))
+		})
+		t.Placements = slices.Compact(ps)
+	}
 	return t
 }

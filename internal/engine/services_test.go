@@ -18,7 +18,7 @@ func TestMetricAndLogOnlyServices(t *testing.T) {
 	e, base, stop := startEngine(t, t.TempDir())
 	defer stop()
 	ns := time.Now().UnixNano()
-	metrics := fmt.Sprintf(`{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"metrics-only"}}]},
+	metrics := fmt.Sprintf(`{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"metrics-only"}},{"key":"service.instance.id","value":{"stringValue":"m-1"}},{"key":"host.name","value":{"stringValue":"web-1"}}]},
 "scopeMetrics":[{"metrics":[{"name":"gen","gauge":{"dataPoints":[{"timeUnixNano":"%d","asDouble":1}]}}]}]}]}`, ns)
 	logs := fmt.Sprintf(`{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"logs-only"}}]},
 "scopeLogs":[{"logRecords":[{"timeUnixNano":"%d","severityText":"INFO","body":{"stringValue":"hello"}}]}]}]}`, ns)
@@ -51,5 +51,37 @@ func TestMetricAndLogOnlyServices(t *testing.T) {
 		if !slices.Contains(topo.Services, want) {
 			t.Errorf("services %v lack %s", topo.Services, want)
 		}
+	}
+	// The resource said where its instance runs.
+	if want := (signal.Placement{Service: "metrics-only", Instance: "m-1", Host: "host:web-1"}); !slices.Contains(topo.Placements, want) {
+		t.Errorf("placements %v lack %v", topo.Placements, want)
+	}
+}
+
+// Instances are placed on hosts from what the signals say: an OTLP
+// resource's host.name, a Prometheus target's instance host:port. A host's
+// own series and signals naming no host place nothing; bad host names are
+// not entities.
+func TestPlacements(t *testing.T) {
+	var s services
+	s.observe(&signal.Batch{
+		Samples: []signal.Sample{
+			{Entity: "node", Name: "node_load1", Labels: map[string]string{"instance": "10.0.0.5:9100"}},
+			{Entity: "node", Name: "node_load5", Labels: map[string]string{"instance": "10.0.0.5:9100"}},
+			{Entity: "checkout", Name: "up", Labels: map[string]string{"instance": "10.0.0.5:8080"}},
+			{Entity: "host:10.0.0.5", Name: "cpu"},
+			{Entity: "cart", Name: "x", Labels: map[string]string{"instance": "cart-7f9"}},
+			{Entity: "evil", Name: "x", Labels: map[string]string{"instance": "$(reboot):80"}},
+		},
+		Spans: []signal.Span{{Service: "cart", Attrs: map[string]string{"instance": "cart-7f9", signal.AttrHostName: "node-3"}}},
+	})
+	got := s.merge(signal.Topology{}).Placements
+	want := []signal.Placement{
+		{Service: "cart", Instance: "cart-7f9", Host: "host:node-3"},
+		{Service: "checkout", Instance: "10.0.0.5:8080", Host: "host:10.0.0.5"},
+		{Service: "node", Instance: "10.0.0.5:9100", Host: "host:10.0.0.5"},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("placements\n got %v\nwant %v", got, want)
 	}
 }

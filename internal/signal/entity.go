@@ -1,6 +1,9 @@
 package signal
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // MaxEntityLen bounds an entity's name.
 const MaxEntityLen = 253
@@ -44,4 +47,16 @@ func clip(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// AttrHostName is the label or attribute that names the host a signal's
+// instance runs on (OpenTelemetry's resource attribute host.name).
+const AttrHostName = "host.name"
+
+// HostEntity is the entity name of a host: "host:<name>".
+func HostEntity(name string) string {
+	if strings.HasPrefix(name, "host:") {
+		return name
+	}
+	return "host:" + name
 }

@@ -501,7 +501,7 @@ func loadSeer(root, d string) (Case, error) {
 					p.Instance = sv.Instances[k]
 				}
 				if k < len(sv.Hosts) && sv.Hosts[k] != "" {
-					p.Host = HostEntity(sv.Hosts[k])
+					p.Host = signal.HostEntity(sv.Hosts[k])
 				}
 				c.Topology.Placements = append(c.Topology.Placements, p)
 			}
@@ -600,12 +600,4 @@ func severityOf(field, body string) signal.Severity {
 		return signal.GuessSeverity(body)
 	}
 	return signal.ParseSeverity(field)
-}
-
-// HostEntity is the entity name of a host: "host:<name>".
-func HostEntity(name string) string {
-	if strings.HasPrefix(name, "host:") {
-		return name
-	}
-	return "host:" + name
 }

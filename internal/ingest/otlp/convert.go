@@ -1,7 +1,9 @@
 package otlp
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -66,6 +68,14 @@ func resourceOf(attrs pcommon.Map) origin {
 	if r.instance != "" {
 		r.labels = map[string]string{AttrInstance: r.instance}
 	}
+	// Where the instance runs, when the resource says and it is not the
+	// entity itself: the relation service → instance → host.
+	if h := cmp.Or(get("host.name"), get("k8s.node.name")); h != "" && r.entity != signal.HostEntity(h) && r.entity != h {
+		if r.labels == nil {
+			r.labels = map[string]string{}
+		}
+		r.labels[signal.AttrHostName] = h
+	}
 	return r
 }
 
@@ -75,14 +85,12 @@ func (r *origin) attrMap(attrs pcommon.Map) map[string]string {
 	if attrs.Len() == 0 {
 		return r.labels
 	}
-	m := make(map[string]string, attrs.Len()+1)
+	m := make(map[string]string, attrs.Len()+len(r.labels))
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		m[k] = v.AsString()
 		return true
 	})
-	if r.instance != "" {
-		m[AttrInstance] = r.instance
-	}
+	maps.Copy(m, r.labels) // the instance and its host
 	return m
 }
 
