@@ -191,6 +191,9 @@ func ToAlert(in signal.Incident, externalURL string, now time.Time, ttl time.Dur
 	}
 	if in.Runbook != nil {
 		al.Annotations["runbook"] = in.Runbook.Name
+		if in.Runbook.Mode == signal.ModeUnavailable {
+			al.Annotations["runbook"] += " (cannot run here: needs " + strings.Join(in.Runbook.Needs, ", ") + ")"
+		}
 	}
 	if in.Status == signal.IncidentResolved {
 		al.EndsAt = now

@@ -1,8 +1,11 @@
 package remedy
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/seerops/seer/internal/signal"
 )
 
 // TestExecEnvironment: a step's program sees PATH, the runbook's declared
@@ -71,5 +74,33 @@ diagnostics:
 			t.Errorf("environments %v: nominated %+v, want %s", c.envs, nom, c.want)
 		}
 		fx.m.Wait()
+	}
+}
+
+// When the only runbook that fits cannot run here, the incident says which
+// it is and what it would need, and nothing is planned or run: approving
+// it finds nothing pending.
+func TestUnavailableNominationSaysWhatItNeeds(t *testing.T) {
+	kube := parse(t, `name: k-restart
+when: cause.kind == "latency"
+mode: approve
+actions:
+  - name: restart
+    kubectl: {verb: rollout-restart, deployment: "{{ .Target }}"}
+`)
+	cfg := fast()
+	cfg.Environments = []string{"systemd"}
+	fx := newFixture(t, cfg, kube)
+	in := fx.incident("node", "latency")
+	nom := fx.handle(in)
+	if nom == nil || nom.Name != "k-restart" || nom.Mode != signal.ModeUnavailable || len(nom.Needs) != 1 || nom.Needs[0] != "kubernetes" {
+		t.Fatalf("nominated %+v, want k-restart unavailable, needing kubernetes", nom)
+	}
+	if _, err := fx.m.Approve(context.Background(), in.ID, "op"); err == nil {
+		t.Fatal("an unavailable runbook was approved")
+	}
+	fx.m.Wait()
+	if recs := fx.runs(in.ID); len(recs) != 0 {
+		t.Fatalf("an unavailable runbook left records: %+v", recs)
 	}
 }

@@ -96,6 +96,36 @@ func (m *Manager) choose(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.
 	return best.rb, true
 }
 
+// withheld is the nomination, with Mode signal.ModeUnavailable, of the
+// runbook of highest priority that fits the incident but whose steps need
+// what the environments seer acts in lack (kubectl on a host without
+// Kubernetes): the operator learns what would help and what it needs,
+// and nothing runs. nil when no runbook fits at all.
+func (m *Manager) withheld(rbs []*runbook.Runbook, in *signal.Incident) *signal.Nomination {
+	if in == nil {
+		return nil
+	}
+	env := runbook.NewEnv(in)
+	var best *runbook.Runbook
+	var needs []string
+	for _, rb := range rbs {
+		if rb == nil || !rb.Matches(env) {
+			continue
+		}
+		lack := missing(rb, m.envs)
+		if len(lack) == 0 {
+			continue
+		}
+		if best == nil || rb.Priority > best.Priority || rb.Priority == best.Priority && rb.Name < best.Name {
+			best, needs = rb, lack
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &signal.Nomination{Name: best.Name, Mode: signal.ModeUnavailable, Target: in.Top().Entity, Needs: needs}
+}
+
 // learn records whether a run fixed its incident, so that the next
 // incident of the pattern prefers what worked.
 func (m *Manager) learn(j *job, ok bool) {

@@ -174,6 +174,7 @@ func NewManager(ctx context.Context, cfg Config, d Deps) (*Manager, error) {
 	}
 	m.step = m.run
 	m.planner.choose = m.choose
+	m.planner.withheld = m.withheld
 	m.planner.dryRun = cfg.DryRun
 	rules, err := d.Store.Rules(ctx)
 	if err != nil {
@@ -218,9 +219,12 @@ func (m *Manager) Handle(ctx context.Context, in *signal.Incident, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	if pd == nil {
+	if pd == nil || pd.unavailable {
 		m.drop(in.ID, "not run: the diagnosis changed to one no runbook fits")
-		return nil, nil
+		if pd == nil {
+			return nil, nil
+		}
+		return pd.nom, nil
 	}
 	if !pd.fresh {
 		return pd.nom, nil

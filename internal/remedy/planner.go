@@ -42,6 +42,9 @@ type Planner struct {
 	// choose picks the runbook among rbs; runbook.Match unless a Manager
 	// ranks by what worked before.
 	choose func(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.Runbook, bool)
+	// withheld, when set, names the runbook that fits but cannot run here
+	// (see Manager.withheld), for an incident choose found none for.
+	withheld func(rbs []*runbook.Runbook, in *signal.Incident) *signal.Nomination
 	// dryRun forces every plan to dry-run whatever its runbook says.
 	dryRun bool
 
@@ -90,6 +93,9 @@ type planned struct {
 	plan  runbook.Plan
 	recs  []signal.Execution
 	fresh bool
+	// unavailable: nom names a runbook that fits but cannot run here;
+	// there is no plan.
+	unavailable bool
 }
 
 // Plan picks the runbook for the incident, renders it for the top cause and
@@ -109,8 +115,14 @@ func (p *Planner) plan(ctx context.Context, in *signal.Incident, now time.Time) 
 	if in == nil {
 		return nil, errors.New("planning: no incident")
 	}
-	rb, ok := p.choose(p.Runbooks(), in)
+	rbs := p.Runbooks()
+	rb, ok := p.choose(rbs, in)
 	if !ok {
+		if p.withheld != nil {
+			if nom := p.withheld(rbs, in); nom != nil {
+				return &planned{nom: nom, unavailable: true}, nil
+			}
+		}
 		return nil, nil
 	}
 	pl, err := rb.Render(in)

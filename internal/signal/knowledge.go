@@ -216,7 +216,15 @@ type Nomination struct {
 	Mode    string   `json:"mode"`
 	Target  string   `json:"target"`
 	Actions []string `json:"actions"`
+	// Needs, set with Mode "unavailable", is what the runbook's steps need
+	// that the environment seer acts in lacks (kubernetes, systemd,
+	// docker): it fits the diagnosis but is not nominated to run.
+	Needs []string `json:"needs,omitempty"`
 }
+
+// ModeUnavailable is a Nomination's Mode when the runbook that fits cannot
+// run where seer acts.
+const ModeUnavailable = "unavailable"
 
 // Rule is an association between patterns and a cause (and the action that
 // fixes it), mined from history or written by hand.

@@ -324,7 +324,7 @@ remote_write:
 	for _, in := range ins {
 		if len(in.Causes) > 0 && in.Causes[0].Kind == "disk" {
 			cause = in.Causes[0].Entity + " " + in.Causes[0].Kind
-			if in.Runbook != nil {
+			if in.Runbook != nil && in.Runbook.Mode != signal.ModeUnavailable {
 				nominated = in.Runbook.Name
 			}
 		}
