@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { usePoll } from './poll.js';
 import { useIncidentStream } from './live.js';
 import { Lifecycle } from './lifecycle.jsx';
-import { age, serverNow, severity } from './fmt.js';
+import { age, serverNow, serviceOf, severity } from './fmt.js';
 
 // merge puts the incident in as it is now: in place of the one with its ID,
 // or first when it is new; one the state filter no longer shows goes.
@@ -72,11 +72,11 @@ export function Incidents({ query, me }) {
               const top = i.causes[0];
               return (
                 <tr class="incident" data-id={i.id} key={i.id}>
-                  <td><a href={'#/incidents/' + i.id}>{i.id}</a></td>
+                  <td><a class="row-link" href={'#/incidents/' + i.id}>{i.id}</a></td>
                   <td><span class={'sev ' + sev}>{sev}</span></td>
                   <td><a href={'#/incidents/' + i.id}>{i.title}</a></td>
                   <td class="cause">{top ? top.entity + (top.kind ? ' · ' + top.kind : '') : <span class="muted">ranking…</span>}</td>
-                  <td class="ents">{i.entities.slice(0, 4).join(', ')}{i.entities.length > 4 ? ' +' + (i.entities.length - 4) : ''}</td>
+                  <td class="ents">{i.entities.slice(0, 4).map((e, n) => <>{n > 0 && ', '}<a href={'#/services/' + encodeURIComponent(serviceOf(e))}>{e}</a></>)}{i.entities.length > 4 ? ' +' + (i.entities.length - 4) : ''}</td>
                   <td><span class={'state ' + i.status}>{i.status}</span>
                     {i.acknowledged_by && <span class="tag good" title={'acknowledged by ' + i.acknowledged_by}>ack</span>}
                     {i.labels && i.labels.assignee && <span class="tag">{i.labels.assignee}</span>}</td>
