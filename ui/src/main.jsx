@@ -68,7 +68,7 @@ function TokenForm({ onSet, me, err }) {
   const needs = (err && err.status === 401) || (me && me.auth && !me.read);
   if (!open && !needs) {
     return (
-      <button class="ghost" onClick={() => setOpen(true)} title="Give an API token (kept for this tab only)">
+      <button class="ghost token-button" onClick={() => setOpen(true)} title="Give an API token (kept for this tab only)">
         {me ? (me.auth ? me.name + ' (' + (me.role || 'no role') + ')' : 'no auth (loopback)') : 'token'}
       </button>
     );
