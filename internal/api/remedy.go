@@ -132,10 +132,12 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 // every incident, newest recorded first, each with who or what started it
 // (trigger: "policy", "operator:alice") and its status and output; since
 // and until bound when a record started (one never started, such as a
-// plan waiting for approval, is then left out).
+// plan waiting for approval, is then left out). Runs happen in the real
+// world: their times, and a time ago (since=1h), are by the wall clock, not
+// the engine's (which runs on the data's time in a replay or the demo).
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	p := parseParams(r, "since", "until", "limit")
-	q := knowledge.ExecutionQuery{Since: p.time("since", s.clock()), Until: p.time("until", s.clock()), Limit: p.limit()}
+	q := knowledge.ExecutionQuery{Since: p.time("since", s.now()), Until: p.time("until", s.now()), Limit: p.limit()}
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
 		p.add(badRequest("bad_time", "until (%s) must be after since (%s)", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano)))
 	}

@@ -105,7 +105,8 @@ func TestListExecutions(t *testing.T) {
 func TestAuditLog(t *testing.T) {
 	r := newRig(t)
 	var asked []knowledge.ExecutionQuery
-	r.s.clock = func() time.Time { return t0.Add(time.Hour) }
+	r.s.now = func() time.Time { return t0.Add(time.Hour) }
+	r.s.clock = func() time.Time { return t0.Add(48 * time.Hour) } // the data's time, which runs are not stamped by
 	r.s.audit = func(_ context.Context, q knowledge.ExecutionQuery) ([]signal.Execution, error) {
 		asked = append(asked, q)
 		return []signal.Execution{{ID: 2, IncidentID: 7, Runbook: "restart", Step: "rollout", Trigger: "operator:alice", Status: "succeeded", Started: t0}}, nil
@@ -116,7 +117,7 @@ func TestAuditLog(t *testing.T) {
 	if w.Code != 200 || len(got.Executions) != 1 || got.Executions[0].Trigger != "operator:alice" {
 		t.Errorf("%d %+v", w.Code, got)
 	}
-	// since=1h is an hour before the engine's clock.
+	// since=1h is an hour before the wall clock.
 	if len(asked) != 1 || !asked[0].Since.Equal(t0) || asked[0].Limit != 50 || !asked[0].Until.IsZero() {
 		t.Errorf("asked the store %+v", asked)
 	}
