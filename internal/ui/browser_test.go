@@ -378,6 +378,9 @@ func waitFor(expr string) chromedp.Action[chromedp.Void] {
 // lifecycle, the runbook, feedback, the map, a service's page, silences,
 // the audit log, the keyboard and the dark theme.
 func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test runs the demo for about two minutes; not with -short")
+	}
 	ctx := browser(t)
 	d := startLiveDemo(t)
 	dir := screenshotDir(t)
