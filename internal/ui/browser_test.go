@@ -475,7 +475,11 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "filtering the list", chromedp.Navigate(d.url+"/#/?service=catalog"),
 		chromedp.WaitVisible(`tr.incident[data-id="1"]`),
 		chromedp.SendKeys(`input[type=search]`, "no such incident"),
-		waitFor(`document.querySelectorAll('tr.incident').length === 0 && document.body.innerText.includes("match these filters")`))
+		waitFor(`document.querySelectorAll('tr.incident').length === 0 && document.body.innerText.includes("match these filters")`),
+		// The filters are in the address: a reload shows the same list.
+		waitFor(`location.hash === "#/?service=catalog&q=no+such+incident"`),
+		chromedp.Navigate("about:blank"), chromedp.Navigate(d.url+"/#/?service=catalog&q=no+such+incident"),
+		waitFor(`(document.querySelector('input[type=search]') || {}).value === "no such incident" && document.body.innerText.includes("match these filters")`))
 
 	// The service map renders the topology, coloured by the open incident
 	// and the findings, and leads to each service's page.

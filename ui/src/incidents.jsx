@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { usePoll } from './poll.js';
 import { useIncidentStream } from './live.js';
@@ -23,7 +23,19 @@ export function Incidents({ query, me }) {
   const [status, setStatus] = useState(query.get('status') || '');
   const [service, setService] = useState(query.get('service') || '');
   const [text, setText] = useState(query.get('q') || '');
-  const [range, setRange] = useState('');
+  const [range, setRange] = useState(RANGES[query.get('range')] ? query.get('range') : '');
+  // The filters are kept in the address, so that a link or a reload shows
+  // the same list; replaceState leaves the history and the route alone.
+  useEffect(() => {
+    const q = new URLSearchParams();
+    if (status) q.set('status', status);
+    if (service) q.set('service', service);
+    if (range) q.set('range', range);
+    if (text) q.set('q', text);
+    const qs = q.toString();
+    const want = '#/' + (qs ? '?' + qs : '');
+    if (location.hash !== want && !(want === '#/' && location.hash === '')) history.replaceState(null, '', want);
+  }, [status, service, range, text]);
   // The list is loaded once and kept current by the event stream; while
   // the stream is not open it is polled every 2 s instead.
   let streamOpen = { current: false };
