@@ -97,7 +97,8 @@ function App() {
   else if (page === 'explore') body = <Explore query={r.query} />;
   else if (page === 'silences') body = <Silences query={r.query} me={me} />;
   else if (page === 'audit') body = <Audit />;
-  else body = <Incidents query={r.query} me={me} />;
+  // A link to other filters (#/?service=cart) starts the list afresh.
+  else body = <Incidents key={r.query.toString()} query={r.query} me={me} />;
   const nav = (href, name, active, key) => (
     <a href={href} aria-current={active ? 'page' : undefined} aria-keyshortcuts={'g ' + key} title={name + ' (g then ' + key + ')'}>{name}</a>
   );
