@@ -397,7 +397,9 @@ func TestBrowser(t *testing.T) {
 		// The list listens to the event stream, and polls only while it
 		// cannot: the incident below reaches it through the stream.
 		chromedp.WaitVisible(`[data-live="sse"]`))
-	if took := time.Since(d.ready); took >= demoWait {
+	took := time.Since(d.ready)
+	t.Logf("the page was ready %v after the demo's API (the fault comes %v after its backfill)", took.Round(time.Millisecond), demoWait)
+	if took >= demoWait {
 		t.Fatalf("the page took %v to be ready, more than the demo waits before the fault (%v): the incident could not be seen arriving", took, demoWait)
 	}
 	step(t, ctx, "the incident appearing live",
