@@ -63,6 +63,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	after := fs.Duration("after", 0, "how long to run after the fault (default 40s live, 2m with --json; 6m for a leak)")
 	speed := fs.Float64("speed", 1, "live pace: simulated seconds per real second")
 	dataDir := fs.String("data-dir", "", "keep the knowledge store here (default: a temporary directory)")
+	wait := fs.Duration("wait", 0, "live: how long to wait after the backfill before the fault, the shop healthy (time to open the web UI of --stay)")
+	runbooks := fs.String("runbooks", "", "a directory of runbooks (YAML) to load beside the built-in ones, to try yours on the demo")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,11 +74,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *speed <= 0 {
 		return fmt.Errorf("%w: --speed must be positive", errUsage)
 	}
+	if *wait < 0 || *wait > 0 && *asJSON {
+		return fmt.Errorf("%w: --wait is a positive duration of the live demo (not with --json)", errUsage)
+	}
 	logger, err := newLogger(stderr, "error")
 	if err != nil {
 		return err
 	}
 	o := simrun.Options{Seed: *seed, Fault: *fault, Target: *target, After: *after, DataDir: *dataDir, Logger: logger}
+	if *runbooks != "" {
+		if st, err := os.Stat(*runbooks); err != nil || !st.IsDir() {
+			return fmt.Errorf("%w: --runbooks %s is not a directory", errUsage, *runbooks)
+		}
+		cfg := engine.Default()
+		cfg.Bus.Sync = true // as simrun runs its engine
+		cfg.RunbookDir = *runbooks
+		o.Engine = &cfg
+	}
 	if o.After == 0 && !*asJSON {
 		o.After = 40 * time.Second
 		if *fault == string(sim.FaultLeak) {
@@ -116,7 +130,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return json.NewEncoder(stdout).Encode(toDemoResult(res))
 	}
-	return liveDemo(ctx, o, *speed, stdout)
+	return liveDemo(ctx, o, *speed, *wait, stdout)
 }
 
 // flagSet reports whether the flag was given on the command line.
@@ -170,7 +184,9 @@ func toDemoResult(res simrun.Result) demoResult {
 func round(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
 
 // liveDemo runs the demo in real time and prints a timeline.
-func liveDemo(ctx context.Context, o simrun.Options, speed float64, w io.Writer) error {
+// wait is how long to hold the healthy shop after the backfill, before the
+// fault.
+func liveDemo(ctx context.Context, o simrun.Options, speed float64, wait time.Duration, w io.Writer) error {
 	var mu sync.Mutex
 	injected := false
 	var injectedAt time.Time
@@ -270,6 +286,15 @@ func liveDemo(ctx context.Context, o simrun.Options, speed float64, w io.Writer)
 	began := time.Now()
 	o.OnBackfilled = func() {
 		fmt.Fprintf(w, "  backfilled in %.1fs; now in real time\n", time.Since(began).Seconds())
+		if wait > 0 {
+			fmt.Fprintf(w, "  waiting %v before the fault\n", wait)
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select { // a cancelled run stops at the next step
+			case <-t.C:
+			case <-ctx.Done():
+			}
+		}
 	}
 	res, err := simrun.Run(ctx, o)
 	if err != nil {

@@ -70,6 +70,9 @@ func TestCommandLineMistakesAreUsageErrors(t *testing.T) {
 	f("frobnicate")
 	f("demo", "--fault", "meteor")
 	f("demo", "--speed", "0")
+	f("demo", "--wait", "-1s")
+	f("demo", "--json", "--wait", "10s")
+	f("demo", "--runbooks", "/nonexistent/runbooks")
 	f("run", "--log-level", "loud")
 	f("event")
 	f("event", "deploy")                       // no --service

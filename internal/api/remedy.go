@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/seerops/seer/internal/auth"
 	"github.com/seerops/seer/internal/knowledge"
@@ -121,6 +122,34 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.store.Executions(r.Context(), id)
 	if err != nil {
 		return fmt.Errorf("listing the runs of incident %d: %w", id, err)
+	}
+	return reply(w, http.StatusOK, struct {
+		Executions []signal.Execution `json:"executions"`
+	}{nonNil(list)})
+}
+
+// auditLog serves GET /api/v1/audit: the runbook execution records of
+// every incident, newest recorded first, each with who or what started it
+// (trigger: "policy", "operator:alice") and its status and output; since
+// and until bound when a record started (one never started, such as a
+// plan waiting for approval, is then left out). Runs happen in the real
+// world: their times, and a time ago (since=1h), are by the wall clock, not
+// the engine's (which runs on the data's time in a replay or the demo).
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	p := parseParams(r, "since", "until", "limit")
+	q := knowledge.ExecutionQuery{Since: p.time("since", s.now()), Until: p.time("until", s.now()), Limit: p.limit()}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		p.add(badRequest("bad_time", "until (%s) must be after since (%s)", q.Until.Format(time.RFC3339Nano), q.Since.Format(time.RFC3339Nano)))
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	if s.audit == nil {
+		return errUnconfigured
+	}
+	list, err := s.audit(r.Context(), q)
+	if err != nil {
+		return fmt.Errorf("reading the audit log: %w", err)
 	}
 	return reply(w, http.StatusOK, struct {
 		Executions []signal.Execution `json:"executions"`

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/remedy"
@@ -98,5 +99,35 @@ func TestListExecutions(t *testing.T) {
 		if w := r.do("GET", "/api/v1/executions"+q, "", ""); w.Code != 400 {
 			t.Errorf("%s: %d %s, want 400", q, w.Code, w.Body)
 		}
+	}
+}
+
+func TestAuditLog(t *testing.T) {
+	r := newRig(t)
+	var asked []knowledge.ExecutionQuery
+	r.s.now = func() time.Time { return t0.Add(time.Hour) }
+	r.s.clock = func() time.Time { return t0.Add(48 * time.Hour) } // the data's time, which runs are not stamped by
+	r.s.audit = func(_ context.Context, q knowledge.ExecutionQuery) ([]signal.Execution, error) {
+		asked = append(asked, q)
+		return []signal.Execution{{ID: 2, IncidentID: 7, Runbook: "restart", Step: "rollout", Trigger: "operator:alice", Status: "succeeded", Started: t0}}, nil
+	}
+	w := r.do("GET", "/api/v1/audit?since=1h&limit=50", "", "")
+	var got struct{ Executions []signal.Execution }
+	decode(t, w, &got)
+	if w.Code != 200 || len(got.Executions) != 1 || got.Executions[0].Trigger != "operator:alice" {
+		t.Errorf("%d %+v", w.Code, got)
+	}
+	// since=1h is an hour before the wall clock.
+	if len(asked) != 1 || !asked[0].Since.Equal(t0) || asked[0].Limit != 50 || !asked[0].Until.IsZero() {
+		t.Errorf("asked the store %+v", asked)
+	}
+	for _, q := range []string{"?incident=7", "?since=x", "?limit=-1", "?since=1h&until=2h"} {
+		if w := r.do("GET", "/api/v1/audit"+q, "", ""); w.Code != 400 {
+			t.Errorf("%s: %d %s, want 400", q, w.Code, w.Body)
+		}
+	}
+	r.s.audit = nil
+	if w := r.do("GET", "/api/v1/audit", "", ""); w.Code != 503 {
+		t.Errorf("without an audit log: %d %s, want 503", w.Code, w.Body)
 	}
 }

@@ -94,6 +94,9 @@ type Deps struct {
 	// Traces reads a kept example trace for the trace evidence (GET
 	// /api/v1/observations/{id}/trace); nil: none are kept.
 	Traces TraceExemplar
+	// Audit reads the runbook audit log across incidents (GET
+	// /api/v1/audit); nil leaves that route a 503.
+	Audit func(ctx context.Context, q knowledge.ExecutionQuery) ([]signal.Execution, error)
 	// Incidents streams incident changes to GET /api/v1/stream; nil leaves
 	// that route a 503 (clients poll instead).
 	Incidents *Stream
@@ -119,6 +122,7 @@ type Server struct {
 	lifecycle    Lifecycle
 	silences     *silence.Set
 	incidents    *Stream
+	audit        func(ctx context.Context, q knowledge.ExecutionQuery) ([]signal.Execution, error)
 	logs         LogHistory
 	traces       TraceExemplar
 	m            *metrics
@@ -148,6 +152,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 		lifecycle:    d.Lifecycle,
 		silences:     d.Silences,
 		incidents:    d.Incidents,
+		audit:        d.Audit,
 		logs:         d.Logs,
 		traces:       d.Traces,
 	}
@@ -192,6 +197,7 @@ func New(d Deps, logger *slog.Logger) *Server {
 	s.handle("POST /api/v1/silences", auth.Operate, s.addSilence)
 	s.handle("DELETE /api/v1/silences/{id}", auth.Operate, s.expireSilence)
 	s.handle("GET /api/v1/executions", auth.Read, s.listExecutions)
+	s.handle("GET /api/v1/audit", auth.Read, s.auditLog)
 	s.handle("POST /api/v1/investigations", auth.Read, s.investigate)
 	s.handle("POST /api/v1/incidents/{id}/feedback", auth.Operate, d.Feedback.Post)
 	s.handle("GET /api/v1/incidents/{id}/explain", auth.Read, d.Feedback.Explain)

@@ -222,6 +222,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, hooks Hooks) (*En
 		UI:        ui.Handler(),
 		Clock:     func() time.Time { return e.clock.now(time.Now()) },
 		Lifecycle: e.Act,
+		Audit:     store.AuditLog,
 		Silences:  e.silences,
 		Incidents: e.stream,
 		Logs:      e.logHistory,

@@ -34,6 +34,17 @@ type EventQuery struct {
 	Limit        int
 }
 
+// ExecutionQuery selects runbook execution records across incidents,
+// newest first. Zero fields do not filter.
+type ExecutionQuery struct {
+	// Since and Until bound the record's Started: Since <= Started < Until.
+	// A record never started (planned, waiting for approval) has no time
+	// and is left out when either is given.
+	Since, Until time.Time
+	// Limit caps the result; 0 means the store's default (1000).
+	Limit int
+}
+
 // IncidentQuery selects incidents, newest first. Zero fields do not filter.
 type IncidentQuery struct {
 	Status signal.IncidentStatus
@@ -65,6 +76,9 @@ type Store interface {
 	// AddExecution inserts (ID 0) or updates an execution record.
 	AddExecution(ctx context.Context, e *signal.Execution) error
 	Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error)
+	// AuditLog returns the execution records of every incident, newest
+	// recorded first: the runbook audit log.
+	AuditLog(ctx context.Context, q ExecutionQuery) ([]signal.Execution, error)
 
 	Close() error
 }

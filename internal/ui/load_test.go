@@ -70,7 +70,7 @@ func (s *bigStore) Events(context.Context, knowledge.EventQuery) ([]signal.Event
 }
 
 // TestBrowserLoad checks that the pages stay quick with 100 incidents and an
-// incident of 10 000 observations: each renders within seconds, and the
+// incident of 10 000 observations (and a service's page among them): each renders within seconds, and the
 // page answers at once afterwards (no long task left running).
 func TestBrowserLoad(t *testing.T) {
 	ctx := browser(t)
@@ -97,4 +97,7 @@ func TestBrowserLoad(t *testing.T) {
 	f("an incident of 10 000 observations", srv.URL+"/#/incidents/1",
 		`!!document.querySelector("li.cause.top") && document.querySelectorAll("ol.timeline li").length === 300`)
 	f("explore", srv.URL+"/#/explore", `!!document.querySelector('table[aria-label="observations"]')`)
+	// A service in 3 of the 100 incidents, among 1 000 findings.
+	f("a service", srv.URL+"/#/services/svc-1",
+		`document.querySelectorAll("article.service-page tr.incident").length === 3 && document.querySelectorAll("article.service-page tr.finding").length === 100`)
 }

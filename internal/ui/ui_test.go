@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,6 +25,8 @@ func get(t *testing.T, url string) (*http.Response, string) {
 	}
 	return res, string(b)
 }
+
+var absURL = regexp.MustCompile(`https?://[^\s"'` + "`" + `)]+`)
 
 // TestOffline checks that the page loads nothing from elsewhere: its
 // scripts and stylesheets are under /assets/ of the same origin, and no
@@ -61,5 +64,24 @@ func TestOffline(t *testing.T) {
 	}
 	if assets < 2 {
 		t.Errorf("the page loads %d assets, want its script and stylesheet", assets)
+	}
+	// The files the script loads later (uPlot with the first plot) are
+	// served the same way and ask for nothing outside either.
+	files, err := os.ReadDir("dist/assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		res, body := get(t, srv.URL+"/assets/"+f.Name())
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET /assets/%s = %d", f.Name(), res.StatusCode)
+		}
+		// No absolute address but XML namespaces (SVG's), which are names,
+		// not loaded.
+		for _, u := range absURL.FindAllString(body, -1) {
+			if !strings.HasPrefix(u, "http://www.w3.org/") {
+				t.Errorf("/assets/%s refers to %s", f.Name(), u)
+			}
+		}
 	}
 }

@@ -6,7 +6,6 @@ import { clock, num } from './fmt.js';
 const KINDS = ['metric.anomaly', 'metric.forecast', 'log.new_template', 'log.rare', 'log.burst', 'log.silence',
   'log.error_burst', 'trace.latency', 'trace.errors', 'trace.unreachable', 'trace.structure', 'trace.timeout', 'change', 'alarm'];
 const RANGES = { '': 'any time', 900: 'last 15 min', 3600: 'last hour', 21600: 'last 6 h', 86400: 'last day', 604800: 'last week' };
-const AUDIT_INCIDENTS = 30;
 
 export function Explore({ query }) {
   const [entity, setEntity] = useState(query.get('entity') || '');
@@ -25,11 +24,6 @@ export function Explore({ query }) {
     return api('/api/v1/observations?' + p);
   }, [applied, kind, range], 5000);
   const [evs] = usePoll(() => api('/api/v1/events?' + q()), [applied, range], 5000);
-  const [audit] = usePoll(async () => {
-    const l = await api('/api/v1/incidents?limit=' + AUDIT_INCIDENTS);
-    const runs = await Promise.all(l.incidents.map((i) => api('/api/v1/executions?incident=' + i.id).then((r) => r.executions)));
-    return runs.flat().sort((a, b) => new Date(b.started) - new Date(a.started));
-  }, [], 10000);
   return (
     <section>
       <h1>Explore{applied && <>: {applied}</>}</h1>
@@ -63,18 +57,7 @@ export function Explore({ query }) {
           <tbody>{evs.events.map((e) => <tr><td>{clock(e.time)}</td><td>{e.entity}</td><td>{e.kind}</td><td>{e.text}</td><td>{e.source}</td></tr>)}</tbody>
         </table></div>
       )}
-      <h2>Runbook audit log</h2>
-      <p class="muted small">The runs of the {AUDIT_INCIDENTS} most recent incidents, newest first.</p>
-      {audit && audit.length === 0 && <p class="muted">No runbook has run or been planned.</p>}
-      {audit && audit.length > 0 && (
-        <div class="scroll"><table class="list" aria-label="runbook audit log">
-          <thead><tr><th>started</th><th>incident</th><th>runbook</th><th>step</th><th>target</th><th>mode</th><th>status</th><th>by</th></tr></thead>
-          <tbody>{audit.map((e) => (
-            <tr><td>{clock(e.started)}</td><td><a href={'#/incidents/' + e.incident_id}>{e.incident_id}</a></td><td>{e.runbook}</td>
-              <td>{e.step}</td><td>{e.target}</td><td>{e.mode}</td><td><span class={'state ' + e.status}>{e.status}</span></td><td>{e.trigger}</td></tr>))}
-          </tbody>
-        </table></div>
-      )}
+      <p class="small">What was done about them, and by whom: <a href="#/audit">the audit log</a>.</p>
     </section>
   );
 }

@@ -53,3 +53,52 @@ export function severity(inc) {
   if (s >= 0.3) return 'warning';
   return 'info';
 }
+
+// serviceOf is the service an entity belongs to: "cart/cart-1" is cart's
+// instance; hosts ("host:db1") and services are their own.
+export function serviceOf(entity) {
+  const e = entity || '';
+  if (e.startsWith('host:')) return e;
+  const i = e.indexOf('/');
+  return i > 0 ? e.slice(0, i) : e;
+}
+
+// FINDINGS_WINDOW is how far back the map and the service pages count a
+// service's findings (by the engine's clock), in seconds.
+export const FINDINGS_WINDOW = 900;
+
+// health grades each service by the open incidents and the recent
+// findings: 'bad' when it is the likely cause of an open incident, 'warn'
+// when it is in one, 'finding' when it has findings of the last
+// FINDINGS_WINDOW outside any incident, else 'ok'. It also returns, per
+// service, the open incident to link to and the count of recent findings.
+export function health(incidents, observations) {
+  const state = new Map();
+  const incOf = new Map();
+  const findings = new Map();
+  for (const o of observations || []) {
+    const s = serviceOf(o.entity);
+    findings.set(s, (findings.get(s) || 0) + 1);
+    if (!state.has(s)) state.set(s, 'finding');
+  }
+  for (const i of incidents || []) {
+    for (const e of i.entities) {
+      const s = serviceOf(e);
+      if (state.get(s) !== 'bad') state.set(s, 'warn');
+      if (!incOf.has(s)) incOf.set(s, i.id);
+    }
+    if (i.causes[0]) {
+      const s = serviceOf(i.causes[0].entity);
+      state.set(s, 'bad');
+      incOf.set(s, i.id);
+    }
+  }
+  return { state, incOf, findings };
+}
+
+export const HEALTH_WORDS = {
+  ok: 'healthy: no open incident, no recent finding',
+  finding: 'recent findings, in no incident',
+  warn: 'in an open incident',
+  bad: 'likely cause of an open incident',
+};

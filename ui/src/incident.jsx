@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { usePoll } from './poll.js';
-import { age, clock, num, severity } from './fmt.js';
+import { age, clock, num, serviceOf, severity } from './fmt.js';
 import { EvidencePlot } from './plot.jsx';
 import { Lifecycle } from './lifecycle.jsx';
 import { LogEvidence } from './logs.jsx';
@@ -57,7 +57,7 @@ function Causes({ inc, me, reload }) {
         {inc.causes.map((c, i) => (
           <li class={'cause' + (i === 0 ? ' top' : '')} data-entity={c.entity}>
             <div class="row">
-              <b class="entity">{c.entity}</b>
+              <b class="entity"><a href={'#/services/' + encodeURIComponent(serviceOf(c.entity))}>{c.entity}</a></b>
               {c.kind && <span class="tag">{c.kind}</span>}
               <meter min="0" max="1" value={c.score} title={'score ' + num(c.score)} />
               <span class="small">{num(c.score)}</span>

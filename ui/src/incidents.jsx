@@ -1,9 +1,9 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { usePoll } from './poll.js';
 import { useIncidentStream } from './live.js';
 import { Lifecycle } from './lifecycle.jsx';
-import { age, serverNow, severity } from './fmt.js';
+import { age, serverNow, serviceOf, severity } from './fmt.js';
 
 // merge puts the incident in as it is now: in place of the one with its ID,
 // or first when it is new; one the state filter no longer shows goes.
@@ -23,7 +23,19 @@ export function Incidents({ query, me }) {
   const [status, setStatus] = useState(query.get('status') || '');
   const [service, setService] = useState(query.get('service') || '');
   const [text, setText] = useState(query.get('q') || '');
-  const [range, setRange] = useState('');
+  const [range, setRange] = useState(RANGES[query.get('range')] ? query.get('range') : '');
+  // The filters are kept in the address, so that a link or a reload shows
+  // the same list; replaceState leaves the history and the route alone.
+  useEffect(() => {
+    const q = new URLSearchParams();
+    if (status) q.set('status', status);
+    if (service) q.set('service', service);
+    if (range) q.set('range', range);
+    if (text) q.set('q', text);
+    const qs = q.toString();
+    const want = '#/' + (qs ? '?' + qs : '');
+    if (location.hash !== want && !(want === '#/' && location.hash === '')) history.replaceState(null, '', want);
+  }, [status, service, range, text]);
   // The list is loaded once and kept current by the event stream; while
   // the stream is not open it is polled every 2 s instead.
   let streamOpen = { current: false };
@@ -72,11 +84,11 @@ export function Incidents({ query, me }) {
               const top = i.causes[0];
               return (
                 <tr class="incident" data-id={i.id} key={i.id}>
-                  <td><a href={'#/incidents/' + i.id}>{i.id}</a></td>
+                  <td><a class="row-link" href={'#/incidents/' + i.id}>{i.id}</a></td>
                   <td><span class={'sev ' + sev}>{sev}</span></td>
                   <td><a href={'#/incidents/' + i.id}>{i.title}</a></td>
                   <td class="cause">{top ? top.entity + (top.kind ? ' · ' + top.kind : '') : <span class="muted">ranking…</span>}</td>
-                  <td class="ents">{i.entities.slice(0, 4).join(', ')}{i.entities.length > 4 ? ' +' + (i.entities.length - 4) : ''}</td>
+                  <td class="ents">{i.entities.slice(0, 4).map((e, n) => <>{n > 0 && ', '}<a href={'#/services/' + encodeURIComponent(serviceOf(e))}>{e}</a></>)}{i.entities.length > 4 ? ' +' + (i.entities.length - 4) : ''}</td>
                   <td><span class={'state ' + i.status}>{i.status}</span>
                     {i.acknowledged_by && <span class="tag good" title={'acknowledged by ' + i.acknowledged_by}>ack</span>}
                     {i.labels && i.labels.assignee && <span class="tag">{i.labels.assignee}</span>}</td>

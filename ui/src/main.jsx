@@ -5,10 +5,15 @@ import { Incidents } from './incidents.jsx';
 import { IncidentPage } from './incident.jsx';
 import { ServiceMap } from './map.jsx';
 import { Explore } from './explore.jsx';
+import { ServicePage } from './service.jsx';
+import { Silences } from './silences.jsx';
+import { Audit } from './audit.jsx';
+import { Help, focusMain, useShortcuts } from './keys.jsx';
 import { setSkew } from './fmt.js';
 import './style.css';
 
-// route reads the hash: #/, #/incidents/7, #/map, #/explore?entity=cart.
+// route reads the hash: #/, #/incidents/7, #/map, #/services/cart,
+// #/explore?entity=cart, #/silences, #/audit.
 function route() {
   const h = location.hash.replace(/^#/, '') || '/';
   const [path, query] = h.split('?');
@@ -63,7 +68,7 @@ function TokenForm({ onSet, me, err }) {
   const needs = (err && err.status === 401) || (me && me.auth && !me.read);
   if (!open && !needs) {
     return (
-      <button class="ghost" onClick={() => setOpen(true)} title="Give an API token (kept for this tab only)">
+      <button class="ghost token-button" onClick={() => setOpen(true)} title="Give an API token (kept for this tab only)">
         {me ? (me.auth ? me.name + ' (' + (me.role || 'no role') + ')' : 'no auth (loopback)') : 'token'}
       </button>
     );
@@ -83,30 +88,40 @@ function App() {
   const r = useRoute();
   const [tok, setTok] = useState(token());
   const [me, meErr] = useMe(tok);
+  const [help, setHelp] = useShortcuts();
   const page = r.parts[0] || 'incidents';
   let body;
   if (page === 'incidents' && r.parts[1]) body = <IncidentPage id={r.parts[1]} me={me} />;
   else if (page === 'map') body = <ServiceMap />;
+  else if (page === 'services' && r.parts[1]) body = <ServicePage name={decodeURIComponent(r.parts.slice(1).join('/'))} me={me} />;
   else if (page === 'explore') body = <Explore query={r.query} />;
-  else body = <Incidents query={r.query} me={me} />;
-  const nav = (href, name, active) => (
-    <a href={href} aria-current={active ? 'page' : undefined}>{name}</a>
+  else if (page === 'silences') body = <Silences query={r.query} me={me} />;
+  else if (page === 'audit') body = <Audit />;
+  // A link to other filters (#/?service=cart) starts the list afresh.
+  else body = <Incidents key={r.query.toString()} query={r.query} me={me} />;
+  const nav = (href, name, active, key) => (
+    <a href={href} aria-current={active ? 'page' : undefined} aria-keyshortcuts={'g ' + key} title={name + ' (g then ' + key + ')'}>{name}</a>
   );
   return (
     <>
-      <a class="skip" href="#main">skip to content</a>
+      {/* The routes live in the hash: the skip link moves the focus, not the hash. */}
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); focusMain(); }}>skip to content</a>
       <header>
         <a class="brand" href="#/">seer</a>
         <nav aria-label="pages">
-          {nav('#/', 'Incidents', page === 'incidents')}
-          {nav('#/map', 'Service map', page === 'map')}
-          {nav('#/explore', 'Explore', page === 'explore')}
+          {nav('#/', 'Incidents', page === 'incidents', 'i')}
+          {nav('#/map', 'Service map', page === 'map' || page === 'services', 'm')}
+          {nav('#/explore', 'Explore', page === 'explore', 'e')}
+          {nav('#/silences', 'Silences', page === 'silences', 's')}
+          {nav('#/audit', 'Audit', page === 'audit', 'a')}
         </nav>
         <span class="grow" />
+        <button class="ghost keys-button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" aria-keyshortcuts="?">keys</button>
         <TokenForm onSet={setTok} me={me} err={meErr} />
         <Theme />
       </header>
       <main id="main" tabindex="-1">{body}</main>
+      {help && <Help onClose={() => setHelp(false)} />}
     </>
   );
 }

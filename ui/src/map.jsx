@@ -1,6 +1,6 @@
 import { api } from './api.js';
 import { usePoll } from './poll.js';
-import { ns, num } from './fmt.js';
+import { FINDINGS_WINDOW, HEALTH_WORDS, health, ns, num } from './fmt.js';
 
 const NW = 130, NH = 34, GX = 250, GY = 64, PAD = 24;
 
@@ -54,24 +54,20 @@ export function layout(services, edges) {
 export function ServiceMap() {
   const [topo, err] = usePoll(() => api('/api/v1/services'), [], 5000);
   const [incs] = usePoll(() => api('/api/v1/incidents?status=open&limit=500'), [], 5000);
+  const [obs] = usePoll(() => api('/api/v1/observations?since=' + FINDINGS_WINDOW + 's&limit=2000'), [], 10000);
   if (err) return <section><h1>Service map</h1><p class="error" role="alert">{err.message}</p></section>;
   if (!topo) return <section><h1>Service map</h1><p class="muted">loading…</p></section>;
-  // health: a service is the cause of an open incident (bad), in one (warn),
-  // or in none (ok).
-  const health = new Map();
-  const incOf = new Map();
-  for (const i of (incs && incs.incidents) || []) {
-    for (const e of i.entities) { if (!health.has(e)) health.set(e, 'warn'); if (!incOf.has(e)) incOf.set(e, i.id); }
-    if (i.causes[0]) { health.set(i.causes[0].entity, 'bad'); incOf.set(i.causes[0].entity, i.id); }
-  }
+  const { state, incOf, findings } = health(incs && incs.incidents, obs && obs.observations);
   const { pos, width, height } = layout(topo.services, topo.edges);
   if (pos.size === 0) return <section><h1>Service map</h1><p class="muted">No services seen yet: traces or declared dependencies build the map.</p></section>;
   return (
     <section>
       <h1>Service map</h1>
-      <p class="muted small">
-        <span class="dot ok" /> no open incident <span class="dot warn" /> in an open incident <span class="dot bad" /> likely cause of an open incident.
-        Edges are thicker with more calls; point at one for its rate, error ratio and latency (red: over 5 % errors). Select a service for its incident or its findings.
+      <p class="muted small legend">
+        <span class="dot ok" /> healthy <span class="dot finding" /> findings in the last {FINDINGS_WINDOW / 60} min, in no incident{' '}
+        <span class="dot warn" /> in an open incident <span class="dot bad" /> likely cause of an open incident.
+        Edges are thicker with more calls; point at one for its rate, error ratio and latency (red: over 5 % errors).
+        Select a service for its page: its incidents, findings, series, changes and dependencies.
       </p>
       <div class="map-wrap">
         <svg class="map" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="group" aria-label="service map">
@@ -87,7 +83,7 @@ export function ServiceMap() {
             const mx = (x1 + x2) / 2;
             const errs = e.error_ratio > 0.05;
             return (
-              <g class={'edge' + (errs ? ' errs' : '')}>
+              <g class={'edge' + (errs ? ' errs' : '')} data-edge={e.caller + '>' + e.callee}>
                 <title>{`${e.caller} → ${e.callee}: ${num(e.rate_per_s)}/s, errors ${num(100 * e.error_ratio)}%, p50 ${ns(e.latency_p50_ns)}, p99 ${ns(e.latency_p99_ns)}`}</title>
                 <path d={`M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`} marker-end="url(#arrow)"
                   style={{ strokeWidth: Math.min(4, 1 + Math.log10(1 + e.rate_per_s * 10)) }} />
@@ -96,12 +92,21 @@ export function ServiceMap() {
             );
           })}
           {[...pos.entries()].map(([n, p]) => {
-            const h = health.get(n) || 'ok';
-            const href = incOf.has(n) ? '#/incidents/' + incOf.get(n) : '#/explore?entity=' + encodeURIComponent(n);
+            const h = state.get(n) || 'ok';
+            const f = findings.get(n) || 0;
+            const what = HEALTH_WORDS[h] + (f ? ', ' + f + (f === 1 ? ' finding' : ' findings') + ' recently' : '') +
+              (incOf.has(n) ? ', incident ' + incOf.get(n) : '');
             return (
-              <a href={href} class={'node ' + h} data-service={n} aria-label={n + ' (' + h + ')'}>
+              <a href={'#/services/' + encodeURIComponent(n)} class={'node ' + h} data-service={n} data-findings={f} aria-label={n + ': ' + what}>
+                <title>{n + ': ' + what}</title>
                 <rect x={p.x} y={p.y} width={NW} height={NH} rx="6" />
                 <text x={p.x + NW / 2} y={p.y + NH / 2 + 4} text-anchor="middle">{n.length > 17 ? n.slice(0, 16) + '…' : n}</text>
+                {f > 0 && (
+                  <g class="badge">
+                    <circle cx={p.x + NW} cy={p.y} r="9" />
+                    <text x={p.x + NW} y={p.y + 4} text-anchor="middle">{f > 99 ? '99+' : f}</text>
+                  </g>
+                )}
               </a>
             );
           })}

@@ -1,8 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api } from './api.js';
 import { num } from './fmt.js';
+
+// uPlot is loaded with the first plot, not with the page: the list, the
+// first page an on-call engineer sees, paints without it.
+let uplot = null;
+function loadUPlot() {
+  uplot ||= import('uplot').then((m) => m.default);
+  return uplot;
+}
 
 function css(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
@@ -23,11 +30,13 @@ export function EvidencePlot({ obs }) {
     mq.addEventListener('change', redraw);
     return () => { removeEventListener('seer-theme', redraw); mq.removeEventListener('change', redraw); };
   }, []);
+  const [UPlot, setUPlot] = useState(null);
   useEffect(() => {
     api('/api/v1/observations/' + obs.id + '/series').then(setData, setErr);
+    loadUPlot().then((u) => setUPlot(() => u), setErr);
   }, [obs.id]);
   useEffect(() => {
-    if (!data || !box.current || data.series.length === 0) return undefined;
+    if (!data || !UPlot || !box.current || data.series.length === 0) return undefined;
     const s = data.series[0];
     const xs = s.points.map((p) => p[0]);
     const ys = s.points.map((p) => p[1]);
@@ -70,9 +79,9 @@ export function EvidencePlot({ obs }) {
         }],
       },
     };
-    const u = new uPlot(opts, [xs, ys, lo, hi, ex], box.current);
+    const u = new UPlot(opts, [xs, ys, lo, hi, ex], box.current);
     return () => u.destroy();
-  }, [data, tick]);
+  }, [data, UPlot, tick]);
   if (err) return <p class="muted small">No plot: {err.message}</p>;
   if (!data) return <p class="muted small">loading the series…</p>;
   if (data.series.length === 0) {

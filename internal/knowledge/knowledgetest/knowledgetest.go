@@ -537,6 +537,31 @@ func testExecutions(t *testing.T, ctx context.Context, s knowledge.Store) {
 	f(1, []signal.Execution{ex[0], ex[2]})
 	f(2, ex[1:2])
 	f(99, nil)
+
+	// The audit log: every incident's records, newest recorded first; a
+	// time range leaves out the record never started.
+	log := func(q knowledge.ExecutionQuery, want ...int64) {
+		t.Helper()
+		got, err := s.AuditLog(ctx, q)
+		if err != nil {
+			t.Fatalf("AuditLog(%+v): %v", q, err)
+		}
+		ids := make([]int64, len(got))
+		for i, e := range got {
+			ids[i] = e.ID
+		}
+		if !reflect.DeepEqual(ids, want) && !(len(ids) == 0 && len(want) == 0) {
+			t.Fatalf("AuditLog(%+v) = records %v; want %v", q, ids, want)
+		}
+	}
+	log(knowledge.ExecutionQuery{}, ex[2].ID, ex[1].ID, ex[0].ID)
+	log(knowledge.ExecutionQuery{Limit: 2}, ex[2].ID, ex[1].ID)
+	log(knowledge.ExecutionQuery{Since: at(0)}, ex[2].ID, ex[0].ID)
+	log(knowledge.ExecutionQuery{Since: at(1)}, ex[2].ID)
+	log(knowledge.ExecutionQuery{Until: at(1)}, ex[0].ID)
+	if got, err := s.AuditLog(ctx, knowledge.ExecutionQuery{Limit: 1}); err != nil || len(got) != 1 || got[0].Status != "pending-approval" {
+		t.Fatalf("AuditLog(limit 1) = %+v, %v", got, err)
+	}
 	ghost := signal.Execution{ID: ex[2].ID + 1000, IncidentID: 1, Status: "running"}
 	if err := s.AddExecution(ctx, &ghost); !errors.Is(err, knowledge.ErrNotFound) {
 		t.Fatalf("AddExecution(unknown ID) error = %v; want ErrNotFound", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -100,6 +101,15 @@ func (s *Store) AddExecution(ctx context.Context, e *signal.Execution) error {
 func (s *Store) Executions(ctx context.Context, incidentID int64) ([]signal.Execution, error) {
 	return queryAll(ctx, s.r, fmt.Sprintf("the executions of incident %d", incidentID),
 		`SELECT `+executionColumns+` FROM executions WHERE incident_id = ? ORDER BY id`, []any{incidentID}, scanExecution)
+}
+
+// AuditLog returns the execution records of every incident, newest
+// recorded first (an update keeps a record's place).
+func (s *Store) AuditLog(ctx context.Context, q knowledge.ExecutionQuery) ([]signal.Execution, error) {
+	var w where
+	w.timeRange("started", q.Since, q.Until)
+	return queryAll(ctx, s.r, "the audit log", `SELECT `+executionColumns+` FROM executions`+w.String()+
+		` ORDER BY id DESC LIMIT ?`, append(w.args, limit(q.Limit)), scanExecution)
 }
 
 // ExecutionsWithStatus returns every execution record with the status, in
