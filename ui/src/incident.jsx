@@ -130,7 +130,8 @@ function Runbook({ inc, executions, me, reload }) {
     <div class="runbook">
       {nom && (
         <p><b>{nom.name}</b> on <b>{nom.target}</b> <span class="tag">{nom.mode}</span>
-          {nom.actions && nom.actions.length > 0 && <> — {nom.actions.join(', ')}</>}</p>
+          {nom.actions && nom.actions.length > 0 && <> — {nom.actions.join(', ')}</>}
+          {nom.needs && nom.needs.length > 0 && <> — cannot run here: needs {nom.needs.join(', ')}</>}</p>
       )}
       {pending && me && me.operate && (
         <p class="actions">
