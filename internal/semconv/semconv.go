@@ -38,6 +38,7 @@ const (
 	FileDesc     Quantity = "fds"
 	Pool         Quantity = "pool" // connection and thread pools, queues, backlogs
 	Network      Quantity = "network"
+	IO           Quantity = "io" // disk reads and writes done: work, like network bytes
 	Retransmits  Quantity = "retransmits" // lost, dropped and retransmitted packets
 	Restarts     Quantity = "restarts"
 	Up           Quantity = "up" // 1 while the target answers
@@ -101,13 +102,14 @@ func (m Meaning) Floor() float64 {
 }
 
 // Judged tells whether a change of the series is news by itself: its
-// quantity is known, is no mere throughput (network bytes and packets move
-// with the work a host is given), and has a direction that is bad, or is
+// quantity is known, is no mere throughput (network bytes and packets, disk
+// reads and writes move with the work a host is given), and has a direction
+// that is bad, or is
 // the request rate, whose fall and surge both are. Anomalies of other series
 // (counters of unknown meaning, runtime internals) are learned and read by
 // investigations but open no incident.
 func (m Meaning) Judged() bool {
-	return m.Quantity != Unknown && m.Quantity != Network && (m.Bad != Either || m.Quantity == RequestRate)
+	return m.Quantity != Unknown && m.Quantity != Network && m.Quantity != IO && (m.Bad != Either || m.Quantity == RequestRate)
 }
 
 // Local tells whether trouble in the quantity stays where the fault is: a
@@ -125,7 +127,7 @@ func (q Quantity) Local() bool {
 // Resource tells whether the quantity is the use of a resource.
 func (q Quantity) Resource() bool {
 	switch q {
-	case CPU, Memory, GC, Disk, FileDesc, Pool, Network, Retransmits:
+	case CPU, Memory, GC, Disk, FileDesc, Pool, Network, IO, Retransmits:
 		return true
 	}
 	return false
@@ -141,7 +143,7 @@ func (q Quantity) Family() string {
 		return "errors"
 	case RequestRate:
 		return "traffic"
-	case CPU, Memory, GC, Disk, FileDesc, Pool, Network, Retransmits:
+	case CPU, Memory, GC, Disk, FileDesc, Pool, Network, IO, Retransmits:
 		return "resource"
 	}
 	return "other"
@@ -214,7 +216,7 @@ func (c Config) Validate() error {
 // usual is each quantity's usual bad direction.
 var usual = map[Quantity]Direction{
 	RequestRate: Either, ErrorRatio: Rise, SuccessRatio: Fall, ErrorCount: Rise, ErrorOrigin: Rise, Latency: Rise, SelfTime: Rise, NetDelay: Rise,
-	CPU: Rise, Memory: Rise, GC: Rise, Disk: Rise, FileDesc: Rise, Pool: Rise, Network: Either, Retransmits: Rise, Restarts: Rise, Up: Fall,
+	CPU: Rise, Memory: Rise, GC: Rise, Disk: Rise, FileDesc: Rise, Pool: Rise, Network: Either, IO: Either, Retransmits: Rise, Restarts: Rise, Up: Fall,
 	Unknown: Either,
 }
 
@@ -446,14 +448,30 @@ func builtin(name string) Meaning {
 		return m
 	}
 	free := has("free", "avail", "available", "remaining", "idle")
+	disk := has("disk", "disks", "diskio", "blkio")
 	switch {
+	// The monitoring pipeline's own work (a scrape's or a collector's
+	// duration, samples scraped) says nothing of the target.
+	case has("scrape", "scraped"):
+		return mk(Unknown)
 	case last == "up" || len(tok) == 1 && (last == "health" || last == "healthy" || last == "ready"),
 		has("probe") && has("success"):
 		return mk(Up)
 	case has("restart", "restarts", "oom", "crash", "crashes", "killed"):
 		return mk(Restarts)
-	case has("gc", "gogc") || has("garbage"):
+	// GC pressure is time or count; an amount of bytes (the heap size that
+	// triggers the next collection) is no trouble by itself.
+	case (has("gc", "gogc") || has("garbage")) && !has("bytes"):
 		return mk(GC)
+	// Time a disk spent busy or waiting is how saturated it is; reads and
+	// writes done are the work it was given.
+	case disk && has("time", "seconds", "busy", "weighted", "util", "utilization"):
+		return mk(Disk)
+	case disk && has("read", "reads", "write", "writes", "written", "merged", "ios", "io", "sectors", "bytes", "ops", "completed", "discard", "discarded", "flush"):
+		return mk(IO)
+	// Sockets and their buffers come and go with the traffic.
+	case has("sockstat", "sockets"):
+		return mk(Network)
 	case has("retrans", "retransmits", "retransmitted", "retranssegs", "drop", "drops", "dropped", "loss", "lost", "discards"):
 		return mk(Retransmits)
 	case has("cpu", "cpus", "throttled", "throttling", "load1", "load5", "load15"):

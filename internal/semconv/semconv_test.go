@@ -31,6 +31,19 @@ func TestBuiltin(t *testing.T) {
 		{"seer_trace_call_gap_seconds", NetDelay, Rise},
 		{"seer_trace_self_time_seconds", SelfTime, Rise},
 		{"kube_pod_up", Up, Fall},
+		// A disk's busy time is its saturation; reads and writes done are
+		// work, like network bytes; the heap a collection is due at is no
+		// GC pressure; sockets come and go with traffic; the monitoring
+		// pipeline's own scrape times say nothing of the target.
+		{"node_disk_io_time_seconds_rate", Disk, Rise},
+		{"system.disk.operation_time", Disk, Rise},
+		{"node_disk_reads_merged_rate", IO, Either},
+		{"node_disk_written_bytes_rate", IO, Either},
+		{"system.disk.io", IO, Either},
+		{"go_memstats_next_gc_bytes", Unknown, Either},
+		{"node_sockstat_TCP_mem_bytes", Network, Either},
+		{"node_scrape_collector_duration_seconds", Unknown, Either},
+		{"scrape_duration_seconds", Unknown, Either},
 	} {
 		m := Default.Of(c.name, nil)
 		if m.Quantity != c.want || m.Bad != c.bad {
@@ -97,5 +110,22 @@ func TestLabelsAndSaturation(t *testing.T) {
 	}
 	if _, err := New(Config{Ratios: []Ratio{{Name: "x", Free: "a", Total: "a"}}}); err == nil {
 		t.Error("a ratio of a series to itself was accepted")
+	}
+}
+
+// Work done and the pipeline's own timings are learned but judge nothing.
+func TestThroughputIsNotJudged(t *testing.T) {
+	for name, want := range map[string]bool{
+		"node_disk_read_bytes_rate":              false,
+		"node_network_receive_bytes_rate":        false,
+		"node_sockstat_TCP_mem":                  false,
+		"node_scrape_collector_duration_seconds": false,
+		"node_disk_io_time_seconds_rate":         true,
+		"node_filesystem_avail_bytes":            true,
+		"node_cpu_seconds_rate":                  true,
+	} {
+		if got := Default.Of(name, nil).Judged(); got != want {
+			t.Errorf("%s: judged %v, want %v", name, got, want)
+		}
 	}
 }

@@ -47,7 +47,7 @@ func TestCPUStepAfterNoisyHours(t *testing.T) {
 }
 
 // A chronically noisy series (one that flaps between two levels every few
-// minutes, as a scrape duration does when a collector times out) stays
+// minutes, as a request latency does when a dependency times out) stays
 // within its budget, well under one finding per 10 minutes after its first
 // hour, where without the budget it makes more; a new level beyond every
 // flap is still reported at once.
@@ -65,7 +65,7 @@ func TestBudget(t *testing.T) {
 			if i >= stepAt {
 				v = 100000
 			}
-			for range st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_scrape_collector_duration_seconds", Value: v}}) {
+			for range st.Process([]signal.Sample{{Time: scrape(i), Entity: "api", Name: "http_server_request_duration_seconds", Value: v}}) {
 				switch {
 				case i >= stepAt && i < stepAt+4:
 					step = true
@@ -175,7 +175,7 @@ func TestTimeFloor(t *testing.T) {
 		if i%97 == 96 {
 			v = 0.002
 		}
-		n += len(st.Process([]signal.Sample{{Time: scrape(i), Entity: "node", Name: "node_scrape_collector_duration_seconds", Value: v}}))
+		n += len(st.Process([]signal.Sample{{Time: scrape(i), Entity: "api", Name: "http_server_request_duration_seconds", Value: v}}))
 	}
 	if n != 0 {
 		t.Errorf("%d findings of millisecond blips", n)
