@@ -38,7 +38,7 @@ const (
 	FileDesc     Quantity = "fds"
 	Pool         Quantity = "pool" // connection and thread pools, queues, backlogs
 	Network      Quantity = "network"
-	IO           Quantity = "io" // disk reads and writes done: work, like network bytes
+	IO           Quantity = "io"          // disk reads and writes done: work, like network bytes
 	Retransmits  Quantity = "retransmits" // lost, dropped and retransmitted packets
 	Restarts     Quantity = "restarts"
 	Up           Quantity = "up" // 1 while the target answers
