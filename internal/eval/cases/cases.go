@@ -276,6 +276,19 @@ func loadPetShop(root, d string) ([]Case, error) {
 			out = append(out, c)
 		}
 	}
+	if normal == nil {
+		// Without a recording of normal operation, a case's history is
+		// what a seer watching the system all along would have seen
+		// before it: every earlier issue's samples, faults and all.
+		for i := range out {
+			for _, o := range out {
+				if o.End.Before(out[i].Samples[0].Time) {
+					out[i].History = append(out[i].History, o.Samples...)
+				}
+			}
+			slices.SortStableFunc(out[i].History, func(a, b signal.Sample) int { return a.Time.Compare(b.Time) })
+		}
+	}
 	return out, nil
 }
 
