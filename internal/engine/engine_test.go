@@ -294,10 +294,15 @@ func TestDeclaredTopologyIsServed(t *testing.T) {
 	}
 }
 
-// TestWarmRestart: the metric baselines and the recent window survive a
-// restart, so a step right after it is caught at once; an engine that
-// starts afresh at the same moment has not warmed up and misses it.
+// TestWarmRestart: the metric and trace baselines and the recent window
+// survive a restart, so a step right after it is caught at once; an engine
+// that starts afresh at the same moment has not warmed up and misses it.
 func TestWarmRestart(t *testing.T) {
+	t.Run("metrics", testWarmRestartMetrics)
+	t.Run("traces", testWarmRestartTraces)
+}
+
+func testWarmRestartMetrics(t *testing.T) {
 	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(1, 2))
 	point := func(i int, v float64) *signal.Batch {
@@ -342,9 +347,73 @@ func TestWarmRestart(t *testing.T) {
 	if run(t.TempDir(), 240, 243, true) {
 		t.Error("a fresh engine caught the step with no history: the test proves nothing")
 	}
-	for _, f := range []string{metricStateFile, windowStateFile, logsStateFile} {
+	for _, f := range []string{metricStateFile, windowStateFile, logsStateFile, traceStateFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("state file: %v", err)
 		}
+	}
+}
+
+// testWarmRestartTraces: five healthy minutes of frontend → cart traces
+// warm the operations' latency baselines; after a restart, cart's self
+// time growing fivefold is judged within half a minute, which an engine
+// without the saved baselines cannot do (it needs three minutes of
+// windows to warm up).
+func testWarmRestartTraces(t *testing.T) {
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(3, 4))
+	run := func(dir string, from, to int, slow bool) (found bool) {
+		t.Helper()
+		cfg := testConfig(t, dir)
+		cfg.Bus.Sync = true
+		var mu sync.Mutex
+		e, err := New(context.Background(), cfg, quiet, Hooks{Observation: func(o signal.Observation) {
+			mu.Lock()
+			defer mu.Unlock()
+			found = found || o.Entity == "cart" && o.Kind == signal.TraceLatency
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		for i := from; i < to; i++ {
+			sec := at.Add(time.Duration(i) * time.Second)
+			var b signal.Batch
+			for k := range 3 {
+				start := sec.Add(time.Duration(k) * 300 * time.Millisecond)
+				self := time.Duration(float64(10*time.Millisecond) * (1 + 0.1*rng.NormFloat64()))
+				if slow {
+					self *= 5
+				}
+				id := fmt.Sprintf("t%d-%d", i, k)
+				b.Spans = append(b.Spans,
+					signal.Span{TraceID: id, SpanID: "a", Service: "frontend", Operation: "GET /cart", Kind: signal.SpanServer,
+						Start: start, Duration: self + 4*time.Millisecond},
+					signal.Span{TraceID: id, SpanID: "b", ParentID: "a", Service: "cart", Operation: "GetCart", Kind: signal.SpanServer,
+						Start: start.Add(2 * time.Millisecond), Duration: self})
+			}
+			if err := e.Ingest(ctx, &b); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Tick(ctx, sec.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return found
+	}
+	dir := t.TempDir()
+	if run(dir, 0, 300, false) {
+		t.Fatal("a latency finding on the healthy minutes")
+	}
+	if !run(dir, 300, 330, true) {
+		t.Error("after a restart, cart's self time growing from 10 ms to 50 ms went unseen for 30 s")
+	}
+	if run(t.TempDir(), 300, 330, true) {
+		t.Error("a fresh engine caught the slow-down with no history: the test proves nothing")
 	}
 }

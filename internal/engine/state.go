@@ -11,12 +11,15 @@ import (
 // The files that hold what the stages learned between runs, so that a
 // restart is not blind: the log stage's templates and baselines (neither
 // forgetting which templates are normal nor reporting every one as new
-// again), the metric detectors' baselines (no warm-up per series again) and
-// inference's recent window (the change sweep and investigations judge
-// against the minutes before the restart).
+// again), the metric detectors' baselines (no warm-up per series again),
+// the trace stage's per-operation baselines, call structures, localisation
+// baselines and topology (no warm-up per operation again) and inference's
+// recent window (the change sweep and investigations judge against the
+// minutes before the restart).
 const (
 	logsStateFile   = "logs.state"
 	metricStateFile = "metric.state"
+	traceStateFile  = "trace.state"
 	windowStateFile = "window.state"
 )
 
@@ -33,6 +36,7 @@ func (e *Engine) learned() []learned {
 	return []learned{
 		{logsStateFile, "log templates", e.logs},
 		{metricStateFile, "metric baselines", e.metrics},
+		{traceStateFile, "trace baselines", e.trace},
 		{windowStateFile, "recent window", e.inferrer.Window()},
 	}
 }

@@ -147,7 +147,9 @@ func (s *Stage) analyse(t *trace, timedOut bool, now int64) bool {
 			continue
 		}
 		sp := &t.spans[i]
-		s.services[sp.service] = max(s.services[sp.service], sp.end)
+		if last, ok := s.services[sp.service]; ok || len(s.services) < s.cfg.MaxSeries {
+			s.services[sp.service] = max(last, sp.end)
+		}
 		origin := sp.err && flags[i]&flagChildErr == 0
 		service := sp.service
 		unreachable := false

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -102,8 +101,6 @@ func (d *deviation) fact() string {
 	return d.kind + ":" + d.caller.String() + ">" + d.step.String()
 }
 
-var seqSeed = maphash.MakeSeed()
-
 // structure checks execution p of a trace against its operation's
 // fingerprint, records its deviations and, unless the operation is in
 // alarm, learns from it. lo and hi bound p's children in s.links.
@@ -148,15 +145,13 @@ func (s *Stage) structure(t *trace, p int, sr *series, lo, hi int32) {
 	s.agg = agg
 	sp := &t.spans[p]
 	caller := stepKey{sr.key.a, sr.key.b}
-	h := maphash.Hash{}
-	h.SetSeed(seqSeed)
+	// The order's hash is the same in every process (FNV-1a, not a seeded
+	// maphash), so that the orders learned survive a restart (snapshot.go).
+	// An operation keeps at most maxSeqs orders: no flooding to fear.
+	seq := uint64(fnvOffset)
 	for i := range agg {
-		h.WriteString(agg[i].key.service)
-		h.WriteByte(0)
-		h.WriteString(agg[i].key.op)
-		h.WriteByte(0)
+		seq = fnvAdd(fnvAdd(seq, agg[i].key.service), agg[i].key.op)
 	}
-	seq := h.Sum64()
 
 	deviant := false
 	if fp.execs >= float64(c.StructWarmup) {
@@ -246,6 +241,20 @@ func (s *Stage) structure(t *trace, p int, sr *series, lo, hi int32) {
 			fp.seqs[k] /= 2
 		}
 	}
+}
+
+// FNV-1a, 64 bits.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnvAdd hashes s and a 0 byte after it into h.
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h * fnvPrime // ^ 0
 }
 
 // stepBound is a step's time bound in ns: the far tail (p99.97 for a
