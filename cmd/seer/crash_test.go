@@ -259,9 +259,10 @@ verify: {within: 1m}
 }
 
 // TestCrashLosesNoAcknowledgedEvent is issue 17's lost events: bursts of
-// events are posted from several clients and seer is killed (SIGKILL) in
-// the middle of each; every event it answered 2xx for must be in the
-// knowledge store after the restart, over three rounds.
+// events and Alertmanager alerts are posted from several clients and seer
+// is killed (SIGKILL) in the middle of each; every event and alert it
+// answered 2xx for must be in the knowledge store after the restart, over
+// three rounds.
 func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-process test: builds seer and kills it; run without -short")
@@ -287,19 +288,35 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 						return
 					default:
 					}
+					// Half the clients post events, half Alertmanager's
+					// alerts (stored as alarm events "NAME firing: SUMMARY").
+					alerts := w%2 == 1
 					var body strings.Builder
 					var texts []string
+					path := "/api/v1/events"
+					if alerts {
+						path = "/api/v1/alerts/alertmanager"
+						body.WriteString(`{"version":"4","status":"firing","alerts":`)
+					}
 					body.WriteByte('[')
 					for i := range 20 {
 						text := fmt.Sprintf("r%d-w%d-%d-%d", round, w, n, i)
-						texts = append(texts, text)
 						if i > 0 {
 							body.WriteByte(',')
 						}
-						fmt.Fprintf(&body, `{"entity":"svc-%d","kind":"deploy","text":%q}`, w, text)
+						if alerts {
+							texts = append(texts, "Burst firing: "+text)
+							fmt.Fprintf(&body, `{"status":"firing","labels":{"alertname":"Burst","service":"svc-%d","n":%q},"annotations":{"summary":%q}}`, w, text, text)
+						} else {
+							texts = append(texts, text)
+							fmt.Fprintf(&body, `{"entity":"svc-%d","kind":"deploy","text":%q}`, w, text)
+						}
 					}
 					body.WriteByte(']')
-					resp, err := client.Post(p.base+"/api/v1/events", "application/json", strings.NewReader(body.String()))
+					if alerts {
+						body.WriteByte('}')
+					}
+					resp, err := client.Post(p.base+path, "application/json", strings.NewReader(body.String()))
 					if err != nil {
 						return // seer was killed
 					}
@@ -346,7 +363,151 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 		}
 	}
 	if lost > 0 {
-		t.Errorf("%d of %d acknowledged events lost over 3 kills", lost, len(acked))
+		t.Errorf("%d of %d acknowledged events and alerts lost over 3 kills", lost, len(acked))
+	}
+	alerts := 0
+	for tx := range acked {
+		if strings.HasPrefix(tx, "Burst firing: ") {
+			alerts++
+		}
+	}
+	if alerts == 0 || alerts == len(acked) {
+		t.Errorf("%d of the %d acknowledged records are alerts; the test wants both events and alerts", alerts, len(acked))
 	}
 	t.Logf("%d acknowledged, %d stored, %d lost", len(acked), len(stored), lost)
+}
+
+// post posts the JSON body to url and returns the status code.
+func post(t *testing.T, url, body string) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestCrashKeepsDecisions is issue 17's other acknowledged records: an
+// operator's feedback and approval, the incident they are about and the
+// audit record of the approved action, each answered 2xx, and seer killed
+// (SIGKILL) at once after the last answer. After the restart all of them
+// are there as answered, the approved action is recorded interrupted (not
+// run again, not left running), and the open incident resolves once quiet.
+func TestCrashKeepsDecisions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-process test: builds seer and kills it; run without -short")
+	}
+	if _, err := exec.LookPath("sleep"); err != nil {
+		t.Skip("needs sleep")
+	}
+	bin := buildSeer(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	rbDir := filepath.Join(dir, "runbooks")
+	os.Mkdir(rbDir, 0o755)
+	if err := os.WriteFile(filepath.Join(rbDir, "hold.yaml"), []byte(`name: hold-orders
+description: An approved action that takes long, to be interrupted.
+when: cause.entity == "orders" || cause.entity == "orders/orders-1"
+target: orders
+priority: 100
+mode: approve
+actions:
+  - name: hold
+    exec: ["sleep", "300"]
+    timeout: 10m
+verify: {within: 1m}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "seer.yaml")
+	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "tick: 200ms\nrunbook_dir: %s\nremedy: {stable: 1s}\ninfer: {correlate: {resolve_after: 5s}}\n", rbDir), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--config", cfgFile, "--data-dir", data, "--log-level", "info"}
+	first := startProc(t, bin, args...)
+	store, err := sqlite.Open(context.Background(), filepath.Join(data, "seer.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() }) // after the cleanup below, which reads it
+
+	var pending signal.Execution
+	poll(t, 60*time.Second, "a plan waiting for approval", func() bool {
+		for _, x := range holdRecords(t, store) {
+			if x.Status == "pending-approval" {
+				pending = x
+				return true
+			}
+		}
+		alarm(t, first.base, "orders")
+		return false
+	})
+	in := fmt.Sprintf("%s/api/v1/incidents/%d", first.base, pending.IncidentID)
+	if code := post(t, in+"/feedback", `{"confirm":"orders","labels":{"ticket":"OPS-17"}}`); code != http.StatusOK {
+		t.Fatalf("feedback: %d", code)
+	}
+	if code := post(t, in+"/approve", `{}`); code/100 != 2 {
+		t.Fatalf("approve: %d", code)
+	}
+	first.crash(t) // at once after the answer
+	// A running action outlives the crash: it is the restart's to end.
+	t.Cleanup(func() {
+		for _, x := range holdRecords(t, store) {
+			if x.PGID > 0 {
+				syscall.Kill(-x.PGID, syscall.SIGKILL)
+			}
+		}
+	})
+
+	check := func(when string) signal.Incident {
+		t.Helper()
+		got, err := store.Incident(context.Background(), pending.IncidentID)
+		if err != nil {
+			t.Fatalf("%s: the incident answered for: %v", when, err)
+		}
+		if got.Labels["feedback.confirmed"] != "orders" || got.Labels["ticket"] != "OPS-17" {
+			t.Errorf("%s: the feedback answered 200 is not on the incident: %v", when, got.Labels)
+		}
+		var rec signal.Execution
+		for _, x := range holdRecords(t, store) {
+			if x.ID == pending.ID {
+				rec = x
+			}
+		}
+		if rec.Status == "pending-approval" || !strings.HasPrefix(rec.Trigger, "operator:") {
+			t.Errorf("%s: the approval answered 2xx is not recorded: %+v", when, rec)
+		}
+		return got
+	}
+	check("after the kill")
+
+	startProc(t, bin, args...)
+	var rec signal.Execution
+	poll(t, 30*time.Second, "the approved action recorded interrupted", func() bool {
+		for _, x := range holdRecords(t, store) {
+			if x.ID == pending.ID {
+				rec = x
+			}
+		}
+		return rec.Status == "interrupted"
+	})
+	if rec.PGID > 0 && groupAlive(rec.PGID) {
+		t.Errorf("the interrupted action's process group %d still runs after the restart", rec.PGID)
+	}
+	poll(t, 60*time.Second, "the incident left open to resolve once quiet", func() bool {
+		got, err := store.Incident(context.Background(), pending.IncidentID)
+		return err == nil && got.Status == signal.IncidentResolved
+	})
+	check("after the restart")
+	t.Logf("after the restart: the approved action %s, the incident resolved", rec.Status)
+	n := 0
+	for _, x := range holdRecords(t, store) {
+		if x.Status == "running" || x.Status == "succeeded" || x.Status == "failed" {
+			n++
+		}
+	}
+	if n != 0 {
+		t.Errorf("%d hold actions ran or run after the restart; the approved one was interrupted and none may run again", n)
+	}
 }
