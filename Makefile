@@ -2,6 +2,7 @@
 GO      ?= go
 SHARED  ?= ../shared/data
 PKGS    ?= ./...
+FUZZTIME ?= 20s
 
 .PHONY: help build test test-short lint bench eval demo fuzz tidy ui
 
@@ -35,10 +36,10 @@ eval: build ## the public benchmarks in ../shared/data
 demo: ## the newcomer's first run
 	$(GO) run ./cmd/seer demo
 
-fuzz: ## each fuzz target for 20s
+fuzz: ## each fuzz target for FUZZTIME (20s; CI runs 2s)
 	@for p in $$($(GO) list $(PKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$p 2>/dev/null | grep '^Fuzz'); do \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; done; done
 
 ui: ## build the web UI (ui/, npm) into internal/ui/dist, which the binary embeds
 	cd ui && npm ci --no-audit --no-fund && npm run build

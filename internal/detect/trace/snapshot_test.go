@@ -112,10 +112,11 @@ func TestSnapshotCoversEveryField(t *testing.T) {
 	}
 }
 
-func snapshotOf(t testing.TB, cfg Config) []byte {
+// snapshotOf is the snapshot of a stage fed steps seconds of the shop.
+func snapshotOf(t testing.TB, cfg Config, steps int) []byte {
 	t.Helper()
 	st := NewStage(cfg, nil)
-	advance(newWorld(t, 1), st, 240)
+	advance(newWorld(t, 1), st, steps)
 	data, err := st.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func snapshotOf(t testing.TB, cfg Config) []byte {
 }
 
 func TestSnapshotRejectsBadInput(t *testing.T) {
-	data := snapshotOf(t, Config{})
+	data := snapshotOf(t, Config{}, 240)
 	other := Config{LatencyZ: 4}
 	corrupt := func(at int) []byte {
 		b := bytes.Clone(data)
@@ -165,8 +166,10 @@ func TestSnapshotRejectsBadInput(t *testing.T) {
 // stage that saves again and keeps working; it never panics nor allocates
 // more than its bounds.
 func FuzzSnapshot(f *testing.F) {
-	cfg := Config{MaxSeries: 64, MaxEdges: 32, MaxSteps: 8, MaxFieldLen: 24, WarmupWindows: 2, StructWarmup: 5}
-	f.Add(snapshotOf(f, cfg))
+	cfg := Config{MaxSeries: 16, MaxEdges: 8, MaxSteps: 4, MaxFieldLen: 64, WarmupWindows: 2, StructWarmup: 5}
+	// A short history keeps the seed small (a few kB), for speed; its
+	// windows, sketches and fingerprints have every kind of field.
+	f.Add(snapshotOf(f, cfg, 20))
 	f.Add([]byte(snapshotMagic))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -178,7 +181,7 @@ func FuzzSnapshot(f *testing.F) {
 			return
 		}
 		st := s.Stats()
-		if st.Series > 64 || st.Edges > 32 {
+		if st.Series > 16 || st.Edges > 8 {
 			t.Fatalf("restored past the bounds: %+v", st)
 		}
 		again, err := s.MarshalBinary()

@@ -28,6 +28,7 @@ func FuzzReadPetMetrics(f *testing.F) {
 		_, _ = readPetMetrics(p)
 		_, _ = readLong(p)
 		_, _ = readWide(p)
+		_, _ = readAdjacency(p)
 	})
 }
 
