@@ -55,18 +55,27 @@ func TestRunWithTokens(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("auth:\n  mode: on\n  tokens:\n    "+opLine+"\n    "+rdLine+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	grpcAddr := freeAddr(t)
-	base, stop := startSeer(t, dir, "--config", cfg, "--otlp-grpc", grpcAddr)
+	grpcAddr, otlpHTTP := freeAddr(t), freeAddr(t)
+	base, stop := startSeer(t, dir, "--config", cfg, "--otlp-grpc", grpcAddr, "--otlp-http", otlpHTTP)
 	defer stop()
 
+	var crossSite bool // a browser's request from another site
 	do := func(method, path, token, ctype string, want int) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(""))
+		url := base + path
+		if strings.HasPrefix(path, "/v1/") {
+			url = "http://" + otlpHTTP + path // the OTLP/HTTP receiver's own port
+		}
+		req, _ := http.NewRequest(method, url, strings.NewReader(""))
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		if ctype != "" {
 			req.Header.Set("Content-Type", ctype)
+		}
+		if crossSite {
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+			req.Header.Set("Origin", "http://evil.example")
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -85,6 +94,18 @@ func TestRunWithTokens(t *testing.T) {
 	do("POST", "/api/v1/write", "", "application/x-protobuf", 401)
 	do("POST", "/api/v1/write", rd, "application/x-protobuf", 403)
 	do("POST", "/api/v1/alerts/alertmanager", "", "application/json", 401)
+	do("POST", "/api/v1/alerts/alertmanager", rd, "application/json", 403)
+	do("POST", "/v1/metrics", "", "application/x-protobuf", 401)
+	do("POST", "/v1/logs", rd, "application/x-protobuf", 403)
+	do("POST", "/v1/traces", op, "application/x-protobuf", 200)
+	// Cross-site, even with a token (a browser sending a stored one):
+	// refused by every receiver and the API.
+	crossSite = true
+	do("POST", "/v1/traces", op, "application/x-protobuf", 403)
+	do("POST", "/api/v1/alerts/alertmanager", op, "application/json", 403)
+	do("POST", "/api/v1/write", op, "application/x-protobuf", 403)
+	do("POST", "/api/v1/incidents/1/approve", op, "application/json", 403)
+	crossSite = false
 
 	ev := []string{"event", "deploy", "--service", "checkout", "--server", base}
 	if err := run(context.Background(), ev, nil, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "401") {
