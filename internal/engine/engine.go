@@ -389,7 +389,9 @@ func (e *Engine) Ingest(ctx context.Context, b *signal.Batch) error {
 	}
 	e.services.observe(b)
 	e.m.countIngested(b)
-	e.clock.observe(b)
+	// The clock moves once the batch is queued, so that a Tick at its
+	// time finds it on the bus to wait for.
+	defer e.clock.observe(b)
 	if e.cfg.Bus.Sync {
 		return e.bus.Publish(ctx, bus.Signals, "", b)
 	}
@@ -687,6 +689,15 @@ func (e *Engine) persist(ctx context.Context, changed []*signal.Incident, now ti
 // Tick advances the time-driven stages to now: traces that completed, log
 // rates of windows that closed, incidents that went quiet.
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
+	// What was ingested by now goes through the detectors first: the
+	// stages close their windows at now, and a record still queued for a
+	// window closed would be late (spans rejected as stale, log records
+	// counted in the next window as a burst). The clock is the newest
+	// time ingested, so a pipeline lagging it (a backfill, a loaded
+	// machine) would otherwise see noise that depends on its lag.
+	if err := e.bus.Flush(ctx); err != nil {
+		return err
+	}
 	obs := e.trace.Tick(now)
 	// The series derived from the traces analysed feed investigations.
 	e.inferrer.AddSamples(e.trace.Series(now))

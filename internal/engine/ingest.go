@@ -122,10 +122,11 @@ func (e *Engine) routes(apiHandler http.Handler, limits *guard.Guard) http.Handl
 
 // limited admits an API request through the guard's in-flight and
 // per-client limits, answering 503 or 429 (JSON, with Retry-After) past
-// them.
+// them. The body is read before the slot is taken, as the receivers do
+// (guard.Spool): a slow client holds no slot.
 func limited(g *guard.Guard, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		release, err := g.Admit(guard.Source(r))
+		release, err := g.AdmitSpooled(r)
 		if err != nil {
 			p := guard.AsProblem(err)
 			w.Header().Set("Content-Type", "application/json")

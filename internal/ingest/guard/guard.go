@@ -162,6 +162,38 @@ func (g *Guard) Admit(source string) (release func(), err error) {
 	}
 }
 
+// AdmitSpooled admits a request with a body as Admit does, but takes its
+// in-flight slot only once its body is spooled (Spool): it refuses with
+// 429 a source over its rate or a seer above its memory's soft limit, then
+// reads the body, then refuses with 503 when the receiver is saturated.
+// Every refusal is counted. release frees the slot and the spooled bytes
+// (unless Read handed them on).
+func (g *Guard) AdmitSpooled(r *http.Request) (release func(), err error) {
+	source := Source(r)
+	if !g.lim.allow(source, g.now()) {
+		p := Errorf(http.StatusTooManyRequests, "rate_limited",
+			"source %s is over %g requests/s; slow down or batch more per request", source, g.cfg.RatePerSource)
+		g.Reject(p)
+		return nil, p
+	}
+	if p := g.MemoryFull(); p != nil {
+		return nil, p
+	}
+	if err := g.Spool(r); err != nil {
+		p := AsProblem(err)
+		g.Reject(p)
+		return nil, p
+	}
+	select {
+	case g.sem <- struct{}{}:
+		g.m.inFlight.Inc()
+		return func() { <-g.sem; g.m.inFlight.Dec(); releaseSpool(r) }, nil
+	default:
+		releaseSpool(r)
+		return nil, g.Shed()
+	}
+}
+
 // MemoryFull is the 429 of a seer above its memory's soft limit, counted,
 // or nil when there is room. A receiver that must read a request before
 // Admit (gRPC) asks it first, before reading the request.
@@ -231,16 +263,105 @@ func (b *Body) Release() {
 	b.buf, b.Bytes = nil, nil
 }
 
+// spooled is a request body read whole from the network by Spool.
+type spooled struct {
+	*bytes.Reader
+	body *Body
+}
+
+func (s *spooled) Close() error { return nil }
+
+// spoolChunk is the least room made in a spool's buffer at a time.
+const spoolChunk = 32 << 10
+
+// Spool reads r's body (as sent, before any decoding) from the network
+// into memory, counting it against the memory limit as it arrives, and
+// puts it back as r's body for Read. A receiver spools before it takes an
+// in-flight slot (Serve does), so that a client sending slowly holds its
+// connection (for ReadTimeout at most) and the bytes it sent, never one of
+// the MaxInFlight slots that decode and hand on: slow clients cannot starve
+// the others. A body over MaxBodyBytes is refused with 413, one that would
+// take seer above its memory's soft limit with 429; Release or Read's body
+// gives the bytes back. Spooling twice is spooling once.
+func (g *Guard) Spool(r *http.Request) error {
+	if _, ok := r.Body.(*spooled); ok || r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	if r.ContentLength > g.cfg.MaxBodyBytes {
+		return g.tooLarge()
+	}
+	buf := g.bufs.Get().(*bytes.Buffer)
+	b := &Body{buf: buf, g: g}
+	src := io.LimitReader(r.Body, g.cfg.MaxBodyBytes+1)
+	for {
+		if buf.Available() < spoolChunk/2 {
+			want := max(2*buf.Cap(), buf.Len()+spoolChunk)
+			if buf.Len() == 0 && r.ContentLength > 0 {
+				want = int(r.ContentLength) + 1 // room to see the end
+			}
+			want = int(min(int64(want), g.cfg.MaxBodyBytes+1))
+			if grow := int64(max(want, buf.Cap())) - b.held; grow > 0 {
+				if err := g.cfg.Memory.Reserve(grow, b.held); err != nil {
+					b.Release()
+					return Errorf(http.StatusTooManyRequests, "memory", "%v", err)
+				}
+				b.held += grow
+			}
+			buf.Grow(want - buf.Len())
+		}
+		p := buf.AvailableBuffer()
+		n, err := src.Read(p[:cap(p)])
+		buf.Write(p[:n]) // into its own spare room: no copy elsewhere
+		if int64(buf.Len()) > g.cfg.MaxBodyBytes {
+			b.Release()
+			return g.tooLarge()
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			b.Release()
+			return Malformed("reading the body: %v", err)
+		}
+	}
+	// What the buffer holds beyond what was reserved (a pooled buffer
+	// comes with its room) is counted too.
+	if extra := int64(buf.Cap()) - b.held; extra > 0 {
+		g.cfg.Memory.Add(extra)
+		b.held += extra
+	}
+	b.Bytes = buf.Bytes()
+	r.Body = &spooled{Reader: bytes.NewReader(b.Bytes), body: b}
+	return nil
+}
+
+// releaseSpool gives back the bytes of r's spooled body, unless Read
+// handed them on as the request's Body (whose Release does it).
+func releaseSpool(r *http.Request) {
+	if sp, ok := r.Body.(*spooled); ok && sp.body != nil {
+		sp.body.Release()
+		sp.body = nil
+	}
+}
+
 // Read reads r's body, decompressing a Content-Encoding of gzip, and refuses
 // with 413 a body over MaxBodyBytes and with 415 another encoding. With raw
-// set the encoding is left to the caller (remote_write's snappy).
+// set the encoding is left to the caller (remote_write's snappy). A body
+// spooled already is read from memory, and handed on as it is when there
+// is nothing to decompress.
 func (g *Guard) Read(r *http.Request, raw bool) (*Body, error) {
 	if r.ContentLength > g.cfg.MaxBodyBytes {
 		return nil, g.tooLarge()
 	}
 	var src io.Reader = r.Body
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	if sp, ok := r.Body.(*spooled); ok && sp.body != nil && (raw || enc == "" || enc == "identity") {
+		b := sp.body
+		sp.body = nil
+		return b, nil
+	}
 	if !raw {
-		switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+		switch enc {
 		case "", "identity":
 		case "gzip", "x-gzip":
 			zr, err := g.gzipReader(r.Body)
@@ -338,11 +459,12 @@ func WriteText(w http.ResponseWriter, err error) {
 	_, _ = io.WriteString(w, p.Msg+"\n")
 }
 
-// Serve runs one plain-text request through the guard: it admits the
-// request, calls handle, and answers a failure as text, counting it.
-// handle writes the success answer itself.
+// Serve runs one plain-text request through the guard: it checks the
+// source's rate and the memory, spools the body (see Spool), takes an
+// in-flight slot, calls handle, and answers a failure as text, counting
+// it. handle writes the success answer itself.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, handle func() error) {
-	release, err := g.Admit(Source(r))
+	release, err := g.AdmitSpooled(r)
 	if err != nil {
 		WriteText(w, err)
 		return

@@ -157,7 +157,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request, kind sign
 		r.fail(w, ct, guard.Errorf(http.StatusMethodNotAllowed, "method", "OTLP/HTTP takes POST, not %s", req.Method))
 		return
 	}
-	release, err := r.guard.Admit(guard.Source(req))
+	release, err := r.guard.AdmitSpooled(req)
 	if err != nil {
 		r.fail(w, ct, err) // already counted
 		return
