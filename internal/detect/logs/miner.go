@@ -48,8 +48,10 @@ type Miner struct {
 	rules Rule
 	root  map[int]*node
 	byID  map[uint64]*cluster
-	// alias maps the ids of templates merged into another to its id.
+	// alias maps the ids of templates merged into another to its id;
+	// joins counts the merges.
 	alias  map[uint64]uint64
+	joins  int64
 	nextID uint64
 	// lru is the sentinel of the ring of clusters, most recently matched
 	// first.
@@ -645,6 +647,7 @@ func (m *Miner) join(n *cluster, i int) *cluster {
 		keep.count += s.count
 		m.drop(s)
 		m.alias[s.id] = keep.id
+		m.joins++
 	}
 	keep.retext()
 	if len(m.alias) > m.cfg.MaxClusters {
@@ -872,6 +875,23 @@ func (m *Miner) Templates() []Template {
 	}
 	slices.SortFunc(out, func(a, b Template) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// Joins is how many templates have been merged into another so far.
+func (m *Miner) Joins() int64 { return m.joins }
+
+// MergedInto is the id of the template that the one with the given id was
+// merged into (following merges of merges), or false when it was not.
+func (m *Miner) MergedInto(id uint64) (uint64, bool) {
+	to, ok := m.alias[id]
+	for i := 0; ok && i < 64; i++ { // a chain is short; the bound guards a cycle
+		next, more := m.alias[to]
+		if !more {
+			break
+		}
+		to = next
+	}
+	return to, ok
 }
 
 // Template returns the template with the given id, if it is still held.

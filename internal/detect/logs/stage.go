@@ -32,6 +32,9 @@ type Stage struct {
 	miner  *Miner
 	ents   map[string]*entity
 	params []string
+	// joins is the miner's merge count when the entities' template
+	// states were last folded (foldMerged).
+	joins int64
 }
 
 // entity is the state of one service.
@@ -87,6 +90,75 @@ type counter struct {
 // HistoryWindows is how many closed windows' counts a template keeps (at
 // the default 30-s window, the last 20 minutes); 80 bytes a template.
 const HistoryWindows = 40
+
+// foldMerged folds the state each entity keeps of a template the miner
+// merged into another into that one's: their lines now count under the
+// one id, so its baseline is the sum of theirs. Otherwise the merged
+// template would fall silent (a false silence) and the one it joined
+// would count the lines of both against its own baseline (a false
+// burst); and when a merge happens depends on the order in which the
+// entities' lines reach the shared miner.
+func (s *Stage) foldMerged() {
+	for _, e := range s.ents {
+		for id, ts := range e.tmpls {
+			into, ok := s.miner.MergedInto(id)
+			if !ok || into == id {
+				continue
+			}
+			delete(e.tmpls, id)
+			if k := e.tmpls[into]; k != nil {
+				k.fold(ts, s.cfg.Alpha)
+			} else {
+				e.tmpls[into] = ts
+			}
+		}
+	}
+}
+
+// fold adds o, the state of a template merged into t's, to t.
+func (t *tmplState) fold(o *tmplState, alpha float64) {
+	if o.first.Before(t.first) {
+		t.first = o.first
+	}
+	if o.last.After(t.last) {
+		t.last, t.example = o.last, o.example
+	}
+	if o.rareAt.After(t.rareAt) {
+		t.rareAt = o.rareAt
+	}
+	t.n += o.n
+	t.base += o.base
+	t.silent = t.silent && o.silent
+	t.warn = t.warn || o.warn
+	t.c.fold(&o.c, alpha)
+}
+
+// fold adds o's counts and baseline to c's, in c's window.
+func (c *counter) fold(o *counter, alpha float64) {
+	if o.closed == 0 && o.n == 0 {
+		return
+	}
+	if c.closed == 0 && c.n == 0 && c.win == 0 {
+		*c = *o
+		return
+	}
+	switch {
+	case o.win > c.win:
+		c.advance(o.win, alpha)
+		c.n += o.n
+	case o.win == c.win:
+		c.n += o.n
+	} // an older window of o is in its baseline already
+	c.ewma += o.ewma
+	c.closed = max(c.closed, o.closed)
+	c.firing = c.firing || o.firing
+	if o.held.After(c.held) {
+		c.held = o.held
+	}
+	for i := range c.hist {
+		c.hist[i] = uint16(min(int(c.hist[i])+int(o.hist[i]), math.MaxUint16))
+	}
+}
 
 // push records a closed window's count.
 func (c *counter) push(n int) {
@@ -150,6 +222,10 @@ func (s *Stage) record(r *signal.LogRecord, obs []signal.Observation) []signal.O
 	s.params = m.Params[:0]
 	if m.ID == 0 {
 		return obs
+	}
+	if j := s.miner.Joins(); j != s.joins {
+		s.joins = j
+		s.foldMerged()
 	}
 	e := s.ents[r.Entity]
 	if e == nil {
