@@ -60,9 +60,10 @@ func TestOpenIncidentsResolveAfterARestart(t *testing.T) {
 	}
 }
 
-// TestLearnedStateIsCheckpointed: a live engine saves its log templates
+// TestLearnedStateIsCheckpointed: a live engine saves what its stages
+// learned (log templates, metric and trace baselines, the recent window)
 // every checkpoint interval, not only when it stops cleanly, so a crash
-// does not make every template new again.
+// does not make every template new again nor every baseline warm up again.
 func TestLearnedStateIsCheckpointed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -97,8 +98,8 @@ func TestLearnedStateIsCheckpointed(t *testing.T) {
 		data, err := os.ReadFile(path)
 		if err == nil {
 			st := logs.NewStage(cfg.Logs, nil)
-			if err := st.UnmarshalBinary(data); err == nil && st.Len() > 0 {
-				return
+			if err = st.UnmarshalBinary(data); err == nil && st.Len() > 0 && allSaved(dir) {
+				break
 			}
 		}
 		if time.Now().After(deadline) {
@@ -106,4 +107,25 @@ func TestLearnedStateIsCheckpointed(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling the file the engine writes
 	}
+	// Every other stage's file was written too, and holds what the stage
+	// restores.
+	for _, l := range e.learned() {
+		data, err := os.ReadFile(filepath.Join(dir, l.file))
+		if err == nil {
+			err = l.state.UnmarshalBinary(data)
+		}
+		if err != nil {
+			t.Errorf("the checkpoint of the %s: %v", l.what, err)
+		}
+	}
+}
+
+// allSaved reports whether every state file is in dir.
+func allSaved(dir string) bool {
+	for _, f := range []string{logsStateFile, metricStateFile, traceStateFile, windowStateFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
 }
