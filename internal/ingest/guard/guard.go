@@ -164,8 +164,9 @@ func (g *Guard) Admit(source string) (release func(), err error) {
 
 // AdmitSpooled admits a request with a body as Admit does, but takes its
 // in-flight slot only once its body is spooled (Spool): it refuses with
-// 429 a source over its rate or a seer above its memory's soft limit, then
-// reads the body, then refuses with 503 when the receiver is saturated.
+// 429 a source over its rate or a seer above its memory's soft limit, with
+// 503 a saturated receiver, then reads the body, then takes a slot (503
+// when the others took the last one meanwhile).
 // Every refusal is counted. release frees the slot and the spooled bytes
 // (unless Read handed them on).
 func (g *Guard) AdmitSpooled(r *http.Request) (release func(), err error) {
@@ -178,6 +179,12 @@ func (g *Guard) AdmitSpooled(r *http.Request) (release func(), err error) {
 	}
 	if p := g.MemoryFull(); p != nil {
 		return nil, p
+	}
+	// A saturated receiver refuses before reading: its slots are held by
+	// requests being decoded (slow senders hold none), and a body it would
+	// shed anyway is not worth the bytes.
+	if g.Saturated() {
+		return nil, g.Shed()
 	}
 	if err := g.Spool(r); err != nil {
 		p := AsProblem(err)
