@@ -340,7 +340,7 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 		p.crash(t) // in the middle of the burst
 		close(stop)
 		wg.Wait()
-		t.Logf("round %d: %d events acknowledged before the kill", round+1, count)
+		t.Logf("round %d: %d events and alerts acknowledged before the kill", round+1, count)
 	}
 	startProc(t, bin, args...) // seer starts again after three kills
 	store, err := sqlite.Open(context.Background(), filepath.Join(data, "seer.db"), nil)

@@ -201,3 +201,20 @@ func FuzzSnapshot(f *testing.F) {
 		_ = fmt.Sprint(s.Stats())
 	})
 }
+
+// BenchmarkSnapshot saves the stage of a simulated shop warmed for ten
+// minutes (its operations, call pairs, fingerprints and localisation).
+func BenchmarkSnapshot(b *testing.B) {
+	st := NewStage(Config{}, nil)
+	advance(newWorld(b, 1), st, 10*60)
+	var n int
+	for b.Loop() {
+		data, err := st.MarshalBinary()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(data)
+	}
+	b.ReportMetric(float64(n), "bytes")
+	b.ReportMetric(float64(n)/float64(st.Stats().Series), "bytes/series")
+}
