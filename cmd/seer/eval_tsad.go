@@ -6,12 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/seerops/seer/internal/detect/metric"
 	"github.com/seerops/seer/internal/eval/tsad"
 )
 
-const evalTSADUsage = `usage: seer eval tsad --data DIR [--json] [--scores FILE.csv[.gz]] [--per-entity]
+const evalTSADUsage = `usage: seer eval tsad --data DIR [--json] [--scores FILE.csv[.gz]] [--per-entity] [--threshold T]
 
 Scores anomaly detection on multivariate server metrics with point labels
 (DIR/<set>/<entity>/{train,test,labels}.csv, each maybe .gz: ASD and SMD).
@@ -19,7 +20,8 @@ Without --scores it runs seer's entity detector causally over every entity,
 train rows then test rows, one row at a time, with one configuration; with
 --scores it scores the set,entity,time,score rows of FILE instead. Scoring is
 point-wise without point adjustment: per entity the best F1 over every
-threshold and the F1 at the production threshold, averaged per set.
+threshold and the F1 at the production threshold (or --threshold),
+averaged per set.
 `
 
 // runEvalTSAD runs `seer eval tsad ...`; args start after "tsad".
@@ -33,6 +35,8 @@ func runEvalTSAD(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	perEntity := fs.Bool("per-entity", false, "print each entity's figures in the table")
 	workers := fs.Int("workers", 0, "entities run at once (0: GOMAXPROCS)")
 	write := fs.String("write-scores", "", "also write every test row's score to this file (set,entity,time,score CSV)")
+	cfg := metric.DefaultEntityConfig()
+	threshold := fs.Float64("threshold", cfg.Threshold, "the fixed threshold of the f1_at_threshold figures")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,11 +47,13 @@ func runEvalTSAD(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("%w: eval tsad: --data DIR is required", errUsage)
 	}
+	if math.IsNaN(*threshold) || math.IsInf(*threshold, 0) {
+		return fmt.Errorf("%w: eval tsad: --threshold must be a finite number", errUsage)
+	}
 	ents, err := tsad.Load(*dir)
 	if err != nil {
 		return err
 	}
-	cfg := metric.DefaultEntityConfig()
 	var sc tsad.Scores
 	if *scores != "" {
 		if sc, err = tsad.LoadScores(*scores); err != nil {
@@ -70,7 +76,7 @@ func runEvalTSAD(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	rep, err := tsad.Evaluate(ents, sc, cfg.Threshold)
+	rep, err := tsad.Evaluate(ents, sc, *threshold)
 	if err != nil {
 		return err
 	}

@@ -80,5 +80,5 @@ func (c *Calibrator) Decades(x float64) float64 {
 // Likelihood maps x to [0,1): 1 - 2^(-Decades(x)/half), 0.5 at half
 // decades of improbability; every score keeps its rank (nothing saturates).
 func (c *Calibrator) Likelihood(x, half float64) float64 {
-	return 1 - math.Exp2(-c.Decades(x)/half)
+	return Likelihood(c.Decades(x), half)
 }

@@ -12,11 +12,22 @@ import (
 type Config struct {
 	// WarmUp is the number of points learned from before any alarm.
 	WarmUp int `yaml:"warm_up"`
-	// Threshold is the score at or above which a point is anomalous.
+	// Threshold is the likelihood (Result.Likelihood) at or above which a
+	// point is anomalous, and makes a finding: one threshold for every
+	// series, whatever its scale or noise. At 0.8 (with HalfDecades 3.5) a
+	// deviation as large is expected by chance once in about 10^8 of the
+	// series' points.
 	Threshold float64 `yaml:"threshold"`
-	// Decades is the improbability, in powers of ten of a Gaussian two-sided
-	// tail, that maps to score 1; score = log10(1/p) / Decades.
+	// Decades is the improbability, in powers of ten, that maps to raw
+	// score 1: Result.Score = log10(1/p) / Decades.
 	Decades float64 `yaml:"decades"`
+	// HalfDecades is the improbability, log10(1/p) by the series' own
+	// model, whose likelihood is one half: Likelihood = 1 -
+	// 2^(-log10(1/p)/HalfDecades); each HalfDecades more halves 1 -
+	// Likelihood. At 3.5, likelihood 0.5 is a deviation expected once in
+	// about 3,000 points: where NAB's scorer, which charges a false alarm
+	// a ninth of a missed anomaly, is best served (eval/nab).
+	HalfDecades float64 `yaml:"half_decades"`
 	// Band is the half-width of the reported expected range in robust
 	// standard deviations; a point outside it counts towards an onset.
 	Band float64 `yaml:"band"`
@@ -41,9 +52,11 @@ type Config struct {
 	// RelMinScale is the floor of the scale relative to the level.
 	RelMinScale float64 `yaml:"rel_min_scale"`
 	// TailK is how many times the series' own recent high quantile of
-	// deviations (TailPoints) a deviation must exceed to be anomalous, on top
-	// of being improbable for a Gaussian: a series that blips every few
-	// minutes learns its blips, a jump far beyond them still fires.
+	// deviations (TailPoints) a deviation must reach for raw score 0.5
+	// (Decades/2 decades: an exponential tail read from the series' own
+	// record), on top of being improbable for a Gaussian: a series that
+	// blips every few minutes learns its blips, a jump far beyond them
+	// still fires.
 	TailK float64 `yaml:"tail_k"`
 	// LevelTailK is TailK for the short average of the residuals (the
 	// level feature), which is lighter-tailed than single points.
@@ -69,7 +82,7 @@ type Config struct {
 	// RangeK is how many times the width of the series' long-run range a
 	// value's excess beyond it is scored: score = RangeK·excess/width, the
 	// lesser excess of two points running, so that at the threshold the
-	// series must stay Threshold/RangeK of the width beyond its range for
+	// series must stay 0.5/RangeK of the width beyond its range for
 	// two points; 0 disables the range feature.
 	RangeK float64 `yaml:"range_k"`
 	// RangeDecay is the share of the distance to the middle by which each
@@ -188,8 +201,9 @@ const (
 func DefaultConfig() Config {
 	return Config{
 		WarmUp:             30,
-		Threshold:          0.5,
+		Threshold:          0.8,
 		Decades:            16,
+		HalfDecades:        3.5,
 		Band:               3,
 		LevelAlpha:         0.05,
 		TrendBeta:          0.05,
@@ -260,6 +274,9 @@ func (c Config) Validate() error {
 		bad("Threshold", c.Threshold, "in (0,1]")
 	}
 	positive("Decades", c.Decades)
+	if !(c.HalfDecades > 0 && c.HalfDecades <= 100) {
+		bad("HalfDecades", c.HalfDecades, "in (0,100]")
+	}
 	positive("Band", c.Band)
 	unit("LevelAlpha", c.LevelAlpha)
 	if !(c.TrendBeta >= 0 && c.TrendBeta <= 1) {

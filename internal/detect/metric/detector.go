@@ -33,16 +33,31 @@ const degenerate = 2
 // maxBlip is the longest anomalous run, in points, still learned as a blip.
 const maxBlip = 2
 
+// strong is the raw score from which a point is beyond doubt: a
+// feature's Gaussian improbability of Decades/2 and TailK times the
+// series' recent largest deviation. The model learns from such points
+// slowly (AnomalyLearn) and never takes them into its tails as calm.
+const strong = 0.5
+
 // maxAbs bounds accepted values; beyond it squares overflow and state would
 // be poisoned, so such values are skipped like NaN.
 const maxAbs = 1e150
 
 // Result is the verdict on one point.
 type Result struct {
-	// Score is the probability-like strength of the deviation in [0,1].
+	// Score is the raw strength of the deviation in [0,1]: its
+	// improbability by the series' own model, log10(1/p)/Decades, where
+	// p is the lesser evidence of a Gaussian on the series' scale and of
+	// the series' own recent deviations (a deviation ρ times the largest
+	// of its last N is read as an exponential tail would have it, p ≈
+	// N^-ρ: TailK sets N), so that Score·Decades is in decades.
 	Score float64
-	// Anomalous is whether the point is out of range (Score >= Threshold
-	// after warm-up).
+	// Likelihood is Score calibrated: 1 - 2^(-log10(1/p)/HalfDecades),
+	// one half where a deviation as large is expected once in
+	// 10^HalfDecades points of the series. Every score keeps its rank.
+	Likelihood float64
+	// Anomalous is whether the point is out of range (Likelihood >=
+	// Threshold after warm-up).
 	Anomalous bool
 	// Expected is the value predicted for the point before it was seen;
 	// Low and High bound the expected range: Band scales or the series'
@@ -145,7 +160,7 @@ type Detector struct {
 	shift           float64 // EWMA of clipped z
 	shiftNorm       float64 // sd of shift for independent residuals
 	blipMean        float64 // the short mean after maxBlip equal residuals, relative to them
-	zThr            float64 // the |z| whose score is Threshold
+	zThr            float64 // the |z| whose score is strong
 	shiftVar        float64 // EWMA of shift², which calibrates for correlated residuals
 	mean, meanN     float64 // EWMA of raw residuals: all, and calm points' only
 	band, soft, sea run
@@ -185,7 +200,7 @@ func NewDetector(cfg Config) (*Detector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Detector{cfg: cfg, zThr: zOf(cfg.Threshold, cfg.Decades)}
+	d := &Detector{cfg: cfg, zThr: zOf(strong, cfg.Decades)}
 	d.spikeT.reset()
 	d.shiftT.reset()
 	if a := cfg.ShiftAlpha; a > 0 {
@@ -372,7 +387,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 		}
 	}
 
-	r.Score = min(score(bestZ, cfg.Decades), beyond(bestX, bestQ, bestK, cfg.Threshold))
+	r.Score = min(score(bestZ, cfg.Decades), beyond(bestX, bestQ, bestK, strong))
 	levelScore := r.Score
 
 	// Score against the series' long-run range: a value beyond all the
@@ -414,7 +429,9 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	d.band.add(t, z, cfg.Band)
 	d.soft.add(t, z, 1)
 
-	r.Anomalous = warm && r.Score >= cfg.Threshold
+	r.Likelihood = Likelihood(r.Score*cfg.Decades, cfg.HalfDecades)
+	r.Anomalous = warm && r.Likelihood >= cfg.Threshold
+	sure := warm && r.Score >= strong
 	r.Level, r.Range = levelScore, rangeScore
 	// A series that has never moved beyond float noise (an error ratio
 	// before its first error, up before its first crash) cannot tell its
@@ -460,9 +477,12 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	// after it while they stay beyond the usual deviations.
 	// A stretch judged by the level model alone would never end on a
 	// seasonal series, and its tails would never learn again.
-	deviant := r.Anomalous || d.held || warm && (gauss >= 1 || d.devN > 0 && math.Abs(e) > qSpike)
+	// The model's own learning follows the strong bound, not the
+	// reporting threshold: what it takes in as normal is unchanged by how
+	// sensitive reporting is.
+	deviant := sure || d.held || warm && (gauss >= 1 || d.devN > 0 && math.Abs(e) > qSpike)
 	if useSea {
-		deviant = r.Anomalous || d.held || warm && (gSea >= 1 || d.devN > 0 && beyondSea)
+		deviant = sure || d.held || warm && (gSea >= 1 || d.devN > 0 && beyondSea)
 	}
 	d.learnTails(e, rSea, deviant)
 	if s := d.season; s != nil {
@@ -557,6 +577,13 @@ func (d *Detector) learn(e, sUp, sDn, q float64, warm, anomalous bool) {
 	d.absDev += as * (math.Abs(e) - d.absDev)
 	d.up += as * (max(e, 0) - d.up)
 	d.dn += as * (max(-e, 0) - d.dn)
+}
+
+// Likelihood maps an improbability of decades (log10(1/p)) to [0,1): 1 -
+// 2^(-decades/half), one half at half decades. It ranks as decades do and
+// never saturates; 1 - Likelihood halves with every half decades more.
+func Likelihood(decades, half float64) float64 {
+	return 1 - math.Exp2(-max(decades, 0)/half)
 }
 
 // score maps a standardised deviation to [0,1] by the improbability of a

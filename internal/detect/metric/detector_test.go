@@ -486,3 +486,66 @@ func TestSeasonFirm(t *testing.T) {
 		t.Errorf("sine of 360 points: period %d, ACF %.3f; want a period with ACF >= 0.8", d.season.period, acf)
 	}
 }
+
+// TestLikelihood: the calibration keeps every score's rank, is one half at
+// HalfDecades, and halves 1 - likelihood with every HalfDecades more.
+func TestLikelihood(t *testing.T) {
+	for _, c := range []struct{ decades, want float64 }{{-1, 0}, {0, 0}, {3.5, 0.5}, {7, 0.75}, {14, 0.9375}} {
+		if got := Likelihood(c.decades, 3.5); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Likelihood(%v, 3.5) = %v, want %v", c.decades, got, c.want)
+		}
+	}
+	if a, b := Likelihood(15.9, 3.5), Likelihood(16, 3.5); !(a < b && b < 1) {
+		t.Errorf("Likelihood saturates: %v, %v", a, b)
+	}
+	// The default production threshold asks what the raw score did: 8
+	// decades or more.
+	cfg := DefaultConfig()
+	if l := Likelihood(strong*cfg.Decades, cfg.HalfDecades); l > cfg.Threshold {
+		t.Errorf("raw score %v has likelihood %v, above the threshold %v: findings would be weaker than before", strong, l, cfg.Threshold)
+	}
+}
+
+// TestThresholdOnlyReports: the point's likelihood is its raw score
+// calibrated, Anomalous is the likelihood at the threshold, and what the
+// model learns does not depend on the threshold: a lower one reports more
+// and scores the same.
+func TestThresholdOnlyReports(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	vals := make([]float64, 3000)
+	for i := range vals {
+		vals[i] = 100 * (1 + 0.05*rng.NormFloat64())
+		if i >= 2000 && i < 2050 {
+			vals[i] *= 1.3
+		}
+		if i%400 == 7 {
+			vals[i] *= 1.25
+		}
+	}
+	hi, lo := DefaultConfig(), DefaultConfig()
+	lo.Threshold = 0.5
+	dh, _ := NewDetector(hi)
+	dl, _ := NewDetector(lo)
+	nh, nl := 0, 0
+	for i, v := range vals {
+		rh, rl := dh.Observe(at(i), v), dl.Observe(at(i), v)
+		if rh.Score != rl.Score || rh.Likelihood != rl.Likelihood {
+			t.Fatalf("point %d: scores %v / %v differ with the threshold", i, rh.Score, rl.Score)
+		}
+		if want := Likelihood(rh.Score*hi.Decades, hi.HalfDecades); rh.Likelihood != want {
+			t.Fatalf("point %d: likelihood %v, want %v", i, rh.Likelihood, want)
+		}
+		if rh.Anomalous != (dh.Warm() && rh.Likelihood >= hi.Threshold) {
+			t.Fatalf("point %d: likelihood %v, anomalous %v at the threshold %v", i, rh.Likelihood, rh.Anomalous, hi.Threshold)
+		}
+		if rh.Anomalous {
+			nh++
+		}
+		if rl.Anomalous {
+			nl++
+		}
+	}
+	if nl <= nh {
+		t.Errorf("%d anomalous points at 0.5, %d at 0.8: want more at the lower threshold", nl, nh)
+	}
+}

@@ -454,7 +454,8 @@ func anomaly(smp *signal.Sample, r Result, nonNeg bool) signal.Observation {
 		High:     r.High,
 		Summary: fmt.Sprintf("%s %s %s expected %s–%s (%s)", smp.Name, num(smp.Value), where,
 			num(r.Low), num(r.High), r.Feature),
-		Evidence: map[string]string{"feature": r.Feature, "direction": r.Direction},
+		Evidence: map[string]string{"feature": r.Feature, "direction": r.Direction,
+			"likelihood": strconv.FormatFloat(r.Likelihood, 'f', 3, 64)},
 	}
 }
 

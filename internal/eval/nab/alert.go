@@ -146,6 +146,9 @@ const firmACF = 0.8
 // seasonal one by 1 + SeasonRepeat (up to SeasonWeakRepeat for a weak
 // period) times that number, as Numenta's anomaly likelihood learns a
 // series' usual rate of anomalies. An alert never exceeds Result.Score.
+// The row's score is the alert's likelihood, calibrated as the detector
+// calibrates Result.Likelihood (see metric.Likelihood), so that NAB is
+// scored at the production threshold on the production scale.
 type Alerter struct {
 	d   *metric.Detector
 	cfg AlertConfig
@@ -230,6 +233,10 @@ func (al *Alerter) Observe(t time.Time, v float64) (metric.Result, float64) {
 		default:
 			alert = al.repeats(alert, cfg.Repeat, true)
 		}
+	}
+	if alert > 0 {
+		c := al.d.Config()
+		alert = metric.Likelihood(alert*c.Decades, c.HalfDecades)
 	}
 	return r, alert
 }

@@ -39,8 +39,8 @@ func TestAlert(t *testing.T) {
 	var alerts []int
 	for i := range 2100 {
 		r, a := d.Observe(at(i), level(i)*(1+0.05*rng.NormFloat64()))
-		if a < 0 || a > r.Score {
-			t.Fatalf("point %d: alert %v is not within [0, score %v]", i, a, r.Score)
+		if a < 0 || a > r.Likelihood {
+			t.Fatalf("point %d: alert %v is not within [0, likelihood %v]", i, a, r.Likelihood)
 		}
 		if a >= cfg.Threshold {
 			alerts = append(alerts, i)
@@ -184,8 +184,8 @@ func TestAlertEscalate(t *testing.T) {
 				v += 2 * float64(min(i-999, 20))
 			}
 			r, a := d.Observe(at(i), v*(1+0.01*rng.NormFloat64()))
-			if a > r.Score {
-				t.Fatalf("point %d: alert %v above score %v", i, a, r.Score)
+			if a > r.Likelihood {
+				t.Fatalf("point %d: alert %v above likelihood %v", i, a, r.Likelihood)
 			}
 			if a > 0 && i >= 1000 {
 				alerts = append(alerts, alert{i, a})
@@ -207,10 +207,13 @@ func TestAlertEscalate(t *testing.T) {
 	if len(some) >= len(all) {
 		t.Errorf("%d alerts on the ramp with Escalate, %d without; want fewer", len(some), len(all))
 	}
+	// An alert is a likelihood; the escalation compares the raw scores,
+	// which are proportional to its decades, -log2(1 - likelihood).
+	decades := func(a float64) float64 { return -math.Log2(1 - a) }
 	for k := 1; k < len(some); k++ {
 		p, q := some[k-1], some[k]
-		if q.i-p.i <= escalateGap && q.a < DefaultAlertConfig().Escalate*p.a {
-			t.Errorf("alert %.3f at point %d only %.2f times the one %d points before", q.a, q.i, q.a/p.a, q.i-p.i)
+		if r := decades(q.a) / decades(p.a); q.i-p.i <= escalateGap && r < DefaultAlertConfig().Escalate*(1-1e-9) {
+			t.Errorf("alert %.3f at point %d only %.2f times the one %d points before", q.a, q.i, r, q.i-p.i)
 		}
 	}
 }

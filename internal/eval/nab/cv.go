@@ -163,6 +163,6 @@ func (r CVReport) WriteTable(w io.Writer) error {
 	for h, f := range r.Folds {
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%.4f\t%.2f\t%.2f\t%d\t%d\t%d\t%.2f\t%.2f\t\n", h+1, len(f.Files), f.Chosen, f.Threshold, f.Fit, f.Held.Score, f.Held.TP, f.Held.FN, f.Held.FP, f.Fixed, f.Optimum)
 	}
-	fmt.Fprintf(tw, "\nboth held-out halves together\t%.2f\t(at the production threshold %.4g: %.2f)\n", r.Score, r.FixedAt, r.Fixed)
+	fmt.Fprintf(tw, "\nboth held-out halves together\t%.2f\t(at the fixed threshold %.4g: %.2f)\n", r.Score, r.FixedAt, r.Fixed)
 	return tw.Flush()
 }

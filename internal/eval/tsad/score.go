@@ -184,7 +184,7 @@ func Evaluate(ents []Entity, scores Scores, threshold float64) (Report, error) {
 // WriteTable prints r for a reader: one line per set, then per entity.
 func (r Report) WriteTable(w io.Writer, perEntity bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "tsad: %d entities, point-wise, no point adjustment; production threshold %.4g\n\n", r.Entities, r.Threshold)
+	fmt.Fprintf(tw, "tsad: %d entities, point-wise, no point adjustment; F1@thr at the fixed threshold %.4g\n\n", r.Entities, r.Threshold)
 	fmt.Fprintf(tw, "set\tentities\tbest F1\tP\tR\tF1@thr\tP\tR\tflag_all\t\n")
 	sets := make([]string, 0, len(r.Sets))
 	for s := range r.Sets {
