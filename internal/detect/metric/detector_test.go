@@ -532,7 +532,7 @@ func TestThresholdOnlyReports(t *testing.T) {
 		if rh.Score != rl.Score || rh.Likelihood != rl.Likelihood {
 			t.Fatalf("point %d: scores %v / %v differ with the threshold", i, rh.Score, rl.Score)
 		}
-		if want := Likelihood(rh.Score*hi.Decades, hi.HalfDecades); rh.Likelihood != want {
+		if want := Likelihood(rh.Score*hi.Decades, hi.HalfDecades); math.Abs(rh.Likelihood-want) > 1e-12 {
 			t.Fatalf("point %d: likelihood %v, want %v", i, rh.Likelihood, want)
 		}
 		if rh.Anomalous != (dh.Warm() && rh.Likelihood >= hi.Threshold) {

@@ -39,7 +39,7 @@ func TestAlert(t *testing.T) {
 	var alerts []int
 	for i := range 2100 {
 		r, a := d.Observe(at(i), level(i)*(1+0.05*rng.NormFloat64()))
-		if a < 0 || a > r.Likelihood {
+		if a < 0 || a > r.Likelihood+1e-12 {
 			t.Fatalf("point %d: alert %v is not within [0, likelihood %v]", i, a, r.Likelihood)
 		}
 		if a >= cfg.Threshold {
@@ -184,7 +184,7 @@ func TestAlertEscalate(t *testing.T) {
 				v += 2 * float64(min(i-999, 20))
 			}
 			r, a := d.Observe(at(i), v*(1+0.01*rng.NormFloat64()))
-			if a > r.Likelihood {
+			if a > r.Likelihood+1e-12 {
 				t.Fatalf("point %d: alert %v above likelihood %v", i, a, r.Likelihood)
 			}
 			if a > 0 && i >= 1000 {
