@@ -138,3 +138,76 @@ func TestPerSeriesRecalibrationLoses(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfDecadesCrossValidated: HalfDecades places NAB's optimum at
+// likelihood 0.5 and was chosen on the 31 files. Chosen instead on one half
+// of them (of 2.5 to 5 decades, by the score at 0.5) and the other half
+// scored at 0.5, the two held-out halves together must stay within 3
+// points of what the cross-validation of the threshold itself gives.
+func TestHalfDecadesCrossValidated(t *testing.T) {
+	series, windows := loadCorpus(t)
+	profiles, err := LoadProfiles(corpusDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := profiles[slices.IndexFunc(profiles, func(p Profile) bool { return p.Name == "standard" })]
+	cfg := metric.DefaultConfig()
+	newDet, err := MetricDetector(cfg, DefaultAlertConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Run(t.Context(), series, newDet, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	halves := Split(names)
+	grid := []float64{2.5, 3, 3.25, 3.5, 3.75, 4, 5}
+	// corpora[g][h]: half h rescored as if HalfDecades were grid[g].
+	corpora := make([][2]*Corpus, len(grid))
+	for g, half := range grid {
+		for h := range 2 {
+			var part []File
+			for _, f := range files {
+				if !slices.Contains(halves[h], f.Name) {
+					continue
+				}
+				s := make([]float64, len(f.Scores))
+				for i, l := range f.Scores {
+					if l > 0 {
+						d := -cfg.HalfDecades * math.Log2(1-l)
+						s[i] = metric.Likelihood(d, half)
+					}
+				}
+				part = append(part, File{Name: f.Name, Times: f.Times, Scores: s})
+			}
+			if corpora[g][h], err = NewCorpus(part, windows); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var raw, rawThr, null, perfect float64
+	for h := range 2 {
+		best, bg := -math.MaxFloat64, 0
+		for g := range grid {
+			if s := corpora[g][1-h].At(std, 0.5).Raw; s > best {
+				best, bg = s, g
+			}
+		}
+		c := corpora[bg][h]
+		raw += c.At(std, 0.5).Raw
+		ref := corpora[0] // the threshold's own cross-validation: any scale will do
+		rawThr += ref[h].At(std, ref[1-h].Optimize(std).Threshold).Raw
+		null += c.null(std)
+		perfect += c.perfect(std)
+		t.Logf("half %d held out: HalfDecades %g chosen on the other", h+1, grid[bg])
+	}
+	held, thr := 100*(raw-null)/(perfect-null), 100*(rawThr-null)/(perfect-null)
+	t.Logf("held out at 0.5 with HalfDecades chosen on the other half: %.2f; with the threshold chosen there: %.2f", held, thr)
+	if held < thr-3 {
+		t.Errorf("held out at 0.5: %.2f, more than 3 points under %.2f", held, thr)
+	}
+}
