@@ -161,7 +161,6 @@ type Detector struct {
 	shiftNorm       float64 // sd of shift for independent residuals
 	blipMean        float64 // the short mean after maxBlip equal residuals, relative to them
 	zThr            float64 // the |z| whose score is strong
-	likeK           float64 // -Decades/HalfDecades: Likelihood = 1 - 2^(likeK·Score)
 	shiftVar        float64 // EWMA of shift², which calibrates for correlated residuals
 	mean, meanN     float64 // EWMA of raw residuals: all, and calm points' only
 	band, soft, sea run
@@ -201,7 +200,7 @@ func NewDetector(cfg Config) (*Detector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Detector{cfg: cfg, zThr: zOf(strong, cfg.Decades), likeK: -cfg.Decades / cfg.HalfDecades}
+	d := &Detector{cfg: cfg, zThr: zOf(strong, cfg.Decades)}
 	d.spikeT.reset()
 	d.shiftT.reset()
 	if a := cfg.ShiftAlpha; a > 0 {
@@ -430,7 +429,7 @@ func (d *Detector) Observe(t time.Time, v float64) Result {
 	d.band.add(t, z, cfg.Band)
 	d.soft.add(t, z, 1)
 
-	r.Likelihood = 1 - math.Exp2(d.likeK*r.Score) // Likelihood(r.Score*cfg.Decades, cfg.HalfDecades)
+	r.Likelihood = Likelihood(r.Score*cfg.Decades, cfg.HalfDecades)
 	r.Anomalous = warm && r.Likelihood >= cfg.Threshold
 	sure := warm && r.Score >= strong
 	r.Level, r.Range = levelScore, rangeScore
