@@ -1,6 +1,7 @@
 package nab
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -224,5 +225,60 @@ func TestHalfDecadesCrossValidated(t *testing.T) {
 	t.Logf("held out at 0.5 with HalfDecades chosen on the other half: %.2f; with the threshold chosen there: %.2f", held, thr)
 	if held < thr-3 {
 		t.Errorf("held out at 0.5: %.2f, more than 3 points under %.2f", held, thr)
+	}
+}
+
+// TestCrossValidatedValues: `seer eval nab --cv` chooses each fitted habit
+// on or off, at the values fitted on all 31 files; here the values too are
+// chosen on one half (192 settings: repeat 0–0.08, habit 0–300, half-life
+// 50–120, the weak-season discount and the escalation on or off) and the
+// other half scored. It is the more honest figure, and must stay within 5
+// points of --cv's.
+func TestCrossValidatedValues(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("192 settings over the corpus: not with -short or -race")
+	}
+	series, windows := loadCorpus(t)
+	profiles, err := LoadProfiles(corpusDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := profiles[slices.IndexFunc(profiles, func(p Profile) bool { return p.Name == "standard" })]
+	var cands []Candidate
+	for _, rep := range []float64{0, 0.02, 0.04, 0.08} {
+		for _, habit := range []int{0, 100, 175, 300} {
+			for _, hl := range []int{50, 75, 120} {
+				for _, weak := range []bool{false, true} {
+					for _, esc := range []bool{false, true} {
+						c := Candidate{Metric: metric.DefaultConfig(), Alert: DefaultAlertConfig()}
+						c.Alert.Repeat, c.Alert.Habit, c.Alert.HalfLife = rep, habit, hl
+						if !weak {
+							c.Alert.SeasonWeakRepeat = c.Alert.SeasonRepeat
+						}
+						if !esc {
+							c.Alert.Escalate = 1
+						}
+						c.Name = fmt.Sprintf("repeat %g, habit %d, half-life %d, weak season %v, escalate %v", rep, habit, hl, weak, esc)
+						cands = append(cands, c)
+					}
+				}
+			}
+		}
+	}
+	fixed := metric.DefaultConfig().Threshold
+	values, err := CrossValidate(t.Context(), series, windows, std, cands, fixed, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onOff, err := CrossValidate(t.Context(), series, windows, std, Candidates(), fixed, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, f := range values.Folds {
+		t.Logf("half %d held out: chose %s at %.4f, held out %.2f", h+1, f.Chosen, f.Threshold, f.Held.Score)
+	}
+	t.Logf("values chosen on the other half: %.2f; habits on or off (--cv): %.2f", values.Score, onOff.Score)
+	if values.Score < onOff.Score-5 {
+		t.Errorf("values chosen on the other half: %.2f, more than 5 points under --cv's %.2f: the fitted values do not hold out", values.Score, onOff.Score)
 	}
 }
