@@ -3,6 +3,7 @@ package metric
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,9 +15,9 @@ type Config struct {
 	WarmUp int `yaml:"warm_up"`
 	// Threshold is the likelihood (Result.Likelihood) at or above which a
 	// point is anomalous, and makes a finding: one threshold for every
-	// series, whatever its scale or noise. At 0.8 (with HalfDecades 3.5) a
-	// deviation as large is expected by chance once in about 10^8 of the
-	// series' points.
+	// series, whatever its scale or noise. At 0.8 (with the default
+	// HalfDecades) a deviation as large is expected by chance once in 10^8
+	// of the series' points.
 	Threshold float64 `yaml:"threshold"`
 	// Decades is the improbability, in powers of ten, that maps to raw
 	// score 1: Result.Score = log10(1/p) / Decades.
@@ -24,9 +25,11 @@ type Config struct {
 	// HalfDecades is the improbability, log10(1/p) by the series' own
 	// model, whose likelihood is one half: Likelihood = 1 -
 	// 2^(-log10(1/p)/HalfDecades); each HalfDecades more halves 1 -
-	// Likelihood. At 3.5, likelihood 0.5 is a deviation expected once in
-	// about 3,000 points: where NAB's scorer, which charges a false alarm
-	// a ninth of a missed anomaly, is best served (eval/nab).
+	// Likelihood. The default, 8/log2(5) ≈ 3.45, makes likelihood 0.8 the
+	// 8 decades findings needed before the calibration (raw score 0.5), and
+	// 0.5 a deviation expected once in about 2,800 points: where NAB's
+	// scorer, which charges a false alarm a ninth of a missed anomaly, is
+	// best served (eval/nab).
 	HalfDecades float64 `yaml:"half_decades"`
 	// Band is the half-width of the reported expected range in robust
 	// standard deviations; a point outside it counts towards an onset.
@@ -203,7 +206,7 @@ func DefaultConfig() Config {
 		WarmUp:             30,
 		Threshold:          0.8,
 		Decades:            16,
-		HalfDecades:        3.5,
+		HalfDecades:        8 / math.Log2(5),
 		Band:               3,
 		LevelAlpha:         0.05,
 		TrendBeta:          0.05,

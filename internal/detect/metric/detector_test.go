@@ -498,11 +498,14 @@ func TestLikelihood(t *testing.T) {
 	if a, b := Likelihood(15.9, 3.5), Likelihood(16, 3.5); !(a < b && b < 1) {
 		t.Errorf("Likelihood saturates: %v, %v", a, b)
 	}
-	// The default production threshold asks what the raw score did: 8
-	// decades or more.
+	// The default production threshold asks what the raw score did before
+	// the calibration: 8 decades or more, no less and no more.
 	cfg := DefaultConfig()
-	if l := Likelihood(strong*cfg.Decades, cfg.HalfDecades); l > cfg.Threshold {
-		t.Errorf("raw score %v has likelihood %v, above the threshold %v: findings would be weaker than before", strong, l, cfg.Threshold)
+	if l := Likelihood(strong*cfg.Decades, cfg.HalfDecades); l < cfg.Threshold {
+		t.Errorf("raw score %v has likelihood %v, under the threshold %v", strong, l, cfg.Threshold)
+	}
+	if l := Likelihood((strong-1e-9)*cfg.Decades, cfg.HalfDecades); l >= cfg.Threshold {
+		t.Errorf("raw score just under %v has likelihood %v, at the threshold %v", strong, l, cfg.Threshold)
 	}
 }
 

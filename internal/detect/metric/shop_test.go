@@ -86,9 +86,9 @@ func TestShopHealthy(t *testing.T) {
 }
 
 // TestFindingLevel is why findings need likelihood 0.8 while NAB is best
-// served at 0.5 (a deviation expected once in ~3,000 points): at 0.5 the
+// served at 0.5 (a deviation expected once in ~2,800 points): at 0.5 the
 // healthy shop, whose series are close to what the model expects (its
-// p-values hold), makes findings at about that rate (38 from its 100
+// p-values hold), makes findings at about that rate (40 from its 100
 // series' 144,000 points in two hours, one every three minutes); at the
 // default none (TestShopHealthy).
 func TestFindingLevel(t *testing.T) {

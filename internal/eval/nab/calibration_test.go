@@ -80,7 +80,7 @@ func recalibrations(t *testing.T, ac AlertConfig) {
 		}
 		return out
 	})
-	t.Logf("%-58s optimum %6.2f  at 0.5 %6.2f", "shipped: the detector's own p-value, HalfDecades 3.5", shipped, shippedFixed)
+	t.Logf("%-58s optimum %6.2f  at 0.5 %6.2f", "shipped: the detector's own p-value, calibrated", shipped, shippedFixed)
 	alts := []struct {
 		name  string
 		fn    func(Series, []calRow) []float64
