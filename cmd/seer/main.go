@@ -26,6 +26,8 @@ Usage:
   seer eval  nab|loghub|rca|tsad --data DIR [--json]          score seer on a public benchmark
   seer eval  host [--short] [--json]                           this host's Prometheus stack, healthy, then real faults
   seer eval  overload [--for 10m] [--short] [--json]           seer under 5× its sustainable ingest: memory, recovery
+  seer testbed up|run --for D|down|campaign                   a real shop of processes with seer watching it
+  seer chaos inject KIND --target S --for D | list | stop     real faults in the testbed
   seer sim   --scenario FILE | suite --cases N --out DIR       the simulated world
   seer feedback INCIDENT --confirm|--reject ENTITY             tell seer whether it was right
   seer approve|reject INCIDENT [--reason TEXT]                 decide a runbook waiting for approval
@@ -84,6 +86,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEval(ctx, rest, stdout, stderr)
 	case "sim":
 		return runSim(ctx, rest, stdout, stderr)
+	case "testbed":
+		return runTestbed(ctx, rest, stdout, stderr)
+	case "chaos":
+		return runChaos(ctx, rest, stdout, stderr)
 	case "feedback":
 		return runFeedback(ctx, rest, stdout, stderr)
 	case "approve", "reject":
