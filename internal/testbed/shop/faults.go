@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Inside faults are made by the control endpoints, each for a duration
@@ -361,5 +362,20 @@ func (s *service) metricsHandler() http.Handler {
 		}
 		return float64(rss()) / float64(s.opt.MemQuota)
 	}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	// Of the process collector's series only those about the process
+	// itself: its virtual size says nothing, and its network counters are
+	// the whole host's (one network namespace).
+	keep := map[string]bool{"process_cpu_seconds_total": true, "process_resident_memory_bytes": true,
+		"process_open_fds": true, "shop_disk_utilization": true, "shop_memory_utilization": true}
+	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := reg.Gather()
+		out := mfs[:0]
+		for _, mf := range mfs {
+			if keep[mf.GetName()] {
+				out = append(out, mf)
+			}
+		}
+		return out, err
+	})
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }

@@ -90,7 +90,9 @@ func (s *service) fwd(ctx context.Context, peer, method, path, route string) ([]
 }
 
 func (s *service) pass(peer, method, path, route string) handler {
-	return func(ctx context.Context, _ *http.Request) ([]byte, error) { return s.fwd(ctx, peer, method, path, route) }
+	return func(ctx context.Context, _ *http.Request) ([]byte, error) {
+		return s.fwd(ctx, peer, method, path, route)
+	}
 }
 
 // cached reads key from the cache, or from the database and fills the cache.
