@@ -129,7 +129,9 @@ func (f *fakeEnv) Alive(string) bool {
 	defer f.mu.Unlock()
 	return f.alive
 }
-func (f *fakeEnv) Announce(_ context.Context, kind, _, _ string) error { return f.rec("announce " + kind) }
+func (f *fakeEnv) Announce(_ context.Context, kind, _, _ string) error {
+	return f.rec("announce " + kind)
+}
 func (f *fakeEnv) log() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
