@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/seerops/seer/internal/chaos"
 	"github.com/seerops/seer/internal/testbed"
@@ -97,24 +96,28 @@ func fsecs(p *float64) string {
 
 func printCampaign(w io.Writer, rep testbed.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tTARGET\tDETECT s\tROOT CAUSE s\tRECOVERED s\tRIGHT\tTOP CAUSES\tRUNBOOK RUNS")
+	fmt.Fprintln(tw, "FAULT\tTARGET\tDETECT s\tROOT CAUSE s\tRECOVERED s\tRIGHT\tSTEP\tTOP CAUSES\tRUNBOOK RUNS")
 	for _, r := range rep.Rows {
 		rec := fsecs(r.RecoveredS)
 		if r.Runbook == "" {
 			rec = "n/a"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%s\t%s\n", r.Fault, r.Target, fsecs(r.DetectedS), fsecs(r.RootCauseS), rec, r.Right,
-			strings.Join(r.Causes, "; "), strings.Join(r.Acted, " "))
+		step := "-"
+		if r.Step != "" {
+			step = fmt.Sprintf("%s (%v)", r.Step, r.StepRight)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", r.Fault, r.Target, fsecs(r.DetectedS), fsecs(r.RootCauseS), rec, r.Right,
+			step, strings.Join(r.Causes, "; "), strings.Join(r.Acted, " "))
 	}
 	tw.Flush()
 	s := rep.Summary
 	fmt.Fprintf(w, "\n%d faults: detected %d, right root cause first %d, recovered %d of %d with a runbook; "+
 		"median detect %s s, root cause %s s, recovered %s s (1/5/10 rule: 60 / 300 / 600 s; met by %d)\n"+
+		"execution fingerprints: a deviating step for %d faults, the target's step first for %d\n"+
 		"false incidents in %.0f s of healthy gaps: %d\n",
 		s.Faults, s.Detected, s.Right, s.Recovered, s.Recoverable, fsecs(s.MedianDetect), fsecs(s.MedianRoot), fsecs(s.MedianRecover),
-		s.Within1510, rep.HealthyS, rep.FalseIncidents)
+		s.Within1510, s.Fingerprinted, s.Localised, rep.HealthyS, rep.FalseIncidents)
 	for _, f := range rep.FalseDetail {
 		fmt.Fprintln(w, "  false:", f)
 	}
-	_ = time.Second
 }

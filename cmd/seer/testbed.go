@@ -75,7 +75,8 @@ func testbedFlags(fs *flag.FlagSet, cfg *testbed.Config) (dir *string) {
 	dir = testbedDir(fs)
 	fs.DurationVar(&cfg.Day, "day", cfg.Day, "length of a compressed day of traffic")
 	fs.Float64Var(&cfg.Peak, "peak", cfg.Peak, "user sessions a second at the day's peak")
-	fs.DurationVar(&cfg.Scrape, "scrape", cfg.Scrape, "how often seer scrapes and probes the services")
+	fs.DurationVar(&cfg.Scrape, "scrape", cfg.Scrape, "how often seer scrapes the services' /metrics")
+	fs.DurationVar(&cfg.Probe, "probe", cfg.Probe, "how often seer probes the services' /healthz")
 	fs.BoolVar(&cfg.NoSeer, "no-seer", false, "start the shop without seer")
 	return dir
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/seerops/seer/internal/chaos"
@@ -69,6 +70,12 @@ type Row struct {
 	Causes   []string `json:"causes,omitempty"`
 	// Acted names the runbook runs seer made on this incident.
 	Acted []string `json:"acted,omitempty"`
+	// Step is the first step of a user command that seer's execution
+	// fingerprints (trace.structure, trace.timeout) found deviating after
+	// the injection, and StepRight whether it is a call into the target
+	// or a step of the target's own; "" when none deviated.
+	Step      string `json:"step,omitempty"`
+	StepRight bool   `json:"step_right,omitempty"`
 }
 
 // Report is a campaign's outcome.
@@ -93,6 +100,11 @@ type Summary struct {
 	MedianDetect  *float64 `json:"median_detect_s"`
 	MedianRoot    *float64 `json:"median_root_cause_s"`
 	MedianRecover *float64 `json:"median_recovered_s"`
+	// Fingerprinted counts the faults whose effect an execution
+	// fingerprint caught, Localised those whose first deviating step was
+	// the target's.
+	Fingerprinted int `json:"fingerprinted"`
+	Localised     int `json:"localised"`
 	// Within1510 counts rows that met the 1/5/10 rule at every stage
 	// that applies.
 	Within1510 int `json:"within_1_5_10"`
@@ -138,6 +150,43 @@ func (s seerAPI) incidents(ctx context.Context) ([]signal.Incident, error) {
 	var out struct{ Incidents []signal.Incident }
 	err := s.get(ctx, "/api/v1/incidents?limit=200", &out)
 	return out.Incidents, err
+}
+
+func (s seerAPI) observations(ctx context.Context, kind string, since time.Time) ([]signal.Observation, error) {
+	var out struct{ Observations []signal.Observation }
+	err := s.get(ctx, "/api/v1/observations?limit=1000&kind="+kind+"&since="+since.UTC().Format(time.RFC3339Nano), &out)
+	return out.Observations, err
+}
+
+// fingerprint finds the first step a fingerprint deviation named in
+// [t0, end].
+func fingerprint(ctx context.Context, api seerAPI, t0, end time.Time) (step string) {
+	var first signal.Observation
+	for _, k := range []signal.ObsKind{signal.TraceStructure, signal.TraceTimeout} {
+		list, err := api.observations(ctx, string(k), t0.Add(-time.Minute))
+		if err != nil {
+			continue
+		}
+		for _, o := range list {
+			if o.Start.Before(t0.Add(-time.Second)) || o.Start.After(end) || o.Evidence["step"] == "" {
+				continue
+			}
+			if first.Evidence == nil || o.Start.Before(first.Start) {
+				first = o
+			}
+		}
+	}
+	return first.Evidence["step"]
+}
+
+// stepOf reads the testbed's span names: a step is "SERVICE/OPERATION",
+// and a call's operation "METHOD PEER/ROUTE" (shop's client spans).
+func stepOf(step string) (service, peer string) {
+	service, op, _ := strings.Cut(step, "/")
+	if _, rest, ok := strings.Cut(op, " "); ok {
+		peer, _, _ = strings.Cut(rest, "/")
+	}
+	return service, peer
 }
 
 func (s seerAPI) executions(ctx context.Context, id int64) ([]signal.Execution, error) {
@@ -223,7 +272,9 @@ func (t *Testbed) Campaign(ctx context.Context, cc CampaignConfig) (Report, erro
 		}
 		rep.HealthyS += time.Since(gapStart).Seconds()
 		for _, in := range opened {
-			if !in.Opened.Before(gapStart) {
+			// Every incident was resolved when the gap began: one open now
+			// opened in it, or reopened.
+			if !in.Updated.Before(gapStart) {
 				rep.FalseIncidents++
 				rep.FalseDetail = append(rep.FalseDetail, fmt.Sprintf("before %s %s: %s", p[0], p[1], describe(in)))
 				say("false incident in the gap: %s", describe(in))
@@ -358,13 +409,19 @@ func (t *Testbed) judge(ctx context.Context, api seerAPI, kind, target string, c
 		case doneAt.IsZero():
 			doneAt = now
 		case now.Sub(doneAt) >= cc.Linger:
+			row.Step = fingerprint(ctx, api, t0, now)
 			return finish(row, judged), nil
 		}
 	}
+	row.Step = fingerprint(ctx, api, t0, time.Now())
 	return finish(row, judged), nil
 }
 
 func finish(row Row, in *signal.Incident) Row {
+	if row.Step != "" {
+		svc, peer := stepOf(row.Step)
+		row.StepRight = svc == row.Target || peer == row.Target
+	}
 	if in != nil {
 		row.Incident = in.ID
 		row.Causes = causes(*in)
@@ -419,6 +476,12 @@ func summarize(rows []Row) Summary {
 		}
 		if ok {
 			s.Within1510++
+		}
+		if r.Step != "" {
+			s.Fingerprinted++
+			if r.StepRight {
+				s.Localised++
+			}
 		}
 	}
 	s.MedianDetect, s.MedianRoot, s.MedianRecover = median(det), median(root), median(rec)

@@ -37,8 +37,8 @@ scrape:
     - {url: "http://{{index $.Addrs .}}/metrics", entity: {{.}}}
 {{- end}}
 probe:
-  interval: {{.Scrape}}
-  timeout: {{.Timeout}}
+  interval: {{.Probe}}
+  timeout: {{.ProbeTimeout}}
   targets:
 {{- range .Names}}
     - {url: "http://{{index $.Addrs .}}/healthz", entity: {{.}}}
@@ -118,7 +118,8 @@ func (t *Testbed) startSeer(ctx context.Context) error {
 	data := map[string]any{
 		"Dir": t.cfg.Dir, "HTTP": t.seerAddr, "OTLP": t.otlpAddr, "Services": strings.Join(names, ", "),
 		"Edges": edges, "Names": names, "Addrs": t.addrs, "Scrape": t.cfg.Scrape.String(),
-		"Timeout": (t.cfg.Scrape * 8 / 10).String(), "Extra": t.cfg.SeerYAML,
+		"Timeout": (t.cfg.Scrape * 8 / 10).String(),
+		"Probe": t.cfg.Probe.String(), "ProbeTimeout": (t.cfg.Probe * 8 / 10).String(), "Extra": t.cfg.SeerYAML,
 		"Quoted": strings.Join(quoted, ", "), "Bin": t.cfg.Bin,
 	}
 	if err := os.MkdirAll(filepath.Join(t.cfg.Dir, "runbooks"), 0o755); err != nil {

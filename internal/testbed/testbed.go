@@ -47,8 +47,9 @@ type Config struct {
 	// sessions a second at its busiest.
 	Day  time.Duration
 	Peak float64
-	// Scrape is how often seer scrapes and probes the services.
-	Scrape time.Duration
+	// Scrape is how often seer scrapes the services' /metrics, Probe how
+	// often it probes their /healthz.
+	Scrape, Probe time.Duration
 	// MemQuota and DiskQuota are every service's limits.
 	MemQuota, DiskQuota int64
 	// NoSeer starts the shop without seer (telemetry goes nowhere).
@@ -62,7 +63,7 @@ type Config struct {
 
 // DefaultConfig is a testbed under dir.
 func DefaultConfig(dir, bin string) Config {
-	return Config{Dir: dir, Bin: bin, Day: 10 * time.Minute, Peak: 4, Scrape: time.Second,
+	return Config{Dir: dir, Bin: bin, Day: 10 * time.Minute, Peak: 4, Scrape: 5 * time.Second, Probe: time.Second,
 		MemQuota: 192 << 20, DiskQuota: 128 << 20}
 }
 

@@ -35,8 +35,7 @@ type Options struct {
 	Dir string
 	// OTLP is the OTLP/HTTP receiver's host:port; empty exports nothing.
 	OTLP string
-	// Export is how often telemetry is sent (spans and logs; metrics at
-	// twice it).
+	// Export is how often spans and logs are sent (metrics every 10 s).
 	Export time.Duration
 	// Peers maps each service it calls to the address it reaches it at
 	// (the testbed's proxy in front of it).
