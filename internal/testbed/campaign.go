@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,7 +33,8 @@ type CampaignConfig struct {
 	WarmUp time.Duration
 	// Gap is the healthy time before each fault in which any incident
 	// opened is a false one; Settle the time after a fault is undone
-	// before its gap begins (the aftermath of a restart is not health).
+	// before its gap begins: the aftermath of a fault is not health, and
+	// seer hears of a trace up to its completion timeout (30 s) late.
 	Gap, Settle time.Duration
 	// For is how long a fault lasts at most; a fault whose stages are all
 	// done ends sooner (after Linger).
@@ -43,7 +46,7 @@ type CampaignConfig struct {
 // ShortCampaign is every kind once, as CI runs it.
 func ShortCampaign() CampaignConfig {
 	return CampaignConfig{Faults: chaos.Kinds(), Repeat: 1, Seed: 1, WarmUp: 150 * time.Second,
-		Gap: 20 * time.Second, Settle: 15 * time.Second, For: 75 * time.Second, Linger: 5 * time.Second}
+		Gap: 15 * time.Second, Settle: 40 * time.Second, For: 60 * time.Second, Linger: 3 * time.Second}
 }
 
 // Row is one fault's outcome. Times are seconds after the injection; nil
@@ -287,12 +290,26 @@ func (t *Testbed) Campaign(ctx context.Context, cc CampaignConfig) (Report, erro
 		say("%d/%d %s %s: detected %s, root cause %s, recovered %s, right %v; %v %v", i+1, len(plan), row.Fault, row.Target,
 			secs(row.DetectedS), secs(row.RootCauseS), secs(row.RecoveredS), row.Right, row.Causes, row.Acted)
 		rep.Rows = append(rep.Rows, row)
+		if b, err := json.Marshal(row); err == nil {
+			appendLine(filepath.Join(t.cfg.Dir, "campaign.jsonl"), b)
+		}
 		if err := sleep(ctx, cc.Settle); err != nil {
 			return rep, err
 		}
 	}
 	rep.Summary = summarize(rep.Rows)
 	return rep, nil
+}
+
+// appendLine adds a line to a file: a campaign's rows as they are judged,
+// so that a campaign cut short still leaves its figures.
+func appendLine(path string, b []byte) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	f.Write(append(b, '\n'))
+	f.Close()
 }
 
 func secs(p *float64) string {
@@ -388,8 +405,8 @@ func (t *Testbed) judge(ctx context.Context, api seerAPI, kind, target string, c
 		acted := false
 		row.Acted = row.Acted[:0]
 		for _, e := range ex {
-			if e.Status == "planned" || e.Status == "skipped" {
-				continue
+			if e.Status == "planned" || e.Status == "skipped" || e.Started.Before(t0) {
+				continue // not a run for this fault
 			}
 			row.Acted = append(row.Acted, e.Runbook+"/"+e.Step+":"+e.Status)
 			acted = acted || e.Step != "verify"
