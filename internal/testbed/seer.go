@@ -119,7 +119,7 @@ func (t *Testbed) startSeer(ctx context.Context) error {
 		"Dir": t.cfg.Dir, "HTTP": t.seerAddr, "OTLP": t.otlpAddr, "Services": strings.Join(names, ", "),
 		"Edges": edges, "Names": names, "Addrs": t.addrs, "Scrape": t.cfg.Scrape.String(),
 		"Timeout": (t.cfg.Scrape * 8 / 10).String(),
-		"Probe": t.cfg.Probe.String(), "ProbeTimeout": (t.cfg.Probe * 8 / 10).String(), "Extra": t.cfg.SeerYAML,
+		"Probe":   t.cfg.Probe.String(), "ProbeTimeout": (t.cfg.Probe * 8 / 10).String(), "Extra": t.cfg.SeerYAML,
 		"Quoted": strings.Join(quoted, ", "), "Bin": t.cfg.Bin,
 	}
 	if err := os.MkdirAll(filepath.Join(t.cfg.Dir, "runbooks"), 0o755); err != nil {
