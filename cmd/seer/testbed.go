@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,7 +175,7 @@ func testbedCtl(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var out string
-	if err := c.Do(ctx, "POST", "/ctl/"+pos[0]+"/"+pos[1], nil, &out); err != nil {
+	if err := c.Do(ctx, "POST", "/ctl/"+url.PathEscape(pos[0])+"/"+url.PathEscape(pos[1]), nil, &out); err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, out)
@@ -290,7 +291,7 @@ func runChaos(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		} else {
 			path := "/chaos/stop"
 			if len(pos) == 1 {
-				path += "?id=" + pos[0]
+				path += "?id=" + url.QueryEscape(pos[0])
 			}
 			err = c.Do(ctx, "POST", path, nil, &list)
 		}
