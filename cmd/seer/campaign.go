@@ -38,6 +38,8 @@ func campaign(ctx context.Context, args, env []string, stdout, stderr io.Writer)
 	fs.DurationVar(&cc.For, "for", cc.For, "how long a fault lasts at most")
 	asJSON := fs.Bool("json", false, `print {"rows":[...],"false_incidents":N,...}`)
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	recur := fs.String("recur", "", "KIND:TARGET: instead of a campaign, the fault twice, the first diagnosis confirmed, "+
+		"timing the second's match by its negative fingerprint")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,6 +59,16 @@ func campaign(ctx context.Context, args, env []string, stdout, stderr io.Writer)
 	}
 	tb, err := testbed.Start(ctx, cfg)
 	if err != nil {
+		return err
+	}
+	if *recur != "" {
+		kind, target, _ := strings.Cut(*recur, ":")
+		r, err := tb.Recur(ctx, kind, target, cc)
+		if cerr := tb.Close(); err == nil {
+			err = cerr
+		}
+		b, _ := json.MarshalIndent(r, "", "  ")
+		fmt.Fprintln(stdout, string(b))
 		return err
 	}
 	rep, err := tb.Campaign(ctx, cc)

@@ -151,3 +151,30 @@ func TestTestbedCampaignShort(t *testing.T) {
 		t.Errorf("%d false incidents in the healthy gaps: %v", rep.FalseIncidents, rep.FalseDetail)
 	}
 }
+
+// TestTestbedKnownFailure: a faulty deploy of checkout, diagnosed,
+// confirmed by an operator, undone; deployed again, it must be matched by
+// the negative fingerprint the confirmation kept, sooner than the first
+// diagnosis came.
+func TestTestbedKnownFailure(t *testing.T) {
+	if testing.Short() || raceEnabled || os.Getenv("SEER_TESTBED_CAMPAIGN") == "" {
+		t.Skip("a real testbed for about 5 minutes; set SEER_TESTBED_CAMPAIGN=1, without -short and -race")
+	}
+	var stdout, stderr bytes.Buffer
+	err := campaign(t.Context(), []string{"--recur", "deploy:checkout", "--dir", filepath.Join(t.TempDir(), "tb")},
+		[]string{asSeerEnv + "=1"}, &stdout, &stderr)
+	t.Logf("%s", stdout.String())
+	if err != nil {
+		t.Fatalf("recur: %v\n%s", err, stderr.String())
+	}
+	var r testbed.Recurrence
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.FirstS == nil || r.KnownS == nil {
+		t.Fatalf("first diagnosis %v, known failure matched %v: want both", r.FirstS, r.KnownS)
+	}
+	if *r.KnownS >= *r.FirstS {
+		t.Errorf("the known failure was matched after %.1f s, the first diagnosis took %.1f s: want sooner", *r.KnownS, *r.FirstS)
+	}
+}

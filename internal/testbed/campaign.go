@@ -45,7 +45,7 @@ type CampaignConfig struct {
 
 // ShortCampaign is every kind once, as CI runs it.
 func ShortCampaign() CampaignConfig {
-	return CampaignConfig{Faults: chaos.Kinds(), Repeat: 1, Seed: 1, WarmUp: 150 * time.Second,
+	return CampaignConfig{Faults: chaos.Kinds(), Repeat: 1, Seed: 1, WarmUp: 200 * time.Second,
 		Gap: 15 * time.Second, Settle: 40 * time.Second, For: 60 * time.Second, Linger: 3 * time.Second}
 }
 
