@@ -18,6 +18,7 @@ import (
 
 	"github.com/seerops/seer/internal/chaos"
 	"github.com/seerops/seer/internal/signal"
+	"github.com/seerops/seer/internal/testbed/shop"
 )
 
 // CampaignConfig is a campaign: faults injected one after another into a
@@ -56,7 +57,8 @@ type Row struct {
 	Target string `json:"target"`
 	// Injected is when the fault was put in force.
 	Injected time.Time `json:"injected"`
-	// DetectedS is when the first incident opened after the injection.
+	// DetectedS is when the first incident opened (or reopened) after the
+	// injection that troubles the target or a service depending on it.
 	DetectedS *float64 `json:"detected_s"`
 	// RootCauseS is when an incident first ranked the target top.
 	RootCauseS *float64 `json:"root_cause_s"`
@@ -345,6 +347,7 @@ func (t *Testbed) judge(ctx context.Context, api seerAPI, kind, target string, c
 	t0 := in.Start
 	row.Injected = t0
 	seen := map[int64]time.Time{} // incident → when first seen open after t0
+	upstream := dependents(target)
 	var judged *signal.Incident
 	var doneAt time.Time
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -377,13 +380,18 @@ func (t *Testbed) judge(ctx context.Context, api seerAPI, kind, target string, c
 			continue
 		}
 		if row.DetectedS == nil {
-			first := now
+			// Detected by an incident that troubles the target or a
+			// service that depends on it: one about something else is
+			// noise that happened to open then.
+			first := time.Time{}
 			for _, x := range mine {
-				if seen[x.ID].Before(first) {
+				if slices.ContainsFunc(x.Entities, func(e string) bool { return upstream[e] }) && (first.IsZero() || seen[x.ID].Before(first)) {
 					first = seen[x.ID]
 				}
 			}
-			row.DetectedS = since(t0, first)
+			if !first.IsZero() {
+				row.DetectedS = since(t0, first)
+			}
 		}
 		// The fault's incident: one that troubles the target, else the
 		// earliest.
@@ -432,6 +440,21 @@ func (t *Testbed) judge(ctx context.Context, api seerAPI, kind, target string, c
 	}
 	row.Step = fingerprint(ctx, api, t0, time.Now())
 	return finish(row, judged), nil
+}
+
+// dependents is the target and every service that calls it, directly or
+// not: where its fault can show.
+func dependents(target string) map[string]bool {
+	out := map[string]bool{target: true}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range shop.Specs() {
+			if !out[s.Name] && slices.ContainsFunc(s.Calls, func(c string) bool { return out[c] }) {
+				out[s.Name], changed = true, true
+			}
+		}
+	}
+	return out
 }
 
 func finish(row Row, in *signal.Incident) Row {

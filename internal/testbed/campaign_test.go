@@ -72,3 +72,15 @@ func TestLoadFollowsTheDay(t *testing.T) {
 		t.Errorf("rate at night %.2f, at noon %.2f; want 3 and 10", night, noon)
 	}
 }
+
+func TestDependents(t *testing.T) {
+	got := dependents("cache")
+	for _, s := range []string{"cache", "catalog", "cart", "checkout", "gateway", "frontend"} {
+		if !got[s] {
+			t.Errorf("%s depends on cache", s)
+		}
+	}
+	if got["db"] || got["payment"] || got["shipping"] {
+		t.Errorf("dependents of cache: %v", got)
+	}
+}
