@@ -159,7 +159,9 @@ func (t *Testbed) Remedy(ctx context.Context, action, target string) (string, er
 		if err := t.Configure(ctx, target, false); err != nil {
 			errs = append(errs, err.Error())
 		}
-		if err := t.Restart(ctx, target, shop.BuildGood); err != nil {
+		// A roll back redeploys the last good build, as a rollout undo
+		// replaces the pods: the process is new whatever it was running.
+		if err := t.restart(ctx, target, shop.BuildGood); err != nil {
 			errs = append(errs, err.Error())
 		}
 		t.Announce(ctx, "rollback", target, "rollback of "+target+" to v1.0.0 and its last good config")
