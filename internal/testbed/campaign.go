@@ -77,10 +77,12 @@ type Row struct {
 	Acted []string `json:"acted,omitempty"`
 	// Step is the first step of a user command that seer's execution
 	// fingerprints (trace.structure, trace.timeout) found deviating after
-	// the injection, and StepRight whether it is a call into the target
-	// or a step of the target's own; "" when none deviated.
-	Step      string `json:"step,omitempty"`
-	StepRight bool   `json:"step_right,omitempty"`
+	// the injection, StepCallee the call its first fact names within it,
+	// and StepRight whether either is a call into the target or a step of
+	// the target's own; "" when none deviated.
+	Step       string `json:"step,omitempty"`
+	StepCallee string `json:"step_callee,omitempty"`
+	StepRight  bool   `json:"step_right,omitempty"`
 }
 
 // Report is a campaign's outcome.
@@ -163,9 +165,10 @@ func (s seerAPI) observations(ctx context.Context, kind string, since time.Time)
 	return out.Observations, err
 }
 
-// fingerprint finds the first step a fingerprint deviation named in
-// [t0, end].
-func fingerprint(ctx context.Context, api seerAPI, t0, end time.Time) (step string) {
+// fingerprint finds the first deviation an execution fingerprint named
+// in [t0, end]: the step it names and, where it names one, the callee step
+// of its first fact ("slow:svc/op>svc/call").
+func fingerprint(ctx context.Context, api seerAPI, t0, end time.Time) (step, callee string) {
 	var first signal.Observation
 	for _, k := range []signal.ObsKind{signal.TraceStructure, signal.TraceTimeout} {
 		list, err := api.observations(ctx, string(k), t0.Add(-time.Minute))
@@ -181,7 +184,11 @@ func fingerprint(ctx context.Context, api seerAPI, t0, end time.Time) (step stri
 			}
 		}
 	}
-	return first.Evidence["step"]
+	fact, _, _ := strings.Cut(first.Evidence["facts"], "\n")
+	if _, to, ok := strings.Cut(fact, ">"); ok {
+		callee = to
+	}
+	return first.Evidence["step"], callee
 }
 
 // stepOf reads the testbed's span names: a step is "SERVICE/OPERATION",
@@ -434,11 +441,11 @@ func (t *Testbed) judge(ctx context.Context, api seerAPI, kind, target string, c
 		case doneAt.IsZero():
 			doneAt = now
 		case now.Sub(doneAt) >= cc.Linger:
-			row.Step = fingerprint(ctx, api, t0, now)
+			row.Step, row.StepCallee = fingerprint(ctx, api, t0, now)
 			return finish(row, judged), nil
 		}
 	}
-	row.Step = fingerprint(ctx, api, t0, time.Now())
+	row.Step, row.StepCallee = fingerprint(ctx, api, t0, time.Now())
 	return finish(row, judged), nil
 }
 
@@ -458,9 +465,10 @@ func dependents(target string) map[string]bool {
 }
 
 func finish(row Row, in *signal.Incident) Row {
-	if row.Step != "" {
-		svc, peer := stepOf(row.Step)
-		row.StepRight = svc == row.Target || peer == row.Target
+	for _, st := range []string{row.Step, row.StepCallee} {
+		if svc, peer := stepOf(st); st != "" && (svc == row.Target || peer == row.Target) {
+			row.StepRight = true
+		}
 	}
 	if in != nil {
 		row.Incident = in.ID
