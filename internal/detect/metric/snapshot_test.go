@@ -124,3 +124,39 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/1000, "bytes/series")
 }
+
+// FuzzSnapshot: whatever the file holds, restoring it is an ErrSnapshot or
+// a stage within its bounds that saves what it can restore again.
+func FuzzSnapshot(f *testing.F) {
+	cfg := DefaultConfig()
+	cfg.MaxSeries = 8
+	st := NewStage(cfg, nil)
+	feed(st, rand.New(rand.NewSource(1)), 0, 40)
+	seed, err := st.MarshalBinary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(snapshotMagic))
+	f.Add([]byte("garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := NewStage(cfg, nil)
+		if err := s.UnmarshalBinary(data); err != nil {
+			if !errors.Is(err, ErrSnapshot) {
+				t.Fatalf("error %v is not an ErrSnapshot", err)
+			}
+			return
+		}
+		if len(s.series) > cfg.MaxSeries {
+			t.Fatalf("restored %d series past the bound %d", len(s.series), cfg.MaxSeries)
+		}
+		again, err := s.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := NewStage(cfg, nil).UnmarshalBinary(again); err != nil {
+			t.Fatalf("a restored stage saved what it cannot restore: %v", err)
+		}
+		s.Process([]signal.Sample{sample("cart", "process_cpu_utilization", 1000, 0.5)})
+	})
+}

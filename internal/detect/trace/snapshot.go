@@ -3,13 +3,14 @@ package trace
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+
+	"github.com/seerops/seer/internal/snapshot"
 )
 
 // ErrSnapshot is wrapped by every error of UnmarshalBinary.
@@ -29,106 +30,12 @@ const snapshotMagic = "SEERTRC\x01"
 // known failures are not in it: the engine rebuilds them from the
 // confirmed incidents.
 
-// codec reads or writes a snapshot field by field: each type lists its
-// fields once (visit), for both directions, so that saving and restoring
-// cannot drift apart. Errors are sticky; a read past the end, a length
-// longer than what is left or a number that is not finite is one.
-type codec struct {
-	w   *bytes.Buffer // writing when set
-	r   []byte        // else reading from here
-	err error
-}
-
-func (c *codec) reading() bool { return c.w == nil }
-
-func (c *codec) fail(format string, args ...any) {
-	if c.err == nil {
-		c.err = fmt.Errorf(format, args...)
-	}
-}
-
-func (c *codec) u64(p *uint64) {
-	if c.w != nil {
-		c.w.Write(binary.LittleEndian.AppendUint64(nil, *p))
-		return
-	}
-	if c.err != nil {
-		return
-	}
-	if len(c.r) < 8 {
-		c.fail("truncated")
-		return
-	}
-	*p, c.r = binary.LittleEndian.Uint64(c.r), c.r[8:]
-}
-
-func (c *codec) i64(p *int64) {
-	u := uint64(*p)
-	c.u64(&u)
-	*p = int64(u)
-}
-
-// f64 reads or writes a finite number: nothing the stage learns is
-// infinite or NaN, so such a number is a corrupt snapshot.
-func (c *codec) f64(p *float64) {
-	u := math.Float64bits(*p)
-	c.u64(&u)
-	*p = math.Float64frombits(u)
-	if c.reading() && (math.IsNaN(*p) || math.IsInf(*p, 0)) {
-		c.fail("a number is %v", *p)
-	}
-}
-
-func (c *codec) int(p *int) {
-	v := int64(*p)
-	c.i64(&v)
-	*p = int(v)
-}
-
-func (c *codec) bool(p *bool) {
-	var v uint64
-	if *p {
-		v = 1
-	}
-	c.u64(&v)
-	if c.reading() && v > 1 {
-		c.fail("a flag is %d", v)
-	}
-	*p = v == 1
-}
-
-// length writes n or reads a count of items of at least size bytes each,
-// no more than limit and than what is left to read, so that a hostile
-// length allocates nothing.
-func (c *codec) length(n, size, limit int, what string) int {
-	v := int64(n)
-	c.i64(&v)
-	if c.reading() && c.err == nil && (v < 0 || v > int64(limit) || v > int64(len(c.r)/size)) {
-		c.fail("%d %s (at most %d)", v, what, limit)
-		return 0
-	}
-	return int(v)
-}
-
-// string reads or writes a string of at most limit bytes.
-func (c *codec) string(p *string, limit int) {
-	n := c.length(len(*p), 1, limit, "bytes in a name")
-	if c.w != nil {
-		c.w.WriteString(*p)
-		return
-	}
-	if c.err != nil {
-		return
-	}
-	*p, c.r = string(c.r[:n]), c.r[n:]
-}
-
 // sketch reads or writes a duration sketch bin by bin, so that reading
 // builds a sketch of the stage's own mapping and bin bound whatever the
 // input says. memory is the sketch's decay, which the stage's
 // configuration sets and the snapshot does not hold.
-func (c *codec) sketch(q *qsketch, memory float64) {
-	if c.reading() {
+func visitSketch(c *snapshot.Codec, q *qsketch, memory float64) {
+	if c.Reading() {
 		*q = newQsketch(memory)
 	}
 	zero := 0.0
@@ -137,35 +44,35 @@ func (c *codec) sketch(q *qsketch, memory float64) {
 		count float64
 	}
 	var bins []bin
-	if !c.reading() && q.s != nil {
+	if !c.Reading() && q.s != nil {
 		zero = q.s.GetZeroCount()
 		q.s.GetPositiveValueStore().ForEach(func(index int, count float64) bool {
 			bins = append(bins, bin{index, count})
 			return false
 		})
 	}
-	c.f64(&zero)
-	n := c.length(len(bins), 16, sketchBins, "sketch bins")
-	if c.reading() {
+	c.Finite(&zero)
+	n := c.Length(len(bins), 16, sketchBins, "sketch bins")
+	if c.Reading() {
 		bins = make([]bin, n)
 	}
 	var lo, hi int
-	if c.reading() {
+	if c.Reading() {
 		m := q.s.IndexMapping
 		lo, hi = m.Index(m.MinIndexableValue()), m.Index(m.MaxIndexableValue())
 	}
 	for i := range bins {
-		c.int(&bins[i].index)
-		c.f64(&bins[i].count)
-		if c.reading() && c.err == nil && (bins[i].index < lo || bins[i].index > hi || bins[i].count < 0) {
-			c.fail("sketch bin %d of count %g out of range", bins[i].index, bins[i].count)
+		c.Int(&bins[i].index)
+		c.Finite(&bins[i].count)
+		if c.Reading() && c.Err() == nil && (bins[i].index < lo || bins[i].index > hi || bins[i].count < 0) {
+			c.Fail("sketch bin %d of count %g out of range", bins[i].index, bins[i].count)
 		}
 	}
-	if !c.reading() || c.err != nil {
+	if !c.Reading() || c.Err() != nil {
 		return
 	}
 	if zero < 0 {
-		c.fail("sketch zero count %g", zero)
+		c.Fail("sketch zero count %g", zero)
 		return
 	}
 	if zero > 0 {
@@ -179,40 +86,40 @@ func (c *codec) sketch(q *qsketch, memory float64) {
 	}
 }
 
-func (a *alert) visit(c *codec) {
-	c.bool(&a.active)
-	c.i64(&a.onset)
-	c.i64(&a.last)
+func (a *alert) visit(c *snapshot.Codec) {
+	c.Bool(&a.active)
+	c.I64(&a.onset)
+	c.I64(&a.last)
 }
 
-func (st *step) visit(c *codec, cfg *Config) {
-	c.string(&st.key.service, cfg.MaxFieldLen)
-	c.string(&st.key.op, cfg.MaxFieldLen)
-	c.f64(&st.present)
-	c.f64(&st.twice)
-	c.f64(&st.thrice)
-	c.sketch(&st.dur, float64(cfg.StructMemory))
-	c.i64(&st.bound)
-	c.int(&st.sinceBound)
+func (st *step) visit(c *snapshot.Codec, cfg *Config) {
+	c.String(&st.key.service, cfg.MaxFieldLen)
+	c.String(&st.key.op, cfg.MaxFieldLen)
+	c.Finite(&st.present)
+	c.Finite(&st.twice)
+	c.Finite(&st.thrice)
+	visitSketch(c, &st.dur, float64(cfg.StructMemory))
+	c.I64(&st.bound)
+	c.Int(&st.sinceBound)
 }
 
-func (fp *fingerprint) visit(c *codec, cfg *Config) {
-	c.f64(&fp.execs)
-	c.bool(&fp.unordered)
-	n := c.length(len(fp.list), 8, cfg.MaxSteps, "steps of an operation")
-	if c.reading() {
+func (fp *fingerprint) visit(c *snapshot.Codec, cfg *Config) {
+	c.Finite(&fp.execs)
+	c.Bool(&fp.unordered)
+	n := c.Length(len(fp.list), 8, cfg.MaxSteps, "steps of an operation")
+	if c.Reading() {
 		fp.steps = make(map[stepKey]*step, n)
 		fp.list = make([]*step, n)
 	}
 	for i := range fp.list {
-		if c.reading() {
+		if c.Reading() {
 			fp.list[i] = &step{}
 		}
 		st := fp.list[i]
 		st.visit(c, cfg)
-		if c.reading() && c.err == nil {
+		if c.Reading() && c.Err() == nil {
 			if fp.steps[st.key] != nil {
-				c.fail("step %s twice", st.key)
+				c.Fail("step %s twice", st.key)
 			}
 			fp.steps[st.key] = st
 		}
@@ -222,22 +129,22 @@ func (fp *fingerprint) visit(c *codec, cfg *Config) {
 		n float64
 	}
 	var seqs []seq
-	if !c.reading() {
+	if !c.Reading() {
 		for _, h := range slices.Sorted(maps.Keys(fp.seqs)) {
 			seqs = append(seqs, seq{h, fp.seqs[h]})
 		}
 	}
-	n = c.length(len(seqs), 16, maxSeqs, "call orders of an operation")
-	if c.reading() {
+	n = c.Length(len(seqs), 16, maxSeqs, "call orders of an operation")
+	if c.Reading() {
 		seqs = make([]seq, n)
 	}
 	for i := range seqs {
-		c.u64(&seqs[i].h)
-		c.f64(&seqs[i].n)
+		c.U64(&seqs[i].h)
+		c.Finite(&seqs[i].n)
 	}
-	if c.reading() && c.err == nil {
+	if c.Reading() && c.Err() == nil {
 		if fp.unordered && n > 0 {
-			c.fail("call orders of an operation whose order is free")
+			c.Fail("call orders of an operation whose order is free")
 			return
 		}
 		if !fp.unordered {
@@ -249,32 +156,32 @@ func (fp *fingerprint) visit(c *codec, cfg *Config) {
 	}
 }
 
-func (sr *series) visit(c *codec, cfg *Config) {
+func (sr *series) visit(c *snapshot.Codec, cfg *Config) {
 	kind := uint64(sr.key.kind)
-	c.u64(&kind)
-	if c.reading() && kind > uint64(kindTimeout) {
-		c.fail("series kind %d", kind)
+	c.U64(&kind)
+	if c.Reading() && kind > uint64(kindTimeout) {
+		c.Fail("series kind %d", kind)
 	}
 	sr.key.kind = skind(kind)
-	c.string(&sr.key.a, cfg.MaxFieldLen)
-	c.string(&sr.key.b, cfg.MaxFieldLen)
-	c.i64(&sr.lastSeen)
-	c.int(&sr.learned)
+	c.String(&sr.key.a, cfg.MaxFieldLen)
+	c.String(&sr.key.b, cfg.MaxFieldLen)
+	c.I64(&sr.lastSeen)
+	c.Int(&sr.learned)
 	for _, p := range []*float64{&sr.mean, &sr.vin, &sr.vbet, &sr.en, &sr.ek, &sr.ed} {
-		c.f64(p)
+		c.Finite(p)
 	}
 	for i := range sr.alerts {
 		sr.alerts[i].visit(c)
 	}
 	// An operation has its self-time sketch (getSeries).
 	if sr.key.kind == kindOp {
-		c.sketch(&sr.self, float64(cfg.StructMemory))
+		visitSketch(c, &sr.self, float64(cfg.StructMemory))
 	}
 	has := sr.fp != nil
-	c.bool(&has)
-	if has && c.reading() {
+	c.Bool(&has)
+	if has && c.Reading() {
 		if sr.key.kind != kindOp {
-			c.fail("a fingerprint on a series of kind %d", sr.key.kind)
+			c.Fail("a fingerprint on a series of kind %d", sr.key.kind)
 			return
 		}
 		sr.fp = &fingerprint{}
@@ -284,34 +191,34 @@ func (sr *series) visit(c *codec, cfg *Config) {
 	}
 }
 
-func (sl *locSlot) visit(c *codec) {
+func (sl *locSlot) visit(c *snapshot.Codec) {
 	for _, p := range []*int64{&sl.w, &sl.cp, &sl.errs, &sl.unreach, &sl.roots, &sl.traces, &sl.e2e} {
-		c.i64(p)
+		c.I64(p)
 	}
-	c.f64(&sl.cp2)
+	c.Finite(&sl.cp2)
 }
 
 // visit saves the slots that hold a window; reading puts each back where
 // its window belongs.
-func (r *slots) visit(c *codec) {
+func (r *slots) visit(c *snapshot.Codec) {
 	var used []int
-	if !c.reading() {
+	if !c.Reading() {
 		for i := range r {
 			if r[i].w >= 0 {
 				used = append(used, i)
 			}
 		}
 	}
-	n := c.length(len(used), 64, locRing, "localisation windows")
+	n := c.Length(len(used), 64, locRing, "localisation windows")
 	for i := range n {
 		var sl locSlot
-		if !c.reading() {
+		if !c.Reading() {
 			sl = r[used[i]]
 		}
 		sl.visit(c)
-		if c.reading() && c.err == nil {
+		if c.Reading() && c.Err() == nil {
 			if sl.w < 0 {
-				c.fail("localisation window %d", sl.w)
+				c.Fail("localisation window %d", sl.w)
 				return
 			}
 			r[uint64(sl.w)%locRing] = sl
@@ -319,56 +226,56 @@ func (r *slots) visit(c *codec) {
 	}
 }
 
-func (l *svcLoc) visit(c *codec) {
+func (l *svcLoc) visit(c *snapshot.Codec) {
 	l.ring.visit(c)
 	for _, p := range []*float64{&l.cp, &l.errs, &l.unreach, &l.roots, &l.seen, &l.cp2} {
-		c.f64(p)
+		c.Finite(p)
 	}
 }
 
-func (e *edge) visit(c *codec) {
+func (e *edge) visit(c *snapshot.Codec) {
 	for _, p := range []*int64{&e.calls, &e.errs, &e.first, &e.last} {
-		c.i64(p)
+		c.I64(p)
 	}
 	for i := range e.ring {
-		c.i64(&e.ring[i].slot)
-		c.i64(&e.ring[i].calls)
-		c.i64(&e.ring[i].errs)
+		c.I64(&e.ring[i].slot)
+		c.I64(&e.ring[i].calls)
+		c.I64(&e.ring[i].errs)
 	}
 	for i := range e.hist {
 		h := &e.hist[i]
 		has := h.q.s != nil
-		c.bool(&has)
+		c.Bool(&has)
 		if has {
-			c.i64(&h.epoch)
-			c.sketch(&h.q, 0)
+			c.I64(&h.epoch)
+			visitSketch(c, &h.q, 0)
 		}
 	}
 }
 
 // visit lists the stage's learned state (see the comment at the top).
-func (s *Stage) visit(c *codec) {
+func (s *Stage) visit(c *snapshot.Codec) {
 	cfg := &s.cfg
-	c.i64(&s.lastNow)
-	c.i64(&s.newest)
-	c.i64(&s.aged)
-	c.f64(&s.gTraces)
-	c.f64(&s.gE2E)
-	c.i64(&s.gWindows)
-	c.i64(&s.locLearned)
+	c.I64(&s.lastNow)
+	c.I64(&s.newest)
+	c.I64(&s.aged)
+	c.Finite(&s.gTraces)
+	c.Finite(&s.gE2E)
+	c.I64(&s.gWindows)
+	c.I64(&s.locLearned)
 	s.gring.visit(c)
 
-	n := c.length(len(s.series), 8, cfg.MaxSeries, "series")
-	if c.reading() {
+	n := c.Length(len(s.series), 8, cfg.MaxSeries, "series")
+	if c.Reading() {
 		s.series = make(map[skey]*series, n)
 		for range n {
 			sr := &series{}
 			sr.visit(c, cfg)
-			if c.err != nil {
+			if c.Err() != nil {
 				return
 			}
 			if s.series[sr.key] != nil {
-				c.fail("series %d %s %s twice", sr.key.kind, sr.key.a, sr.key.b)
+				c.Fail("series %d %s %s twice", sr.key.kind, sr.key.a, sr.key.b)
 				return
 			}
 			s.series[sr.key] = sr
@@ -381,39 +288,39 @@ func (s *Stage) visit(c *codec) {
 		}
 	}
 
-	n = c.length(len(s.loc), 8, cfg.MaxSeries, "localised services")
-	if c.reading() {
+	n = c.Length(len(s.loc), 8, cfg.MaxSeries, "localised services")
+	if c.Reading() {
 		s.loc = make(map[string]*svcLoc, n)
 		for range n {
 			var svc string
-			c.string(&svc, cfg.MaxFieldLen)
+			c.String(&svc, cfg.MaxFieldLen)
 			l := &svcLoc{}
 			for i := range l.ring {
 				l.ring[i].w = -1
 			}
 			l.visit(c)
-			if c.err != nil {
+			if c.Err() != nil {
 				return
 			}
 			s.loc[svc] = l
 		}
 	} else {
 		for _, svc := range slices.Sorted(maps.Keys(s.loc)) {
-			c.string(&svc, cfg.MaxFieldLen)
+			c.String(&svc, cfg.MaxFieldLen)
 			s.loc[svc].visit(c)
 		}
 	}
 
-	n = c.length(len(s.edges), 8, cfg.MaxEdges, "edges")
-	if c.reading() {
+	n = c.Length(len(s.edges), 8, cfg.MaxEdges, "edges")
+	if c.Reading() {
 		s.edges = make(map[ekey]*edge, n)
 		for range n {
 			var k ekey
-			c.string(&k.caller, cfg.MaxFieldLen)
-			c.string(&k.callee, cfg.MaxFieldLen)
+			c.String(&k.caller, cfg.MaxFieldLen)
+			c.String(&k.callee, cfg.MaxFieldLen)
 			e := &edge{}
 			e.visit(c)
-			if c.err != nil {
+			if c.Err() != nil {
 				return
 			}
 			s.edges[k] = e
@@ -422,43 +329,43 @@ func (s *Stage) visit(c *codec) {
 		for _, k := range slices.SortedFunc(maps.Keys(s.edges), func(a, b ekey) int {
 			return cmp.Or(cmp.Compare(a.caller, b.caller), cmp.Compare(a.callee, b.callee))
 		}) {
-			c.string(&k.caller, cfg.MaxFieldLen)
-			c.string(&k.callee, cfg.MaxFieldLen)
+			c.String(&k.caller, cfg.MaxFieldLen)
+			c.String(&k.callee, cfg.MaxFieldLen)
 			s.edges[k].visit(c)
 		}
 	}
 
-	n = c.length(len(s.services), 16, cfg.MaxSeries, "services")
-	if c.reading() {
+	n = c.Length(len(s.services), 16, cfg.MaxSeries, "services")
+	if c.Reading() {
 		s.services = make(map[string]int64, n)
 		for range n {
 			var svc string
 			var last int64
-			c.string(&svc, cfg.MaxFieldLen)
-			c.i64(&last)
+			c.String(&svc, cfg.MaxFieldLen)
+			c.I64(&last)
 			s.services[svc] = last
 		}
 	} else {
 		for _, svc := range slices.Sorted(maps.Keys(s.services)) {
 			last := s.services[svc]
-			c.string(&svc, cfg.MaxFieldLen)
-			c.i64(&last)
+			c.String(&svc, cfg.MaxFieldLen)
+			c.I64(&last)
 		}
 	}
-	n = c.length(len(s.callerOf), 16, cfg.MaxSeries, "callers")
-	if c.reading() {
+	n = c.Length(len(s.callerOf), 16, cfg.MaxSeries, "callers")
+	if c.Reading() {
 		s.callerOf = make(map[string]string, n)
 		for range n {
 			var callee, caller string
-			c.string(&callee, cfg.MaxFieldLen)
-			c.string(&caller, cfg.MaxFieldLen)
+			c.String(&callee, cfg.MaxFieldLen)
+			c.String(&caller, cfg.MaxFieldLen)
 			s.callerOf[callee] = caller
 		}
 	} else {
 		for _, callee := range slices.Sorted(maps.Keys(s.callerOf)) {
 			caller := s.callerOf[callee]
-			c.string(&callee, cfg.MaxFieldLen)
-			c.string(&caller, cfg.MaxFieldLen)
+			c.String(&callee, cfg.MaxFieldLen)
+			c.String(&caller, cfg.MaxFieldLen)
 		}
 	}
 }
@@ -482,13 +389,9 @@ func (s *Stage) MarshalBinary() ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var b bytes.Buffer
-	b.WriteString(snapshotMagic)
-	c := &codec{w: &b}
-	c.length(len(cfg), 1, 0, "")
-	b.Write(cfg)
+	c := snapshot.NewWriter(snapshotMagic, cfg)
 	s.visit(c)
-	return b.Bytes(), c.err
+	return c.Result()
 }
 
 // UnmarshalBinary restores a snapshot taken by MarshalBinary, replacing
@@ -496,31 +399,25 @@ func (s *Stage) MarshalBinary() ([]byte, error) {
 // windows) is dropped. On error (a corrupt file, a snapshot of a stage
 // configured otherwise) the stage is left as it was.
 func (s *Stage) UnmarshalBinary(data []byte) error {
-	if len(data) < len(snapshotMagic) || string(data[:len(snapshotMagic)]) != snapshotMagic {
-		return fmt.Errorf("%w: not a seer trace stage snapshot (version %q expected)", ErrSnapshot, snapshotMagic)
-	}
 	want, err := encodeConfig(s.cfg)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
-	c := &codec{r: data[len(snapshotMagic):]}
-	n := c.length(0, 1, len(data), "configuration bytes")
-	if c.err != nil {
-		return fmt.Errorf("%w: %v", ErrSnapshot, c.err)
-	}
-	if !bytes.Equal(c.r[:n], want) {
+	c, err := snapshot.NewReader(data, snapshotMagic, want)
+	switch {
+	case errors.Is(err, snapshot.ErrMagic):
+		return fmt.Errorf("%w: not a seer trace stage snapshot (version %q expected)", ErrSnapshot, snapshotMagic)
+	case errors.Is(err, snapshot.ErrHeader):
 		return fmt.Errorf("%w: the trace detectors were configured otherwise when it was taken", ErrSnapshot)
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
-	c.r = c.r[n:]
 	// Read into a fresh stage of the same configuration; the learned part
 	// of it replaces this one's only when all of it was read.
 	fresh := NewStage(s.cfg, nil)
 	fresh.visit(c)
-	if c.err == nil && len(c.r) != 0 {
-		c.fail("%d bytes left over", len(c.r))
-	}
-	if c.err != nil {
-		return fmt.Errorf("%w: %v", ErrSnapshot, c.err)
+	if err := c.Finish(); err != nil {
+		return fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
