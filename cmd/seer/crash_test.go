@@ -45,7 +45,7 @@ func buildSeer(t *testing.T) string {
 // startProc runs `seer run` and waits (up to 60 s) until it is ready.
 func startProc(t *testing.T, bin string, args ...string) *seerProc {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := binarytest.FreeAddr(t)
 	p := &seerProc{base: "http://" + addr, exited: make(chan struct{}), out: &binarytest.Buffer{}}
 	p.cmd = exec.Command(bin, append([]string{"run", "--http", addr, "--otlp-grpc", "off", "--otlp-http", "off"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

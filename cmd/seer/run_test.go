@@ -4,31 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+	"github.com/seerops/seer/internal/ingest/binarytest"
+)
 
 // startSeer runs `seer run` in-process until the returned stop is called.
 func startSeer(t *testing.T, dataDir string, extra ...string) (base string, stop func()) {
 	t.Helper()
-	addr := freeAddr(t)
-	args := []string{"run", "--data-dir", dataDir, "--http", addr, "--otlp-grpc", freeAddr(t), "--otlp-http", "off", "--log-level", "warn"}
+	addr := binarytest.FreeAddr(t)
+	args := []string{"run", "--data-dir", dataDir, "--http", addr, "--otlp-grpc", binarytest.FreeAddr(t), "--otlp-http", "off", "--log-level", "warn"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
@@ -94,7 +84,7 @@ func TestRunTakesEventsAndKeepsThemAcrossRestart(t *testing.T) {
 }
 
 func TestEventToNoServerSaysWhatToCheck(t *testing.T) {
-	err := run(context.Background(), []string{"event", "deploy", "--service", "cart", "--server", "http://" + freeAddr(t)}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	err := run(context.Background(), []string{"event", "deploy", "--service", "cart", "--server", "http://" + binarytest.FreeAddr(t)}, nil, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "is seer running?") {
 		t.Fatalf("err = %v, want a hint that seer is not running", err)
 	}

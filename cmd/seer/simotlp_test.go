@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/seerops/seer/internal/ingest/binarytest"
 )
 
 // TestSimulatorFeedsSeerRunOverOTLP is the integration the issue asks for:
@@ -20,7 +22,7 @@ func TestSimulatorFeedsSeerRunOverOTLP(t *testing.T) {
 		t.Skip("runs half a minute in real time; run without -short")
 	}
 	dir := t.TempDir()
-	otlpAddr := freeAddr(t)
+	otlpAddr := binarytest.FreeAddr(t)
 	base, stop := startSeer(t, filepath.Join(dir, "data"), "--otlp-grpc", otlpAddr)
 	defer stop()
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seerops/seer/internal/ingest/binarytest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
@@ -55,7 +56,7 @@ func TestRunWithTokens(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("auth:\n  mode: on\n  tokens:\n    "+opLine+"\n    "+rdLine+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	grpcAddr, otlpHTTP := freeAddr(t), freeAddr(t)
+	grpcAddr, otlpHTTP := binarytest.FreeAddr(t), binarytest.FreeAddr(t)
 	base, stop := startSeer(t, dir, "--config", cfg, "--otlp-grpc", grpcAddr, "--otlp-http", otlpHTTP)
 	defer stop()
 

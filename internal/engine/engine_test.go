@@ -19,6 +19,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/seerops/seer/internal/ingest/binarytest"
 	"github.com/seerops/seer/internal/knowledge"
 	"github.com/seerops/seer/internal/signal"
 )
@@ -68,21 +69,11 @@ func testConfig(t *testing.T, dir string) Config {
 	t.Helper()
 	cfg := Default()
 	cfg.DataDir = dir
-	cfg.OTLP.GRPCAddr = freeAddr(t)
-	cfg.OTLP.HTTPAddr = freeAddr(t)
+	cfg.OTLP.GRPCAddr = binarytest.FreeAddr(t)
+	cfg.OTLP.HTTPAddr = binarytest.FreeAddr(t)
 	// The tests' data is dated in the past: retention would delete it.
 	cfg.Retention = 0
 	return cfg
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func startEngine(t *testing.T, dir string) (*Engine, string, func()) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seerops/seer/internal/detect/logs"
+	"github.com/seerops/seer/internal/ingest/binarytest"
 	"github.com/seerops/seer/internal/signal"
 )
 
@@ -68,7 +69,7 @@ func TestLearnedStateIsCheckpointed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
 	cfg := testConfig(t, dir)
-	cfg.HTTPAddr = freeAddr(t)
+	cfg.HTTPAddr = binarytest.FreeAddr(t)
 	cfg.Checkpoint = 100 * time.Millisecond
 	e, err := New(ctx, cfg, slog.New(slog.DiscardHandler), Hooks{})
 	if err != nil {

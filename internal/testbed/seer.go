@@ -9,6 +9,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/seerops/seer/internal/loopback"
 	"github.com/seerops/seer/internal/testbed/shop"
 )
 
@@ -100,10 +101,10 @@ verify: {within: 60s}
 
 func (t *Testbed) startSeer(ctx context.Context) error {
 	var err error
-	if t.seerAddr, err = freeAddr(); err != nil {
+	if t.seerAddr, err = loopback.FreeAddr(); err != nil {
 		return err
 	}
-	if t.otlpAddr, err = freeAddr(); err != nil {
+	if t.otlpAddr, err = loopback.FreeAddr(); err != nil {
 		return err
 	}
 	var names, quoted []string

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/seerops/seer/internal/chaos"
+	"github.com/seerops/seer/internal/loopback"
 	"github.com/seerops/seer/internal/testbed/shop"
 )
 
@@ -130,7 +130,7 @@ func Start(ctx context.Context, cfg Config) (tb *Testbed, err error) {
 		}
 	}()
 	for _, s := range shop.Specs() {
-		if t.addrs[s.Name], err = freeAddr(); err != nil {
+		if t.addrs[s.Name], err = loopback.FreeAddr(); err != nil {
 			return nil, err
 		}
 		px, err := chaos.NewProxy("127.0.0.1:0", t.addrs[s.Name])
@@ -184,15 +184,6 @@ func clean(dir string) error {
 		return fmt.Errorf("emptying %s: %w", dir, err)
 	}
 	return os.MkdirAll(dir, 0o755)
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func (t *Testbed) out(name string) (io.Writer, error) {

@@ -11,10 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/seerops/seer/internal/api"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,8 +24,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/seerops/seer/internal/api"
 	"github.com/seerops/seer/internal/engine"
 	"github.com/seerops/seer/internal/knowledge"
+	"github.com/seerops/seer/internal/loopback"
 	"github.com/seerops/seer/internal/semconv"
 	"github.com/seerops/seer/internal/signal"
 )
@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	addrs, err := freeAddrs(5)
+	addrs, err := loopback.FreeAddrs(5)
 	if err != nil {
 		return rep, err
 	}
@@ -521,25 +521,6 @@ func post(ctx context.Context, url, body string) error {
 		return fmt.Errorf("%s: %s", resp.Status, b)
 	}
 	return nil
-}
-
-func freeAddrs(n int) ([]string, error) {
-	var out []string
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	return out, nil
 }
 
 // procs are the stack's processes.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/seerops/seer/internal/loopback"
 )
 
 // child is `seer run` started as its own process.
@@ -32,7 +33,7 @@ type child struct {
 // memory limit of limit bytes (refusing above limit-spike) and waits until
 // it is ready.
 func startChild(ctx context.Context, bin string, env []string, dir string, limit, spike int64) (*child, error) {
-	addrs, err := freeAddrs(3)
+	addrs, err := loopback.FreeAddrs(3)
 	if err != nil {
 		return nil, err
 	}
@@ -254,27 +255,6 @@ func scrapeCounters(base, family, label string) (map[string]float64, error) {
 		out[key] += v
 	}
 	return out, sc.Err()
-}
-
-// freeAddrs returns n distinct free 127.0.0.1 ports, held open together so
-// that they differ.
-func freeAddrs(n int) ([]string, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	return out, nil
 }
 
 // tailBuffer keeps the last max bytes written to it.

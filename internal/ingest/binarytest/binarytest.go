@@ -8,13 +8,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seerops/seer/internal/loopback"
 )
 
 // RequireEnv, when set, turns a missing binary from a skip into a failure,
@@ -40,12 +41,11 @@ func Find(t testing.TB, pkg string, names ...string) string {
 // FreeAddr is a free 127.0.0.1:port.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := loopback.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return a
 }
 
 // Buffer is a goroutine-safe buffer for a process's output.

@@ -4,29 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+	"github.com/seerops/seer/internal/ingest/binarytest"
+)
 
 // start serves one service in process and returns its base URL.
 func start(t *testing.T, opt Options) string {
 	t.Helper()
-	opt.Listen = freeAddr(t)
+	opt.Listen = binarytest.FreeAddr(t)
 	if opt.Dir == "" {
 		opt.Dir = filepath.Join(t.TempDir(), opt.Name)
 	}
