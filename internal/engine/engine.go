@@ -368,7 +368,7 @@ func (e *Engine) Topology() signal.Topology { return e.services.merge(e.trace.To
 // declared or learned from the signals.
 func (e *Engine) inferTopology() signal.Topology {
 	t := e.trace.Topology()
-	t.Placements = e.services.merge(signal.Topology{Placements: e.cfg.Topology.Placements}).Placements
+	t.Placements = e.services.placements(e.cfg.Topology.Placements)
 	return t
 }
 

@@ -39,7 +39,10 @@ func newEngineMetrics(reg prometheus.Registerer, e *Engine) engineMetrics {
 			Name: "seer_observations_silenced_total", Help: "Observations kept out of incidents by an operator's silence.",
 		}),
 	}
-	reg.MustRegister(m.ingested, m.rejected, m.detectorSeconds, m.observations, m.incidents, m.silenced, busCollector{e}, stageCollector{e}, newStateCollector(e))
+	placementsCut := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "seer_placements_cut_total", Help: "Placements of instances on hosts not remembered because 20,000 are.",
+	}, func() float64 { return float64(e.services.cutCount()) })
+	reg.MustRegister(m.ingested, m.rejected, m.detectorSeconds, m.observations, m.incidents, m.silenced, placementsCut, busCollector{e}, stageCollector{e}, newStateCollector(e))
 	// Export every detector's series from the start, so that dashboards and
 	// alerts see zeros rather than nothing.
 	for _, d := range []string{"metric", "logs", "trace"} {

@@ -48,13 +48,20 @@ func (s *services) observe(b *signal.Batch) {
 		s.seen[svc] = struct{}{}
 	}
 	last := ""
-	var lastPlaced signal.Placement
+	// A batch comes from few sources: a placement is read once for each
+	// run of signals of the same entity, instance and host.
+	var lastEntity, lastInst, lastHost string
+	placedOnce := false
 	place := func(entity string, attrs map[string]string) {
-		p, ok := placementOf(entity, attrs)
-		if !ok || p == lastPlaced {
+		inst, host := attrs["instance"], attrs[signal.AttrHostName]
+		if placedOnce && entity == lastEntity && inst == lastInst && host == lastHost {
 			return
 		}
-		lastPlaced = p
+		placedOnce, lastEntity, lastInst, lastHost = true, entity, inst, host
+		p, ok := placementOf(entity, attrs)
+		if !ok {
+			return
+		}
 		if _, known := s.placed[p]; known {
 			return
 		}
@@ -121,12 +128,31 @@ func (s *services) merge(t signal.Topology) signal.Topology {
 	}
 	slices.Sort(out)
 	t.Services = slices.Compact(out)
-	if len(s.placed) > 0 {
-		ps := append(slices.Clone(t.Placements), slices.Collect(maps.Keys(s.placed))...)
-		slices.SortFunc(ps, func(a, b signal.Placement) int {
-			return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Instance, b.Instance), cmp.Compare(a.Host, b.Host))
-		})
-		t.Placements = slices.Compact(ps)
-	}
+	t.Placements = s.placementsLocked(t.Placements)
 	return t
+}
+
+// cutCount is how many placements were not remembered for maxPlacements.
+func (s *services) cutCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cut
+}
+
+// placements is declared with the placements learned, sorted, each once.
+func (s *services) placements(declared []signal.Placement) []signal.Placement {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.placementsLocked(declared)
+}
+
+func (s *services) placementsLocked(declared []signal.Placement) []signal.Placement {
+	if len(s.placed) == 0 {
+		return declared
+	}
+	ps := append(slices.Clone(declared), slices.Collect(maps.Keys(s.placed))...)
+	slices.SortFunc(ps, func(a, b signal.Placement) int {
+		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Instance, b.Instance), cmp.Compare(a.Host, b.Host))
+	})
+	return slices.Compact(ps)
 }
