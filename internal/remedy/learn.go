@@ -53,36 +53,50 @@ func (m *Manager) score(cause, entity, rb string) (float64, float64) {
 // after every other that fits, whatever its priority.
 const demoted = 0.3
 
-// choose picks the runbook for an incident: of those that fit, the one of
-// highest priority, and among equals the one that worked best for this
-// kind of cause on this kind of entity; one that keeps failing drops
-// below the rest.
-func (m *Manager) choose(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.Runbook, bool) {
+// fitting splits the runbooks whose condition the incident meets into
+// those that can run where seer acts and, of those whose steps need what
+// the environments lack (kubectl on a host without Kubernetes), the one of
+// highest priority, with what it lacks.
+func (m *Manager) fitting(rbs []*runbook.Runbook, in *signal.Incident) (runnable []*runbook.Runbook, lacking *runbook.Runbook, needs []string) {
 	if in == nil {
-		return nil, false
+		return nil, nil, nil
 	}
 	env := runbook.NewEnv(in)
+	for _, rb := range rbs {
+		if rb == nil || !rb.Matches(env) {
+			continue
+		}
+		lack := missing(rb, m.envs)
+		if len(lack) == 0 {
+			runnable = append(runnable, rb)
+			continue
+		}
+		if lacking == nil || rb.Priority > lacking.Priority || rb.Priority == lacking.Priority && rb.Name < lacking.Name {
+			lacking, needs = rb, lack
+		}
+	}
+	return runnable, lacking, needs
+}
+
+// choose picks the runbook for an incident: of those that fit and can run
+// here, the one of highest priority, and among equals the one that worked
+// best for this kind of cause on this kind of entity; one that keeps
+// failing drops below the rest.
+func (m *Manager) choose(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.Runbook, bool) {
+	runnable, _, _ := m.fitting(rbs, in)
+	if len(runnable) == 0 {
+		return nil, false
+	}
 	type cand struct {
 		rb    *runbook.Runbook
 		score float64
 		down  bool
 	}
-	var cs []cand
 	top := in.Top()
-	for _, rb := range rbs {
-		if rb == nil || !rb.Matches(env) {
-			continue
-		}
-		if lack := missing(rb, m.envs); len(lack) > 0 {
-			m.log.Debug("runbook fits but is not nominated: its steps need what this environment lacks",
-				"runbook", rb.Name, "incident", in.ID, "needs", lack, "have", m.envs)
-			continue
-		}
+	cs := make([]cand, len(runnable))
+	for i, rb := range runnable {
 		s, n := m.score(top.Kind, top.Entity, rb.Name)
-		cs = append(cs, cand{rb, s, n >= 2 && s < demoted})
-	}
-	if len(cs) == 0 {
-		return nil, false
+		cs[i] = cand{rb, s, n >= 2 && s < demoted}
 	}
 	best := slices.MinFunc(cs, func(a, b cand) int {
 		if a.down != b.down {
@@ -97,33 +111,15 @@ func (m *Manager) choose(rbs []*runbook.Runbook, in *signal.Incident) (*runbook.
 }
 
 // withheld is the nomination, with Mode signal.ModeUnavailable, of the
-// runbook of highest priority that fits the incident but whose steps need
-// what the environments seer acts in lack (kubectl on a host without
-// Kubernetes): the operator learns what would help and what it needs,
-// and nothing runs. nil when no runbook fits at all.
+// runbook that fits the incident but cannot run here (see fitting): the
+// operator learns what would help and what it needs, and nothing runs.
+// nil when none is withheld.
 func (m *Manager) withheld(rbs []*runbook.Runbook, in *signal.Incident) *signal.Nomination {
-	if in == nil {
+	_, rb, needs := m.fitting(rbs, in)
+	if rb == nil {
 		return nil
 	}
-	env := runbook.NewEnv(in)
-	var best *runbook.Runbook
-	var needs []string
-	for _, rb := range rbs {
-		if rb == nil || !rb.Matches(env) {
-			continue
-		}
-		lack := missing(rb, m.envs)
-		if len(lack) == 0 {
-			continue
-		}
-		if best == nil || rb.Priority > best.Priority || rb.Priority == best.Priority && rb.Name < best.Name {
-			best, needs = rb, lack
-		}
-	}
-	if best == nil {
-		return nil
-	}
-	return &signal.Nomination{Name: best.Name, Mode: signal.ModeUnavailable, Target: in.Top().Entity, Needs: needs}
+	return &signal.Nomination{Name: rb.Name, Mode: signal.ModeUnavailable, Target: in.Top().Entity, Needs: needs}
 }
 
 // learn records whether a run fixed its incident, so that the next
