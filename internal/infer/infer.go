@@ -220,7 +220,7 @@ func (i *Inferrer) diagnose(in *signal.Incident, topo signal.Topology) {
 		return o.Time.Before(onset.Add(-i.window()))
 	})
 	in.Causes = rca.Rank(rca.Input{Observations: recent, Topology: topo, Events: i.eventsFor(in), Shifts: i.shiftsFor(in, onset, topo), Onset: onset, Table: i.table}, i.cfg.RCA)
-	in.Causes = fuse(in.Causes, i.investigationFor(in, onset, alertFocus(recent, topo), topo), i.cfg.InvestigationWeight)
+	in.Causes = fuse(in.Causes, i.investigationFor(in, onset, alertFocus(recent), topo), i.cfg.InvestigationWeight)
 	in.Causes = i.adjust(in, obs, in.Causes)
 	services := map[string]bool{}
 	for _, e := range in.Entities {
@@ -422,14 +422,13 @@ func (i *Inferrer) investigationFor(in *signal.Incident, onset time.Time, focus 
 	return inv
 }
 
-// alertFocus is where the incident's first firing alarm says the trouble
-// shows, when that entity is on the call graph: an alert is a rule an
-// operator wrote for a symptom, so the incident's investigation looks at
-// that service and what it depends on (as an investigation opened by the
-// alert would), not at every service that happened to change meanwhile.
-// It is "" when no alarm of the current trouble names a service of the
-// graph.
-func alertFocus(obs []signal.Observation, topo signal.Topology) string {
+// alertFocus is the entity the incident's first firing alarm names: an
+// alert is a rule an operator wrote for a symptom, so the incident's
+// investigation looks at that service and what it depends on (as an
+// investigation opened by the alert would), not at every service that
+// happened to change meanwhile. rca.Investigate ignores a focus off the
+// call graph. It is "" when no alarm is among the observations.
+func alertFocus(obs []signal.Observation) string {
 	var first *signal.Observation
 	for k := range obs {
 		o := &obs[k]
@@ -440,7 +439,7 @@ func alertFocus(obs []signal.Observation, topo signal.Topology) string {
 			first = o
 		}
 	}
-	if first == nil || !rca.NewGraph(topo).Has(rca.Service(first.Entity)) {
+	if first == nil {
 		return ""
 	}
 	return first.Entity
