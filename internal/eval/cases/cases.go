@@ -279,14 +279,18 @@ func loadPetShop(root, d string) ([]Case, error) {
 	if normal == nil {
 		// Without a recording of normal operation, a case's history is
 		// what a seer watching the system all along would have seen
-		// before it: every earlier issue's samples, faults and all.
+		// before it: every earlier issue's samples, faults and all. The
+		// cases share one time-ordered slice of them; each case's history
+		// is its prefix before the case's first sample (capped, so that
+		// nobody appends into a neighbour's).
+		var all []signal.Sample
+		for _, c := range out {
+			all = append(all, c.Samples...)
+		}
+		slices.SortStableFunc(all, func(a, b signal.Sample) int { return a.Time.Compare(b.Time) })
 		for i := range out {
-			for _, o := range out {
-				if o.End.Before(out[i].Samples[0].Time) {
-					out[i].History = append(out[i].History, o.Samples...)
-				}
-			}
-			slices.SortStableFunc(out[i].History, func(a, b signal.Sample) int { return a.Time.Compare(b.Time) })
+			k, _ := slices.BinarySearchFunc(all, out[i].Samples[0].Time, func(s signal.Sample, t time.Time) int { return s.Time.Compare(t) })
+			out[i].History = all[:k:k]
 		}
 	}
 	return out, nil
