@@ -140,17 +140,23 @@ func New(name string, cfg Config, reg prometheus.Registerer) (*Guard, error) {
 // Config is the guard's configuration.
 func (g *Guard) Config() Config { return g.cfg }
 
-// Admit takes a slot for one request from source (a client address): it
-// refuses with 429 when the source is over its rate and with 503 when the
-// receiver is saturated. The caller must call release when done.
-func (g *Guard) Admit(source string) (release func(), err error) {
+// admissible refuses (and counts) a request from a source over its rate
+// (429) or while seer is above its memory's soft limit; nil admits it.
+func (g *Guard) admissible(source string) *Problem {
 	if !g.lim.allow(source, g.now()) {
 		p := Errorf(http.StatusTooManyRequests, "rate_limited",
 			"source %s is over %g requests/s; slow down or batch more per request", source, g.cfg.RatePerSource)
 		g.Reject(p)
-		return nil, p
+		return p
 	}
-	if p := g.MemoryFull(); p != nil {
+	return g.MemoryFull()
+}
+
+// Admit takes a slot for one request from source (a client address): it
+// refuses with 429 when the source is over its rate and with 503 when the
+// receiver is saturated. The caller must call release when done.
+func (g *Guard) Admit(source string) (release func(), err error) {
+	if p := g.admissible(source); p != nil {
 		return nil, p
 	}
 	select {
@@ -170,14 +176,7 @@ func (g *Guard) Admit(source string) (release func(), err error) {
 // Every refusal is counted. release frees the slot and the spooled bytes
 // (unless Read handed them on).
 func (g *Guard) AdmitSpooled(r *http.Request) (release func(), err error) {
-	source := Source(r)
-	if !g.lim.allow(source, g.now()) {
-		p := Errorf(http.StatusTooManyRequests, "rate_limited",
-			"source %s is over %g requests/s; slow down or batch more per request", source, g.cfg.RatePerSource)
-		g.Reject(p)
-		return nil, p
-	}
-	if p := g.MemoryFull(); p != nil {
+	if p := g.admissible(Source(r)); p != nil {
 		return nil, p
 	}
 	// A saturated receiver refuses before reading: its slots are held by
