@@ -47,8 +47,8 @@ func openStore(path string) (*store, error) {
 
 func (st *store) close() error { return st.db.Close() }
 
-func (s *service) dbRoutes(h func(pattern, route string, f handler)) {
-	h("GET /products", "GET /products", func(ctx context.Context, _ *http.Request) ([]byte, error) {
+func (s *service) dbRoutes(h func(pattern string, f handler)) {
+	h("GET /products", func(ctx context.Context, _ *http.Request) ([]byte, error) {
 		rows, err := s.store.db.QueryContext(ctx, `SELECT id, name, price FROM products ORDER BY id LIMIT 20`)
 		if err != nil {
 			return nil, fail(http.StatusInternalServerError, "query failed: %v", err)
@@ -69,7 +69,7 @@ func (s *service) dbRoutes(h func(pattern, route string, f handler)) {
 		}
 		return json.Marshal(out)
 	})
-	h("GET /products/{id}", "GET /products/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+	h("GET /products/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 		id, err := strconv.Atoi(r.PathValue("id"))
 		if err != nil {
 			return nil, fail(http.StatusBadRequest, "product id %q is not a number", r.PathValue("id"))
@@ -85,7 +85,7 @@ func (s *service) dbRoutes(h func(pattern, route string, f handler)) {
 		}
 		return json.Marshal(map[string]any{"id": id, "name": name, "price": price})
 	})
-	h("POST /orders", "POST /orders", func(ctx context.Context, r *http.Request) ([]byte, error) {
+	h("POST /orders", func(ctx context.Context, r *http.Request) ([]byte, error) {
 		var o struct {
 			User   string `json:"user"`
 			Amount int    `json:"amount"`
@@ -103,7 +103,7 @@ func (s *service) dbRoutes(h func(pattern, route string, f handler)) {
 		id, _ := res.LastInsertId()
 		return json.Marshal(map[string]any{"id": id, "user": o.User, "amount": o.Amount})
 	})
-	h("POST /orders/{id}/ship", "POST /orders/{id}/ship", func(ctx context.Context, r *http.Request) ([]byte, error) {
+	h("POST /orders/{id}/ship", func(ctx context.Context, r *http.Request) ([]byte, error) {
 		if err := s.faults.diskFull(); err != nil {
 			return nil, fail(http.StatusInsufficientStorage, "updating the order: %v", err)
 		}
@@ -135,9 +135,9 @@ func (c *cache) flush() int {
 	return n
 }
 
-func (s *service) cacheRoutes(h func(pattern, route string, f handler)) {
+func (s *service) cacheRoutes(h func(pattern string, f handler)) {
 	c := s.cache
-	h("GET /kv/{key}", "GET /kv/{key}", func(_ context.Context, r *http.Request) ([]byte, error) {
+	h("GET /kv/{key}", func(_ context.Context, r *http.Request) ([]byte, error) {
 		c.mu.Lock()
 		e, ok := c.m[r.PathValue("key")]
 		c.mu.Unlock()
@@ -146,7 +146,7 @@ func (s *service) cacheRoutes(h func(pattern, route string, f handler)) {
 		}
 		return e.v, nil
 	})
-	h("PUT /kv/{key}", "PUT /kv/{key}", func(_ context.Context, r *http.Request) ([]byte, error) {
+	h("PUT /kv/{key}", func(_ context.Context, r *http.Request) ([]byte, error) {
 		b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
 			return nil, fail(http.StatusBadRequest, "reading the value: %v", err)
@@ -159,7 +159,7 @@ func (s *service) cacheRoutes(h func(pattern, route string, f handler)) {
 		c.mu.Unlock()
 		return []byte(`{}`), nil
 	})
-	h("DELETE /kv/{key}", "DELETE /kv/{key}", func(_ context.Context, r *http.Request) ([]byte, error) {
+	h("DELETE /kv/{key}", func(_ context.Context, r *http.Request) ([]byte, error) {
 		c.mu.Lock()
 		delete(c.m, r.PathValue("key"))
 		c.mu.Unlock()
@@ -184,9 +184,9 @@ func openQueue(path string) (*queue, error) {
 
 func (q *queue) close() error { return q.journal.Close() }
 
-func (s *service) queueRoutes(h func(pattern, route string, f handler)) {
+func (s *service) queueRoutes(h func(pattern string, f handler)) {
 	q := s.queue
-	h("POST /publish", "POST /publish", func(_ context.Context, r *http.Request) ([]byte, error) {
+	h("POST /publish", func(_ context.Context, r *http.Request) ([]byte, error) {
 		b, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
 		if err != nil || !json.Valid(b) {
 			return nil, fail(http.StatusBadRequest, "a message must be JSON")
@@ -205,7 +205,7 @@ func (s *service) queueRoutes(h func(pattern, route string, f handler)) {
 		q.msgs = append(q.msgs, b)
 		return []byte(`{}`), nil
 	})
-	h("POST /consume", "POST /consume", func(_ context.Context, r *http.Request) ([]byte, error) {
+	h("POST /consume", func(_ context.Context, r *http.Request) ([]byte, error) {
 		max, _ := strconv.Atoi(r.URL.Query().Get("max"))
 		if max <= 0 {
 			max = 10

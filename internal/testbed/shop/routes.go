@@ -17,41 +17,41 @@ import (
 
 // routes registers the service's own API.
 func (s *service) routes(mux *http.ServeMux) {
-	h := func(pattern, route string, f handler) { s.handle(mux, pattern, route, f) }
+	h := func(pattern string, f handler) { s.handle(mux, pattern, f) }
 	switch s.opt.Name {
 	case "frontend":
-		h("GET /{$}", "GET /", s.pass("gateway", "GET", "/api/products", "/api/products"))
-		h("GET /product/{id}", "GET /product/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("GET /{$}", s.pass("gateway", "GET", "/api/products", "/api/products"))
+		h("GET /product/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "gateway", "GET", "/api/products/"+r.PathValue("id"), "/api/products/{id}")
 		})
-		h("POST /cart/{user}/add/{id}", "POST /cart/{user}/add/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("POST /cart/{user}/add/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "gateway", "POST", "/api/cart/"+r.PathValue("user")+"/items/"+r.PathValue("id"), "/api/cart/{user}/items/{id}")
 		})
-		h("POST /checkout/{user}", "POST /checkout/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("POST /checkout/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "gateway", "POST", "/api/checkout/"+r.PathValue("user"), "/api/checkout/{user}")
 		})
 	case "gateway":
-		h("GET /api/products", "GET /api/products", s.pass("catalog", "GET", "/products", "/products"))
-		h("GET /api/products/{id}", "GET /api/products/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("GET /api/products", s.pass("catalog", "GET", "/products", "/products"))
+		h("GET /api/products/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "catalog", "GET", "/products/"+r.PathValue("id"), "/products/{id}")
 		})
-		h("POST /api/cart/{user}/items/{id}", "POST /api/cart/{user}/items/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("POST /api/cart/{user}/items/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "cart", "POST", "/cart/"+r.PathValue("user")+"/items/"+r.PathValue("id"), "/cart/{user}/items/{id}")
 		})
-		h("POST /api/checkout/{user}", "POST /api/checkout/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("POST /api/checkout/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "checkout", "POST", "/checkout/"+r.PathValue("user"), "/checkout/{user}")
 		})
 	case "catalog":
-		h("GET /products", "GET /products", func(ctx context.Context, _ *http.Request) ([]byte, error) {
+		h("GET /products", func(ctx context.Context, _ *http.Request) ([]byte, error) {
 			return s.cached(ctx, "products", "/products", "/products")
 		})
-		h("GET /products/{id}", "GET /products/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("GET /products/{id}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			id := r.PathValue("id")
 			return s.cached(ctx, "product:"+id, "/products/"+id, "/products/{id}")
 		})
 	case "cart":
-		h("POST /cart/{user}/items/{id}", "POST /cart/{user}/items/{id}", s.addToCart)
-		h("GET /cart/{user}", "GET /cart/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("POST /cart/{user}/items/{id}", s.addToCart)
+		h("GET /cart/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			b, st, err := s.call(ctx, "cache", "GET", "/kv/cart:"+r.PathValue("user"), "/kv/{key}", nil)
 			if st == http.StatusNotFound {
 				return []byte("[]"), nil
@@ -61,13 +61,13 @@ func (s *service) routes(mux *http.ServeMux) {
 			}
 			return b, nil
 		})
-		h("DELETE /cart/{user}", "DELETE /cart/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
+		h("DELETE /cart/{user}", func(ctx context.Context, r *http.Request) ([]byte, error) {
 			return s.fwd(ctx, "cache", "DELETE", "/kv/cart:"+r.PathValue("user"), "/kv/{key}")
 		})
 	case "checkout":
-		h("POST /checkout/{user}", "POST /checkout/{user}", s.checkout)
+		h("POST /checkout/{user}", s.checkout)
 	case "payment":
-		h("POST /charge", "POST /charge", s.charge)
+		h("POST /charge", s.charge)
 	case "db":
 		s.dbRoutes(h)
 	case "cache":

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -192,7 +193,8 @@ type handler func(ctx context.Context, r *http.Request) ([]byte, error)
 // handle wraps a route in what every request goes through: the in-flight
 // limit, the server span, the duration metric, the request log, the
 // faulty build's failures and the slowdown fault.
-func (s *service) handle(mux *http.ServeMux, pattern, route string, h handler) {
+func (s *service) handle(mux *http.ServeMux, pattern string, h handler) {
+	route := strings.Replace(pattern, "{$}", "", 1) // the span's name and http.route
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx := s.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
