@@ -139,6 +139,47 @@ func alarm(t *testing.T, base, service string) {
 	}
 }
 
+// holdSeer starts seer as its own process (on a temp data directory, a
+// 200 ms tick, a settled diagnosis after 1 s, and extra added to its
+// config) with one runbook, hold-ENTITY in mode, whose action holds its
+// target for five minutes, and opens seer's store; the store is closed
+// after the test's later cleanups (which may read it). args start seer
+// again on the same data.
+func holdSeer(t *testing.T, bin, entity, mode, description, extra string) (first *seerProc, store *sqlite.Store, args []string) {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	rbDir := filepath.Join(dir, "runbooks")
+	os.Mkdir(rbDir, 0o755)
+	rb := fmt.Sprintf(`name: hold-%[1]s
+description: %[2]s
+when: cause.entity == "%[1]s" || cause.entity == "%[1]s/%[1]s-1"
+target: %[1]s
+priority: 100
+mode: %[3]s
+actions:
+  - name: hold
+    exec: ["sleep", "300"]
+    timeout: 10m
+verify: {within: 1m}
+`, entity, description, mode)
+	if err := os.WriteFile(filepath.Join(rbDir, "hold.yaml"), []byte(rb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "seer.yaml")
+	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "tick: 200ms\nrunbook_dir: %s\nremedy: {stable: 1s}\n%s", rbDir, extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args = []string{"--config", cfgFile, "--data-dir", data, "--log-level", "info"}
+	first = startProc(t, bin, args...)
+	store, err := sqlite.Open(context.Background(), filepath.Join(data, "seer.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return first, store, args
+}
+
 // holdRecords lists every record of the runbook's action, over all incidents.
 func holdRecords(t *testing.T, store knowledge.Store) []signal.Execution {
 	t.Helper()
@@ -174,35 +215,7 @@ func TestCrashMidActionActsOnce(t *testing.T) {
 		t.Skip("needs sleep")
 	}
 	bin := buildSeer(t)
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	rbDir := filepath.Join(dir, "runbooks")
-	os.Mkdir(rbDir, 0o755)
-	if err := os.WriteFile(filepath.Join(rbDir, "hold.yaml"), []byte(`name: hold-catalog
-description: An action that takes long, to be interrupted.
-when: cause.entity == "catalog" || cause.entity == "catalog/catalog-1"
-target: catalog
-priority: 100
-mode: auto
-actions:
-  - name: hold
-    exec: ["sleep", "300"]
-    timeout: 10m
-verify: {within: 1m}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "seer.yaml")
-	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "tick: 200ms\nrunbook_dir: %s\nremedy: {stable: 1s}\n", rbDir), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--config", cfgFile, "--data-dir", data, "--log-level", "info"}
-	first := startProc(t, bin, args...)
-	store, err := sqlite.Open(context.Background(), filepath.Join(data, "seer.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	first, store, args := holdSeer(t, bin, "catalog", "auto", "An action that takes long, to be interrupted.", "")
 
 	var running signal.Execution
 	poll(t, 60*time.Second, "the action to run with its process group recorded", func() bool {
@@ -402,35 +415,7 @@ func TestCrashKeepsDecisions(t *testing.T) {
 		t.Skip("needs sleep")
 	}
 	bin := buildSeer(t)
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	rbDir := filepath.Join(dir, "runbooks")
-	os.Mkdir(rbDir, 0o755)
-	if err := os.WriteFile(filepath.Join(rbDir, "hold.yaml"), []byte(`name: hold-orders
-description: An approved action that takes long, to be interrupted.
-when: cause.entity == "orders" || cause.entity == "orders/orders-1"
-target: orders
-priority: 100
-mode: approve
-actions:
-  - name: hold
-    exec: ["sleep", "300"]
-    timeout: 10m
-verify: {within: 1m}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "seer.yaml")
-	if err := os.WriteFile(cfgFile, fmt.Appendf(nil, "tick: 200ms\nrunbook_dir: %s\nremedy: {stable: 1s}\ninfer: {correlate: {resolve_after: 5s}}\n", rbDir), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"--config", cfgFile, "--data-dir", data, "--log-level", "info"}
-	first := startProc(t, bin, args...)
-	store, err := sqlite.Open(context.Background(), filepath.Join(data, "seer.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() }) // after the cleanup below, which reads it
+	first, store, args := holdSeer(t, bin, "orders", "approve", "An approved action that takes long, to be interrupted.", "infer: {correlate: {resolve_after: 5s}}\n")
 
 	var pending signal.Execution
 	poll(t, 60*time.Second, "a plan waiting for approval", func() bool {
