@@ -293,13 +293,14 @@ func TestWarmRestart(t *testing.T) {
 	t.Run("traces", testWarmRestartTraces)
 }
 
-func testWarmRestartMetrics(t *testing.T) {
-	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
-	rng := rand.New(rand.NewPCG(1, 2))
-	point := func(i int, v float64) *signal.Batch {
-		return &signal.Batch{Samples: []signal.Sample{{Time: at.Add(time.Duration(i) * 15 * time.Second), Entity: "cart", Name: "process_cpu_utilization", Value: v}}}
-	}
-	run := func(dir string, from, to int, step bool) (found bool) {
+// warmRestart runs one warm-restart check. An engine on dir is fed steps
+// [0, learn) of healthy data (feed, faulty false), which must make no
+// finding (found), and closed; an engine restarted on dir is fed steps
+// [learn, learn+within) of the fault and must find it; a fresh engine fed
+// the same must not, or the check proves nothing. It returns dir.
+func warmRestart(t *testing.T, learn, within int, what string, feed func(e *Engine, i int, faulty bool), found func(signal.Observation) bool) string {
+	t.Helper()
+	run := func(dir string, from, to int, faulty bool) (seen bool) {
 		t.Helper()
 		cfg := testConfig(t, dir)
 		cfg.Bus.Sync = true
@@ -307,37 +308,51 @@ func testWarmRestartMetrics(t *testing.T) {
 		e, err := New(context.Background(), cfg, quiet, Hooks{Observation: func(o signal.Observation) {
 			mu.Lock()
 			defer mu.Unlock()
-			found = found || o.Entity == "cart" && o.Kind == signal.MetricAnomaly
+			seen = seen || found(o)
 		}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := from; i < to; i++ {
-			v := 0.3 * (1 + 0.1*rng.NormFloat64())
-			if step {
-				v = 0.95
-			}
-			if err := e.Ingest(context.Background(), point(i, v)); err != nil {
-				t.Fatal(err)
-			}
+			feed(e, i, faulty)
 		}
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		return found
+		return seen
 	}
 	dir := t.TempDir()
-	if run(dir, 0, 240, false) {
-		t.Fatal("a finding on the healthy hour")
+	if run(dir, 0, learn, false) {
+		t.Fatalf("a finding on the healthy data before %s", what)
 	}
-	if !run(dir, 240, 243, true) {
-		t.Error("after a restart, a step of the CPU from 30 % to 95 % went unseen for three points")
+	if !run(dir, learn, learn+within, true) {
+		t.Errorf("after a restart, %s went unseen", what)
 	}
-	if run(t.TempDir(), 240, 243, true) {
-		t.Error("a fresh engine caught the step with no history: the test proves nothing")
+	if run(t.TempDir(), learn, learn+within, true) {
+		t.Errorf("a fresh engine caught %s with no history: the test proves nothing", what)
 	}
+	return dir
+}
+
+// testWarmRestartMetrics: an hour of a healthy CPU at 15 s; after a
+// restart, a step from 30 % to 95 % is seen within three points.
+func testWarmRestartMetrics(t *testing.T) {
+	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	dir := warmRestart(t, 240, 3, "a step of the CPU from 30 % to 95 % for three points",
+		func(e *Engine, i int, step bool) {
+			v := 0.3 * (1 + 0.1*rng.NormFloat64())
+			if step {
+				v = 0.95
+			}
+			b := &signal.Batch{Samples: []signal.Sample{{Time: at.Add(time.Duration(i) * 15 * time.Second), Entity: "cart", Name: "process_cpu_utilization", Value: v}}}
+			if err := e.Ingest(context.Background(), b); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func(o signal.Observation) bool { return o.Entity == "cart" && o.Kind == signal.MetricAnomaly })
 	for _, f := range []string{metricStateFile, windowStateFile, logsStateFile, traceStateFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("state file: %v", err)
@@ -353,21 +368,9 @@ func testWarmRestartMetrics(t *testing.T) {
 func testWarmRestartTraces(t *testing.T) {
 	at := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(3, 4))
-	run := func(dir string, from, to int, slow bool) (found bool) {
-		t.Helper()
-		cfg := testConfig(t, dir)
-		cfg.Bus.Sync = true
-		var mu sync.Mutex
-		e, err := New(context.Background(), cfg, quiet, Hooks{Observation: func(o signal.Observation) {
-			mu.Lock()
-			defer mu.Unlock()
-			found = found || o.Entity == "cart" && o.Kind == signal.TraceLatency
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx := context.Background()
-		for i := from; i < to; i++ {
+	warmRestart(t, 300, 30, "cart's self time growing from 10 ms to 50 ms for 30 s",
+		func(e *Engine, i int, slow bool) {
+			ctx := context.Background()
 			sec := at.Add(time.Duration(i) * time.Second)
 			var b signal.Batch
 			for k := range 3 {
@@ -389,22 +392,6 @@ func testWarmRestartTraces(t *testing.T) {
 			if err := e.Tick(ctx, sec.Add(time.Second)); err != nil {
 				t.Fatal(err)
 			}
-		}
-		if err := e.Close(); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		return found
-	}
-	dir := t.TempDir()
-	if run(dir, 0, 300, false) {
-		t.Fatal("a latency finding on the healthy minutes")
-	}
-	if !run(dir, 300, 330, true) {
-		t.Error("after a restart, cart's self time growing from 10 ms to 50 ms went unseen for 30 s")
-	}
-	if run(t.TempDir(), 300, 330, true) {
-		t.Error("a fresh engine caught the slow-down with no history: the test proves nothing")
-	}
+		},
+		func(o signal.Observation) bool { return o.Entity == "cart" && o.Kind == signal.TraceLatency })
 }
