@@ -467,7 +467,7 @@ func builtin(name string) Meaning {
 	// writes done are the work it was given.
 	case disk && has("time", "seconds", "busy", "weighted", "util", "utilization"):
 		return mk(Disk)
-	case disk && has("read", "reads", "write", "writes", "written", "merged", "ios", "io", "sectors", "bytes", "ops", "completed", "discard", "discarded", "flush"):
+	case disk && !free && has("read", "reads", "write", "writes", "written", "merged", "ios", "io", "sectors", "ops", "completed", "discard", "discarded", "flush"):
 		return mk(IO)
 	// Sockets and their buffers come and go with the traffic.
 	case has("sockstat", "sockets"):

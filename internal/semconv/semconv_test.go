@@ -40,6 +40,8 @@ func TestBuiltin(t *testing.T) {
 		{"node_disk_reads_merged_rate", IO, Either},
 		{"node_disk_written_bytes_rate", IO, Either},
 		{"system.disk.io", IO, Either},
+		{"disk_free_bytes", Disk, Fall}, // space, not work
+		{"disk_used_bytes", Disk, Rise},
 		{"go_memstats_next_gc_bytes", Unknown, Either},
 		{"node_sockstat_TCP_mem_bytes", Network, Either},
 		{"node_scrape_collector_duration_seconds", Unknown, Either},
