@@ -82,7 +82,7 @@ func (s *Stage) jointOf(k key, ser *series, smp *signal.Sample) (*joint, int) {
 		j.keys = append(j.keys, k)
 		name := smp.Name
 		if k.labels != "" {
-			name = seriesName(smp)
+			name = seriesString(smp.Name, smp.Labels, slices.Sorted(maps.Keys(smp.Labels)), 0)
 		}
 		j.names = append(j.names, name)
 		j.last = smp.Time
@@ -145,23 +145,6 @@ func (s *Stage) chooseMembers(j *joint) {
 		j.members[keys[c]] = c
 	}
 	j.keys, j.names = keys, labels
-}
-
-// seriesName is a series with its labels, as a finding's summary names it.
-func seriesName(smp *signal.Sample) string {
-	var b strings.Builder
-	b.WriteString(smp.Name)
-	b.WriteByte('{')
-	first := true
-	for _, k := range slices.Sorted(maps.Keys(smp.Labels)) {
-		if !first {
-			b.WriteByte(',')
-		}
-		first = false
-		fmt.Fprintf(&b, "%s=%q", k, smp.Labels[k])
-	}
-	b.WriteByte('}')
-	return b.String()
 }
 
 // openRow closes the open row of j when the member col reports again: its

@@ -413,22 +413,31 @@ func (s *Stage) labels(o *signal.Observation, labels map[string]string) {
 		s.stats.LabelsCut += uint64(cut)
 		o.Evidence["labels_cut"] = strconv.Itoa(cut)
 	}
+	for _, k := range keys {
+		o.Evidence["label."+k] = labels[k]
+	}
+	series := seriesString(o.Name, labels, keys, cut)
+	o.Evidence["series"] = series
+	o.Summary = series + strings.TrimPrefix(o.Summary, o.Name)
+}
+
+// seriesString writes a series as findings name it: name{k="v",…} for the
+// label names keys (sorted), and how many more were cut.
+func seriesString(name string, labels map[string]string, keys []string, cut int) string {
 	var b strings.Builder
-	b.WriteString(o.Name)
+	b.WriteString(name)
 	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, "%s=%q", k, labels[k])
-		o.Evidence["label."+k] = labels[k]
 	}
 	if cut > 0 {
 		fmt.Fprintf(&b, ",…%d more", cut)
 	}
 	b.WriteByte('}')
-	o.Evidence["series"] = b.String()
-	o.Summary = b.String() + strings.TrimPrefix(o.Summary, o.Name)
+	return b.String()
 }
 
 // anomaly is the finding of an anomalous point; nonNeg draws the expected
